@@ -1,0 +1,277 @@
+//! The crate's errors: [`Error`] for callers, [`StoreError`] for stores.
+
+use std::borrow::Cow;
+use std::error::Error as StdError;
+use std::fmt;
+
+type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// Everything a [`TokenService`](crate::TokenService) call can fail with.
+///
+/// Token problems never carry attacker-controlled text: the reasons are fixed
+/// strings, safe to log. Use [`Error::class`] to choose the HTTP answer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Not a token we could parse: size, segments, base64, JSON, header.
+    #[error("malformed token: {0}")]
+    Malformed(&'static str),
+    /// The signature does not match, or names a key (`kid`) we do not hold.
+    #[error("invalid token signature")]
+    InvalidSignature,
+    /// The token's `exp` has passed (beyond the leeway).
+    #[error("token expired")]
+    Expired,
+    /// The token's `nbf` or `iat` lies in the future (beyond the leeway).
+    #[error("token not yet valid")]
+    NotYetValid,
+    /// A claim is missing or holds the wrong value.
+    #[error("invalid claim `{claim}`: {problem}")]
+    InvalidClaim {
+        /// The claim's name, e.g. `"aud"`.
+        claim: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// The session was revoked (logout, reuse, password change...).
+    #[error("session revoked")]
+    SessionRevoked,
+    /// The session outlived its idle or absolute lifetime, or was purged.
+    #[error("session expired")]
+    SessionExpired,
+    /// An old refresh token was presented again: the session is now revoked.
+    #[error("refresh token reuse detected; the session has been revoked")]
+    ReuseDetected,
+    /// The application's [`Hooks`](crate::Hooks) refused the refresh.
+    #[error("refresh denied: {0}")]
+    Denied(#[from] Denied),
+    /// The store failed; nothing about the token is known to be wrong.
+    #[error("session store failure")]
+    Store(#[from] StoreError),
+    /// The service or a key is misconfigured (from builders and `Key`).
+    #[error("configuration: {0}")]
+    Config(#[from] ConfigError),
+    /// The application's claims could not be turned into a token payload.
+    #[error("application claims: {0}")]
+    Claims(&'static str, #[source] Option<serde_json::Error>),
+}
+
+/// What an [`Error`] means for the client: the answer to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorClass {
+    /// The credentials are not good: answer 401, the client logs in again.
+    Unauthorized,
+    /// The server failed: answer 500/503, the client keeps its tokens and
+    /// retries later. Never log a user out for this.
+    TryLater,
+}
+
+impl Error {
+    /// Whether this means "401, log in again" or "try later".
+    ///
+    /// ```
+    /// use jwt_rotate::{Error, ErrorClass, StoreError};
+    ///
+    /// assert_eq!(Error::Expired.class(), ErrorClass::Unauthorized);
+    /// let outage = StoreError::unavailable("connection refused");
+    /// assert_eq!(Error::from(outage).class(), ErrorClass::TryLater);
+    /// ```
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Error::Store(_) | Error::Config(_) | Error::Claims(..) => ErrorClass::TryLater,
+            _ => ErrorClass::Unauthorized,
+        }
+    }
+
+    /// Shorthand for `self.class() == ErrorClass::Unauthorized`.
+    pub fn is_unauthorized(&self) -> bool {
+        self.class() == ErrorClass::Unauthorized
+    }
+
+    /// A short stable code for logs and API bodies, e.g. `"token_expired"`.
+    ///
+    /// Says no more than a client may know: which claim failed or why a
+    /// signature was refused stays in the server's logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Malformed(_) | Error::InvalidSignature | Error::InvalidClaim { .. } => {
+                "invalid_token"
+            }
+            Error::Expired => "token_expired",
+            Error::NotYetValid => "token_not_yet_valid",
+            Error::SessionRevoked => "session_revoked",
+            Error::SessionExpired => "session_expired",
+            Error::ReuseDetected => "reuse_detected",
+            Error::Denied(_) => "denied",
+            Error::Store(_) => "store_unavailable",
+            Error::Config(_) | Error::Claims(..) => "server_error",
+        }
+    }
+}
+
+/// A refusal from [`Hooks::before_refresh`](crate::Hooks::before_refresh).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct Denied {
+    reason: Cow<'static, str>,
+}
+
+impl Denied {
+    /// A refusal with a reason for the logs (e.g. `"user disabled"`).
+    pub fn new(reason: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            reason: reason.into(),
+        }
+    }
+
+    /// The reason given.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+/// A configuration mistake, found by a builder's `build()` or a [`Key`](crate::Key)
+/// constructor.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ConfigError {
+    message: Cow<'static, str>,
+    #[source]
+    source: Option<BoxError>,
+}
+
+impl ConfigError {
+    pub(crate) fn new(message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    pub(crate) fn with_source(
+        message: impl Into<Cow<'static, str>>,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        Self {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+}
+
+/// What kind of failure a [`StoreError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StoreErrorKind {
+    /// Connection lost, timeout, pool exhausted, serialization failure:
+    /// the same call may succeed later.
+    Unavailable,
+    /// `create` was given an id that already exists.
+    AlreadyExists,
+    /// The store holds data it cannot read back as a session.
+    Corrupt,
+    /// Anything else; retrying will not help.
+    Other,
+}
+
+/// A failure of the session store, with its cause kept as the source.
+///
+/// Never means the token was bad. [`StoreError::is_retryable`] says whether
+/// the same call may succeed later.
+#[derive(Debug)]
+pub struct StoreError {
+    kind: StoreErrorKind,
+    message: Cow<'static, str>,
+    source: Option<BoxError>,
+}
+
+impl StoreError {
+    /// A store error of `kind`, described by `message`.
+    pub fn new(kind: StoreErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A retryable failure (connection, timeout, pool...).
+    pub fn unavailable(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StoreErrorKind::Unavailable, message)
+    }
+
+    /// A non-retryable failure.
+    pub fn other(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StoreErrorKind::Other, message)
+    }
+
+    /// Attaches the underlying error (a driver error, say) as the source.
+    pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> StoreErrorKind {
+        self.kind
+    }
+
+    /// Whether the same call may succeed if tried again later.
+    pub fn is_retryable(&self) -> bool {
+        self.kind == StoreErrorKind::Unavailable
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl StdError for StoreError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_errors_are_try_later_and_keep_their_source() {
+        let io = std::io::Error::new(std::io::ErrorKind::TimedOut, "read timed out");
+        let err = Error::from(StoreError::unavailable("query failed").with_source(io));
+        assert_eq!(err.class(), ErrorClass::TryLater);
+        assert_eq!(err.code(), "store_unavailable");
+        let store = err.source().expect("store error is the source");
+        let io = store.source().expect("driver error kept");
+        assert_eq!(io.to_string(), "read timed out");
+    }
+
+    #[test]
+    fn token_errors_are_unauthorized() {
+        for err in [
+            Error::Malformed("x"),
+            Error::InvalidSignature,
+            Error::Expired,
+            Error::NotYetValid,
+            Error::SessionRevoked,
+            Error::SessionExpired,
+            Error::ReuseDetected,
+            Error::Denied(Denied::new("user disabled")),
+        ] {
+            assert!(err.is_unauthorized(), "{err}");
+        }
+    }
+
+    #[test]
+    fn retryable_only_when_unavailable() {
+        assert!(StoreError::unavailable("x").is_retryable());
+        assert!(!StoreError::other("x").is_retryable());
+        assert!(!StoreError::new(StoreErrorKind::Corrupt, "x").is_retryable());
+    }
+}

@@ -1,0 +1,412 @@
+//! Signing keys, the key ring that finds them by `kid`, and the JWKS.
+
+use std::fmt;
+use std::sync::Once;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::crypto::CryptoProvider;
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, JwkSet, PublicKeyUse, ThumbprintHash};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use sha2::{Digest, Sha256};
+
+use crate::error::{ConfigError, Error};
+
+#[cfg(not(any(feature = "aws-lc-rs", feature = "rust-crypto")))]
+compile_error!("jwt-rotate needs a crypto backend: enable feature `aws-lc-rs` or `rust-crypto`");
+
+// With both features on (feature unification), the faster backend wins.
+#[cfg(feature = "aws-lc-rs")]
+static PROVIDER: &CryptoProvider = &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
+#[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
+static PROVIDER: &CryptoProvider = &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
+
+/// Makes jsonwebtoken's process-wide provider usable. jsonwebtoken panics at
+/// first use when it cannot choose one itself (no backend, or both); our own
+/// signing never depends on this, but its JWK helpers do. An application
+/// that installed a provider first keeps it.
+fn ensure_provider() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let _already_installed = PROVIDER.install_default();
+    });
+}
+
+/// A signing key with its `kid`: HMAC, Ed25519, ES256 or RS256.
+///
+/// `Debug` shows the `kid` and algorithm, never key material. The key bytes
+/// are zeroized on drop (by jsonwebtoken's key types).
+pub struct Key {
+    kid: String,
+    algorithm: Algorithm,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    public_jwk: Option<Jwk>,
+    fingerprint: [u8; 32],
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Key")
+            .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Key {
+    /// An HS256 key. The secret must be at least 32 bytes (the hash output),
+    /// and should be random: it is the whole strength of every token.
+    ///
+    /// The `kid` is derived from the secret by a one-way hash unless set
+    /// with [`Key::with_kid`].
+    ///
+    /// ```
+    /// let key = jwt_rotate::Key::hs256([7u8; 32])?;
+    /// assert_eq!(key.kid().len(), 22);
+    /// # Ok::<(), jwt_rotate::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Config`] if the secret is shorter than 32 bytes.
+    pub fn hs256(secret: impl AsRef<[u8]>) -> Result<Self, Error> {
+        Self::hmac(Algorithm::HS256, 32, secret.as_ref())
+    }
+
+    /// An HS384 key; the secret must be at least 48 bytes.
+    ///
+    /// # Errors
+    /// [`Error::Config`] if the secret is shorter than 48 bytes.
+    pub fn hs384(secret: impl AsRef<[u8]>) -> Result<Self, Error> {
+        Self::hmac(Algorithm::HS384, 48, secret.as_ref())
+    }
+
+    /// An HS512 key; the secret must be at least 64 bytes.
+    ///
+    /// # Errors
+    /// [`Error::Config`] if the secret is shorter than 64 bytes.
+    pub fn hs512(secret: impl AsRef<[u8]>) -> Result<Self, Error> {
+        Self::hmac(Algorithm::HS512, 64, secret.as_ref())
+    }
+
+    /// An Ed25519 (EdDSA) key from a PKCS#8 PEM private key.
+    ///
+    /// The `kid` defaults to the RFC 7638 thumbprint of the public key.
+    ///
+    /// # Errors
+    /// [`Error::Config`] if the PEM is not an Ed25519 private key.
+    pub fn ed25519_pem(private_pem: impl AsRef<[u8]>) -> Result<Self, Error> {
+        let encoding = EncodingKey::from_ed_pem(private_pem.as_ref())
+            .map_err(|e| ConfigError::with_source("not an Ed25519 PKCS#8 PEM private key", e))?;
+        Self::asymmetric(Algorithm::EdDSA, encoding)
+    }
+
+    /// An ES256 (P-256) key from a PKCS#8 PEM private key.
+    ///
+    /// # Errors
+    /// [`Error::Config`] if the PEM is not a P-256 private key.
+    pub fn es256_pem(private_pem: impl AsRef<[u8]>) -> Result<Self, Error> {
+        let encoding = EncodingKey::from_ec_pem(private_pem.as_ref())
+            .map_err(|e| ConfigError::with_source("not a P-256 PKCS#8 PEM private key", e))?;
+        Self::asymmetric(Algorithm::ES256, encoding)
+    }
+
+    /// An RS256 key from a PEM RSA private key of at least 2048 bits.
+    ///
+    /// # Errors
+    /// [`Error::Config`] if the PEM is not an RSA private key, or it is
+    /// shorter than 2048 bits.
+    pub fn rs256_pem(private_pem: impl AsRef<[u8]>) -> Result<Self, Error> {
+        let encoding = EncodingKey::from_rsa_pem(private_pem.as_ref())
+            .map_err(|e| ConfigError::with_source("not an RSA PEM private key", e))?;
+        Self::asymmetric(Algorithm::RS256, encoding)
+    }
+
+    /// Replaces the derived `kid`. Checked by the service builder: 1 to 128
+    /// characters from `A-Z a-z 0-9 - _ .`.
+    pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
+        self.kid = kid.into();
+        self
+    }
+
+    /// The key id written in every token's header.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The JWS algorithm this key signs with (pinned: no other is accepted).
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// The public key as a JWK (with `kid`, `alg`, `use`); `None` for HMAC.
+    pub fn public_jwk(&self) -> Option<Jwk> {
+        let mut jwk = self.public_jwk.clone()?;
+        jwk.common.key_id = Some(self.kid.clone());
+        jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+        Some(jwk)
+    }
+
+    /// A digest of the key material, to tell keys apart without comparing
+    /// secrets.
+    pub(crate) fn fingerprint(&self) -> &[u8; 32] {
+        &self.fingerprint
+    }
+
+    /// Signs `message`, returning the raw signature.
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
+        let signer = (PROVIDER.signer_factory)(&self.algorithm, &self.encoding)
+            .map_err(|e| ConfigError::with_source("key cannot sign", e))?;
+        signer
+            .try_sign(message)
+            .map_err(|e| ConfigError::with_source("signing failed", e).into())
+    }
+
+    /// Whether `signature` is this key's signature of `message`.
+    pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        (PROVIDER.verifier_factory)(&self.algorithm, &self.decoding)
+            .is_ok_and(|verifier| verifier.verify(message, &signature.to_vec()).is_ok())
+    }
+
+    fn hmac(algorithm: Algorithm, min_len: usize, secret: &[u8]) -> Result<Self, Error> {
+        if secret.len() < min_len {
+            return Err(ConfigError::new(format!(
+                "{algorithm:?} secret must be at least {min_len} bytes"
+            ))
+            .into());
+        }
+        let mut kid_input = Sha256::new();
+        kid_input.update(b"jwt-rotate/hmac-kid/v1\0");
+        kid_input.update(secret);
+        let digest = kid_input.finalize();
+        Self::checked(Self {
+            kid: URL_SAFE_NO_PAD.encode(&digest[..16]),
+            algorithm,
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            public_jwk: None,
+            fingerprint: fingerprint(secret),
+        })
+    }
+
+    fn asymmetric(algorithm: Algorithm, encoding: EncodingKey) -> Result<Self, Error> {
+        ensure_provider();
+        let invalid = |e| ConfigError::with_source("cannot derive the public key", e);
+        let jwk = Jwk::from_encoding_key(&encoding, algorithm).map_err(invalid)?;
+        if let AlgorithmParameters::RSA(rsa) = &jwk.algorithm {
+            let modulus_bits = URL_SAFE_NO_PAD
+                .decode(&rsa.n)
+                .map_or(0, |n| n.iter().skip_while(|b| **b == 0).count() * 8);
+            if modulus_bits < 2048 {
+                return Err(ConfigError::new("RSA keys must have at least 2048 bits").into());
+            }
+        }
+        let decoding = DecodingKey::from_jwk(&jwk).map_err(invalid)?;
+        let kid = jwk.thumbprint(ThumbprintHash::SHA256).map_err(invalid)?;
+        Self::checked(Self {
+            kid,
+            algorithm,
+            fingerprint: fingerprint(encoding.as_bytes()),
+            encoding,
+            decoding,
+            public_jwk: Some(jwk),
+        })
+    }
+
+    /// Refuses a key whose two halves do not match: better at start-up than
+    /// at the first login.
+    fn checked(self) -> Result<Self, Error> {
+        let probe = b"jwt-rotate key self-test";
+        let signature = self.sign(probe)?;
+        if self.verify(probe, &signature) {
+            Ok(self)
+        } else {
+            Err(ConfigError::new("key failed its sign/verify self-test").into())
+        }
+    }
+}
+
+fn fingerprint(material: &[u8]) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    hash.update(b"jwt-rotate/key-fingerprint/v1\0");
+    hash.update(material);
+    hash.finalize().into()
+}
+
+/// Keys by `kid`: the first signs, all verify. Holds the JWS header each
+/// key writes, encoded once.
+pub(crate) struct KeyRing {
+    keys: Vec<RingKey>,
+}
+
+pub(crate) struct RingKey {
+    pub(crate) key: Key,
+    /// `base64url(header) + "."`, the constant start of every token signed
+    /// by this key.
+    pub(crate) prefix: String,
+}
+
+impl KeyRing {
+    /// A ring whose tokens carry header `typ`; `signing` signs, `accepted`
+    /// only verify.
+    pub(crate) fn new(typ: &str, signing: Key, accepted: Vec<Key>) -> Result<Self, ConfigError> {
+        let keys: Vec<RingKey> = std::iter::once(signing)
+            .chain(accepted)
+            .map(|key| {
+                let header = serde_json::json!({
+                    "alg": key.algorithm(),
+                    "typ": typ,
+                    "kid": key.kid(),
+                });
+                let mut prefix = URL_SAFE_NO_PAD.encode(header.to_string());
+                prefix.push('.');
+                RingKey { key, prefix }
+            })
+            .collect();
+        for (i, a) in keys.iter().enumerate() {
+            check_kid(a.key.kid())?;
+            if keys[..i].iter().any(|b| b.key.kid() == a.key.kid()) {
+                return Err(ConfigError::new(format!(
+                    "two keys share the kid `{}`",
+                    a.key.kid()
+                )));
+            }
+        }
+        Ok(Self { keys })
+    }
+
+    pub(crate) fn signing(&self) -> &RingKey {
+        &self.keys[0]
+    }
+
+    pub(crate) fn find(&self, kid: &str) -> Option<&Key> {
+        self.keys.iter().map(|k| &k.key).find(|k| k.kid() == kid)
+    }
+
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &Key> {
+        self.keys.iter().map(|k| &k.key)
+    }
+
+    /// The public keys of the ring as a JWK Set (HMAC keys have none).
+    pub(crate) fn jwks(&self) -> JwkSet {
+        JwkSet {
+            keys: self.keys().filter_map(Key::public_jwk).collect(),
+        }
+    }
+}
+
+fn check_kid(kid: &str) -> Result<(), ConfigError> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if (1..=128).contains(&kid.len()) && kid.chars().all(allowed) {
+        Ok(())
+    } else {
+        Err(ConfigError::new(
+            "a kid must be 1 to 128 characters from A-Z a-z 0-9 - _ .",
+        ))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) const ED25519_PEM: &str = include_str!("../tests/data/keys/ed25519.pem");
+    pub(crate) const ES256_PEM: &str = include_str!("../tests/data/keys/es256.pem");
+    pub(crate) const ES384_PEM: &str = include_str!("../tests/data/keys/es384.pem");
+    pub(crate) const RS256_PEM: &str = include_str!("../tests/data/keys/rs256.pem");
+    pub(crate) const RSA1024_PEM: &str = include_str!("../tests/data/keys/rsa1024.pem");
+
+    #[test]
+    fn hmac_secrets_must_match_the_hash_size() {
+        assert!(Key::hs256([1u8; 31]).is_err());
+        assert!(Key::hs256([1u8; 32]).is_ok());
+        assert!(Key::hs384([1u8; 47]).is_err());
+        assert!(Key::hs384([1u8; 48]).is_ok());
+        assert!(Key::hs512([1u8; 63]).is_err());
+        assert!(Key::hs512([1u8; 64]).is_ok());
+    }
+
+    #[test]
+    fn hmac_kid_is_stable_and_hides_the_secret() {
+        let a = Key::hs256([1u8; 32]).unwrap();
+        let b = Key::hs256([1u8; 32]).unwrap();
+        let c = Key::hs256([2u8; 32]).unwrap();
+        assert_eq!(a.kid(), b.kid());
+        assert_ne!(a.kid(), c.kid());
+        assert!(a.public_jwk().is_none());
+        assert_eq!(a.with_kid("2026-11").kid(), "2026-11");
+    }
+
+    #[test]
+    fn debug_never_shows_key_material() {
+        let secret = *b"super-secret-hmac-key-material!!";
+        let key = Key::hs256(secret).unwrap();
+        let shown = format!("{key:?}");
+        assert!(shown.contains(key.kid()));
+        assert!(!shown.contains("super-secret"));
+        let ed = Key::ed25519_pem(ED25519_PEM).unwrap();
+        assert!(!format!("{ed:?}").contains("MC4CAQAw"));
+    }
+
+    #[test]
+    fn ed25519_key_publishes_its_public_half() {
+        let key = Key::ed25519_pem(ED25519_PEM).unwrap();
+        assert_eq!(key.algorithm(), Algorithm::EdDSA);
+        let jwk = key.public_jwk().unwrap();
+        assert_eq!(jwk.common.key_id.as_deref(), Some(key.kid()));
+        let text = serde_json::to_string(&jwk).unwrap();
+        assert!(text.contains("\"crv\":\"Ed25519\""), "{text}");
+        assert!(!text.contains("\"d\""), "private part leaked: {text}");
+    }
+
+    #[test]
+    fn garbage_pem_is_a_config_error() {
+        for bad in [
+            "",
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        ] {
+            assert!(matches!(Key::ed25519_pem(bad), Err(Error::Config(_))));
+            assert!(matches!(Key::es256_pem(bad), Err(Error::Config(_))));
+            assert!(matches!(Key::rs256_pem(bad), Err(Error::Config(_))));
+        }
+        // A key of another kind, curve or size.
+        assert!(Key::es256_pem(ED25519_PEM).is_err());
+        assert!(Key::es256_pem(ES384_PEM).is_err());
+        assert!(Key::rs256_pem(RSA1024_PEM).is_err());
+    }
+
+    #[test]
+    fn every_asymmetric_kind_signs_and_publishes() {
+        for key in [
+            Key::ed25519_pem(ED25519_PEM).unwrap(),
+            Key::es256_pem(ES256_PEM).unwrap(),
+            Key::rs256_pem(RS256_PEM).unwrap(),
+        ] {
+            let sig = key.sign(b"m").unwrap();
+            assert!(key.verify(b"m", &sig), "{key:?}");
+            assert_eq!(key.kid().len(), 43, "RFC 7638 SHA-256 thumbprint");
+            assert!(key.public_jwk().is_some());
+        }
+    }
+
+    #[test]
+    fn ring_rejects_duplicate_and_odd_kids() {
+        let a = || Key::hs256([1u8; 32]).unwrap();
+        let b = || Key::hs256([2u8; 32]).unwrap();
+        assert!(KeyRing::new("at+jwt", a(), vec![b()]).is_ok());
+        assert!(KeyRing::new("at+jwt", a(), vec![b().with_kid(a().kid())]).is_err());
+        assert!(KeyRing::new("at+jwt", a().with_kid(""), vec![]).is_err());
+        assert!(KeyRing::new("at+jwt", a().with_kid("a/b"), vec![]).is_err());
+        assert!(KeyRing::new("at+jwt", a().with_kid("x".repeat(129)), vec![]).is_err());
+    }
+
+    #[test]
+    fn sign_and_verify_are_bound_to_the_key() {
+        let a = Key::hs256([1u8; 32]).unwrap();
+        let b = Key::hs256([2u8; 32]).unwrap();
+        let sig = a.sign(b"message").unwrap();
+        assert!(a.verify(b"message", &sig));
+        assert!(!a.verify(b"messagE", &sig));
+        assert!(!b.verify(b"message", &sig));
+    }
+}

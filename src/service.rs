@@ -1,0 +1,508 @@
+//! [`TokenService`]: issue, verify, refresh, revoke, list sessions.
+
+use std::sync::Arc;
+
+use jsonwebtoken::jwk::JwkSet;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+
+use crate::access::{self, AccessClaims, NoClaims};
+use crate::builder::{Settings, TokenServiceBuilder};
+use crate::clock::Clock;
+use crate::error::{Error, StoreError};
+use crate::hooks::{Event, Hooks, RefreshContext, emit};
+use crate::keys::KeyRing;
+use crate::pair::TokenPair;
+use crate::refresh::{self, Expiry, Grant, RefreshSecret, SecretHash, VerifiedRefresh};
+use crate::session::{
+    GraceData, Revocation, RevocationReason, SessionId, SessionInfo, SessionRecord, SessionView,
+};
+use crate::store::{Expected, MemoryStore, RefreshStore, Rotation};
+
+/// Issues, verifies, rotates and revokes tokens over a [`RefreshStore`].
+///
+/// Cheap to clone (one `Arc`); share one per process. `C` is the type of
+/// the application's own access-token claims ([`NoClaims`] by default).
+///
+/// ```
+/// use jwt_rotate::{Key, MemoryStore, NoClaims, SessionInfo, TokenService};
+///
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let service = TokenService::builder()
+///     .issuer("https://auth.example.com")
+///     .audience("api.example.com")
+///     .access_key(Key::hs256([1u8; 32])?)
+///     .refresh_key(Key::hs256([2u8; 32])?)
+///     .build(MemoryStore::new())?;
+///
+/// let pair = service.issue("user-42", NoClaims {}, SessionInfo::default()).await?;
+/// assert_eq!(service.verify(&pair.access_token)?.sub, "user-42");
+/// let next = service.refresh(&pair.refresh_token).await?;
+/// assert_eq!(next.session_id, pair.session_id);
+/// # Ok::<(), jwt_rotate::Error>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct TokenService<S, C = NoClaims> {
+    inner: Arc<Inner<S, C>>,
+}
+
+pub(crate) struct Inner<S, C> {
+    pub(crate) store: S,
+    pub(crate) settings: Settings,
+    pub(crate) access: KeyRing,
+    pub(crate) refresh: KeyRing,
+    pub(crate) jwks: JwkSet,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) hooks: Arc<dyn Hooks<C>>,
+}
+
+impl<S, C> Clone for TokenService<S, C> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl TokenService<MemoryStore> {
+    /// A builder with every default (see [`TokenServiceBuilder`]). The store
+    /// is chosen at [`build`](TokenServiceBuilder::build), the claims type
+    /// with [`with_claims`](TokenServiceBuilder::with_claims).
+    pub fn builder() -> TokenServiceBuilder {
+        TokenServiceBuilder::new()
+    }
+}
+
+impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> TokenService<S, C> {
+    pub(crate) fn from_inner(inner: Inner<S, C>) -> Self {
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The store, for maintenance and tests.
+    pub fn store(&self) -> &S {
+        &self.inner.store
+    }
+
+    /// Starts a session for `subject` (after the app checked the
+    /// password), carrying `claims` into every access token it gets.
+    ///
+    /// # Errors
+    /// [`Error::Claims`] if `subject` is empty or `claims` do not serialize
+    /// to a JSON object free of registered claim names; [`Error::Store`] if
+    /// the store fails (then no token is returned and nothing was revoked).
+    pub async fn issue(
+        &self,
+        subject: &str,
+        claims: C,
+        info: SessionInfo,
+    ) -> Result<TokenPair, Error> {
+        if subject.is_empty() {
+            return Err(Error::Claims("subject must not be empty", None));
+        }
+        let settings = &self.inner.settings;
+        let claims_json = access::claims_to_json(&claims)?;
+        let now = self.now();
+        let secret = RefreshSecret::random();
+        let record = SessionRecord {
+            id: SessionId::random(),
+            subject: subject.to_owned(),
+            generation: 0,
+            secret_hash: secret.hash(),
+            previous: None,
+            created_at: now,
+            refreshed_at: now,
+            idle_expires_at: now + settings.refresh_ttl,
+            absolute_expires_at: now + settings.session_ttl,
+            revoked: None,
+            claims_json,
+            info,
+        };
+        self.inner.store.create(&record).await?;
+        if let Some(max) = settings.max_sessions_per_subject {
+            self.enforce_session_limit(&record, max, now).await?;
+        }
+        let pair = self.tokens(&record, &secret, now)?;
+        self.emit(Event::Issued {
+            subject,
+            session_id: &record.id,
+        });
+        Ok(pair)
+    }
+
+    /// Verifies an access token: signature with the algorithm pinned by its
+    /// `kid`, `typ`, issuer, audience, times, lifetime. No store access, so
+    /// a revoked session's access tokens stay valid until they expire; use
+    /// [`verify_live`](Self::verify_live) where that matters.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`], [`Error::InvalidSignature`],
+    /// [`Error::InvalidClaim`], [`Error::Expired`], [`Error::NotYetValid`].
+    pub fn verify(&self, access_token: impl AsRef<str>) -> Result<AccessClaims<C>, Error> {
+        let inner = &*self.inner;
+        access::verify(
+            &inner.settings,
+            &inner.access,
+            access_token.as_ref(),
+            self.now(),
+        )
+    }
+
+    /// [`verify`](Self::verify), then checks that the session is still live
+    /// (one store read).
+    ///
+    /// # Errors
+    /// As `verify`; [`Error::SessionRevoked`], [`Error::SessionExpired`];
+    /// [`Error::Store`] if the store fails.
+    pub async fn verify_live(
+        &self,
+        access_token: impl AsRef<str>,
+    ) -> Result<AccessClaims<C>, Error> {
+        let claims = self.verify(access_token)?;
+        let record = self.inner.store.get(&claims.sid).await?;
+        let record = record.ok_or(Error::SessionExpired)?;
+        if record.subject != claims.sub {
+            return Err(Error::InvalidClaim {
+                claim: "sub",
+                problem: "does not match the session",
+            });
+        }
+        session_status(&record, self.now())?;
+        Ok(claims)
+    }
+
+    /// Rotates: spends `refresh_token` and returns a new pair. One store
+    /// call when all is well.
+    ///
+    /// The previous refresh token, presented again within `reuse_grace` of
+    /// its rotation, gets the current pair back (same refresh token claims,
+    /// fresh access token) with no write. Any other old token is reuse: the
+    /// session is revoked.
+    ///
+    /// # Errors
+    /// Token errors (no store access for forged or expired tokens);
+    /// [`Error::Denied`] from the hook (session untouched);
+    /// [`Error::ReuseDetected`] (session now revoked);
+    /// [`Error::SessionRevoked`], [`Error::SessionExpired`];
+    /// [`Error::Store`] if the store fails (never revokes anything).
+    pub async fn refresh(&self, refresh_token: impl AsRef<str>) -> Result<TokenPair, Error> {
+        let inner = &*self.inner;
+        let settings = &inner.settings;
+        let now = self.now();
+        let presented = refresh::verify(
+            settings,
+            &inner.refresh,
+            refresh_token.as_ref(),
+            now,
+            Expiry::Enforce,
+        )?;
+        let context = RefreshContext {
+            subject: &presented.subject,
+            session_id: &presented.session_id,
+            generation: presented.generation,
+        };
+        let new_claims = inner.hooks.before_refresh(&context).await?;
+        let claims_json = new_claims
+            .map(|claims| access::claims_to_json(&claims))
+            .transpose()?;
+
+        let presented_hash = presented.secret.hash();
+        let next = RefreshSecret::random();
+        let rotation = Rotation {
+            generation: presented
+                .generation
+                .checked_add(1)
+                .ok_or(Error::Malformed("generation out of range"))?,
+            secret_hash: next.hash(),
+            previous: GraceData {
+                generation: presented.generation,
+                secret_hash: presented_hash,
+                rotated_at: now,
+                wrapped_secret: presented.secret.wrap(&next),
+            },
+            refreshed_at: now,
+            idle_expires_at: now + settings.refresh_ttl,
+            claims_json,
+        };
+        let expected = Expected {
+            generation: presented.generation,
+            secret_hash: presented_hash,
+        };
+        match inner
+            .store
+            .rotate(&presented.session_id, &expected, &rotation)
+            .await?
+        {
+            Some(record) => {
+                let pair = self.tokens(&record, &next, now)?;
+                self.emit(Event::Refreshed {
+                    subject: &record.subject,
+                    session_id: &record.id,
+                    generation: record.generation,
+                });
+                Ok(pair)
+            }
+            None => {
+                self.after_refused_rotation(&presented, &presented_hash, now)
+                    .await
+            }
+        }
+    }
+
+    /// The compare-and-swap failed: read the session once and tell grace
+    /// replay, reuse, revocation and expiry apart.
+    async fn after_refused_rotation(
+        &self,
+        presented: &VerifiedRefresh,
+        presented_hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> Result<TokenPair, Error> {
+        let store = &self.inner.store;
+        let sid = &presented.session_id;
+        let record = store.get(sid).await?.ok_or(Error::SessionExpired)?;
+        session_status(&record, now)?;
+        if let Some(pair) = self.grace_replay(&record, presented, presented_hash, now)? {
+            self.emit(Event::GraceReplay {
+                subject: &record.subject,
+                session_id: sid,
+                generation: record.generation,
+            });
+            return Ok(pair);
+        }
+        if presented.generation == record.generation && *presented_hash == record.secret_hash {
+            // States only move forward, so a record matching now matched
+            // when `rotate` refused it: the store broke its contract.
+            return Err(StoreError::other("store refused a rotation that matched").into());
+        }
+        let why = Revocation {
+            reason: RevocationReason::ReuseDetected,
+            at: now,
+        };
+        store.revoke(sid, &why).await?;
+        self.emit(Event::ReuseDetected {
+            subject: &record.subject,
+            session_id: sid,
+            presented: presented.generation,
+            current: record.generation,
+        });
+        Err(Error::ReuseDetected)
+    }
+
+    /// The current pair again, if `presented` is the previous generation
+    /// within the grace window.
+    fn grace_replay(
+        &self,
+        record: &SessionRecord,
+        presented: &VerifiedRefresh,
+        presented_hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<TokenPair>, Error> {
+        let Some(previous) = &record.previous else {
+            return Ok(None);
+        };
+        let in_window = now < previous.rotated_at + self.inner.settings.reuse_grace;
+        if !in_window
+            || previous.generation != presented.generation
+            || previous.secret_hash != *presented_hash
+            || record.generation != previous.generation.wrapping_add(1)
+        {
+            return Ok(None);
+        }
+        let current = presented.secret.unwrap(&previous.wrapped_secret);
+        if current.hash() != record.secret_hash {
+            return Ok(None);
+        }
+        self.tokens(record, &current, now).map(Some)
+    }
+
+    /// Logs out the session `refresh_token` belongs to. A genuine token
+    /// ends its session even if expired or of an old generation. Returns
+    /// whether a live session was revoked.
+    ///
+    /// # Errors
+    /// Token errors (a forged token revokes nothing); [`Error::Store`].
+    pub async fn revoke(&self, refresh_token: impl AsRef<str>) -> Result<bool, Error> {
+        let inner = &*self.inner;
+        let now = self.now();
+        let presented = refresh::verify(
+            &inner.settings,
+            &inner.refresh,
+            refresh_token.as_ref(),
+            now,
+            Expiry::Ignore,
+        )?;
+        self.revoke_with(&presented.session_id, RevocationReason::Logout, now)
+            .await
+    }
+
+    /// Revokes one session by id (a "sign out this device" button).
+    /// Returns whether a live session was revoked.
+    ///
+    /// # Errors
+    /// [`Error::Store`] if the store fails.
+    pub async fn revoke_session(&self, session_id: &SessionId) -> Result<bool, Error> {
+        self.revoke_with(session_id, RevocationReason::Revoked, self.now())
+            .await
+    }
+
+    /// Revokes every session of `subject` except `except` (the caller's
+    /// own, for "log out other devices"; `None` after a password reset).
+    /// Returns how many were revoked.
+    ///
+    /// # Errors
+    /// [`Error::Store`] if the store fails.
+    pub async fn revoke_subject(
+        &self,
+        subject: &str,
+        except: Option<&SessionId>,
+    ) -> Result<u64, Error> {
+        let reason = RevocationReason::SubjectRevoked;
+        let why = Revocation {
+            reason,
+            at: self.now(),
+        };
+        let count = self
+            .inner
+            .store
+            .revoke_subject(subject, except, &why)
+            .await?;
+        self.emit(Event::SubjectRevoked {
+            subject,
+            count,
+            reason,
+        });
+        Ok(count)
+    }
+
+    /// The subject's live sessions, newest first: a "your devices" page.
+    ///
+    /// # Errors
+    /// [`Error::Store`] if the store fails.
+    pub async fn sessions(&self, subject: &str) -> Result<Vec<SessionView>, Error> {
+        Ok(self
+            .live_sessions(subject, self.now())
+            .await?
+            .into_iter()
+            .map(SessionView::from)
+            .collect())
+    }
+
+    /// Deletes sessions that expired (beyond the leeway), revoked or not.
+    /// Run it periodically. Returns how many were deleted.
+    ///
+    /// # Errors
+    /// [`Error::Store`] if the store fails.
+    pub async fn purge_expired(&self) -> Result<u64, Error> {
+        let cutoff = self.now() - self.inner.settings.leeway;
+        Ok(self.inner.store.purge_expired(cutoff).await?)
+    }
+
+    /// The public access-token keys as a JSON Web Key Set, for other
+    /// services to verify access tokens. Empty with HMAC keys.
+    pub fn jwks(&self) -> &JwkSet {
+        &self.inner.jwks
+    }
+
+    async fn revoke_with(
+        &self,
+        session_id: &SessionId,
+        reason: RevocationReason,
+        at: OffsetDateTime,
+    ) -> Result<bool, Error> {
+        let why = Revocation { reason, at };
+        let revoked = self.inner.store.revoke(session_id, &why).await?;
+        if revoked {
+            self.emit(Event::Revoked { session_id, reason });
+        }
+        Ok(revoked)
+    }
+
+    async fn live_sessions(
+        &self,
+        subject: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<SessionRecord>, Error> {
+        let mut sessions = self.inner.store.sessions(subject).await?;
+        sessions.retain(|s| s.subject == subject && s.is_live(now));
+        sessions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        Ok(sessions)
+    }
+
+    /// Revokes the oldest live sessions of the new session's subject beyond
+    /// `max`, never the new one.
+    async fn enforce_session_limit(
+        &self,
+        new: &SessionRecord,
+        max: usize,
+        now: OffsetDateTime,
+    ) -> Result<(), Error> {
+        let mut live = self.live_sessions(&new.subject, now).await?;
+        live.retain(|s| s.id != new.id);
+        for old in live.iter().skip(max.saturating_sub(1)) {
+            self.revoke_with(&old.id, RevocationReason::SessionLimit, now)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The pair for `record` at its generation, whose secret is `secret`.
+    fn tokens(
+        &self,
+        record: &SessionRecord,
+        secret: &RefreshSecret,
+        now: OffsetDateTime,
+    ) -> Result<TokenPair, Error> {
+        let inner = &*self.inner;
+        let refresh_expires_at = record.expires_at();
+        let grant = Grant {
+            subject: &record.subject,
+            session_id: &record.id,
+            generation: record.generation,
+            secret,
+            issued_at: record.refreshed_at,
+            expires_at: refresh_expires_at,
+        };
+        let refresh_token = refresh::sign(&inner.settings, &inner.refresh, &grant)?;
+        let (access_token, access_expires_at) = access::sign(
+            &inner.settings,
+            &inner.access,
+            &record.subject,
+            &record.id,
+            &record.claims_json,
+            now,
+            refresh_expires_at,
+        )?;
+        Ok(TokenPair {
+            access_token,
+            refresh_token,
+            access_expires_at,
+            refresh_expires_at,
+            session_id: record.id,
+        })
+    }
+
+    /// The clock, to whole seconds: JWT times have no fractions, and
+    /// stored instants then match the tokens exactly.
+    fn now(&self) -> OffsetDateTime {
+        let now = self.inner.clock.now();
+        now.replace_nanosecond(0).unwrap_or(now)
+    }
+
+    fn emit(&self, event: Event<'_>) {
+        emit(&*self.inner.hooks, event);
+    }
+}
+
+/// Revoked or expired sessions are refused, each with its own error.
+fn session_status(record: &SessionRecord, now: OffsetDateTime) -> Result<(), Error> {
+    if record.revoked.is_some() {
+        Err(Error::SessionRevoked)
+    } else if now >= record.expires_at() {
+        Err(Error::SessionExpired)
+    } else {
+        Ok(())
+    }
+}
