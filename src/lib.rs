@@ -1,4 +1,63 @@
-//! Secure long-lived sessions for Rust web services.
+//! Secure, long-lived sessions for Rust web services: short-lived JWT
+//! access tokens, refresh tokens that rotate on every use, reuse detection
+//! that revokes a stolen token's whole family, and storage behind one small
+//! async trait.
+//!
+//! ```
+//! use jwt_rotate::{Error, Key, MemoryStore, NoClaims, SessionInfo, TokenService};
+//! use time::Duration;
+//!
+//! # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+//! let service = TokenService::builder()
+//!     .issuer("https://auth.example.com")
+//!     .audience("api.example.com")
+//!     .access_ttl(Duration::minutes(15))
+//!     .refresh_ttl(Duration::days(7))     // idle lifetime
+//!     .session_ttl(Duration::days(30))    // absolute lifetime
+//!     .access_key(Key::hs256(b"an access secret of at least 32 bytes")?)
+//!     .refresh_key(Key::hs256(b"another secret, for refresh tokens!!")?)
+//!     .build(MemoryStore::new())?;
+//!
+//! // After the app checked the password:
+//! let login = service.issue("user-42", NoClaims {}, SessionInfo::default()).await?;
+//! // On every API call, without touching the store:
+//! let claims = service.verify(&login.access_token)?;
+//! assert_eq!(claims.sub, "user-42");
+//! // When the access token expires: rotate.
+//! let next = service.refresh(&login.refresh_token).await?;
+//! // A thief replaying the spent token (after the grace window) kills the session.
+//! # let _ = next;
+//! # Ok::<(), Error>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What happens on refresh
+//!
+//! The refresh token is a JWS signed with its own key (`typ: rt+jwt`)
+//! carrying the session id, its generation and a 32-byte random secret; the
+//! store keeps only the secret's SHA-256. A forged, garbled or expired token
+//! is refused before the store is touched. A genuine one is spent by one
+//! compare-and-swap ([`RefreshStore::rotate`]). Only when that fails is the
+//! session read, to tell apart:
+//! - the previous generation inside the grace window (a lost response, two
+//!   tabs): it gets the *same* successor back, unwrapped from the record
+//!   without ever storing it in plaintext;
+//! - any other old generation: **reuse**, the session is revoked
+//!   ([`Error::ReuseDetected`]);
+//! - a revoked or expired session: [`Error::SessionRevoked`],
+//!   [`Error::SessionExpired`].
+//!
+//! A store failure is reported as [`Error::Store`] and never revokes
+//! anything; [`Error::class`] tells "401, log in again" from "try later".
+//!
+//! # Features
+//! - `aws-lc-rs` (default): jsonwebtoken's aws-lc-rs crypto backend.
+//! - `rust-crypto`: the pure-Rust backend instead. With both on, aws-lc-rs
+//!   is used; the crate installs its backend itself, so feature unification
+//!   never causes jsonwebtoken's "no provider" panic.
+//! - `conformance`: the public `conformance` module, the suite every store
+//!   must pass, for authors of stores for other databases.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -17,7 +17,10 @@ async fn login_refresh_grace_then_reuse_revokes_the_family() {
     assert_eq!(claims.sid, login.session_id);
 
     clock.advance(Duration::minutes(16));
-    assert!(matches!(service.verify(&login.access_token), Err(Error::Expired)));
+    assert!(matches!(
+        service.verify(&login.access_token),
+        Err(Error::Expired)
+    ));
 
     let second = service.refresh(&login.refresh_token).await.unwrap();
     assert_ne!(second.refresh_token, login.refresh_token);

@@ -1,28 +1,24 @@
 //! [`MemoryStore`]: sessions in process memory.
 //!
-//! Deliberately small and in its own file, like tower-sessions'
-//! `MemoryStore`: it is the default store, the one examples and tests use,
-//! and the plainest reading of the store contract, checked by the same
-//! conformance suite as every other backend.
+//! Small and in its own file, like tower-sessions' `MemoryStore`: the
+//! default store and the plainest reading of the store contract, checked by
+//! the conformance suite like every backend.
 //!
-//! # Design
-//!
-//! - 16 shards, chosen by the first byte of the (random) session id. On two
-//!   threads refreshing two sessions in a tight loop, one global mutex made
-//!   each call 2.5-4x slower than on one thread (the lock's cache line
-//!   bounces between cores); sharded, they ran at single-thread speed. With
-//!   a refresh's real signing work in between the difference was noise:
-//!   shards buy headroom on many-core hosts and honest benchmarks.
-//! - A shard's mutex covers its records and its part of the subject index
-//!   (non-revoked ids only, what `sessions` and `revoke_subject` read), so
-//!   both change together and no call holds two locks: no lock order to get
-//!   wrong. The price: calls by subject and `purge_expired` visit the shards
-//!   one at a time, so they see no single snapshot. Each record still
-//!   changes atomically, and a session created before such a call started is
-//!   always seen (as with a SQL store at read-committed).
-//! - No method awaits, so no lock is held across an `.await`. Nothing in a
-//!   critical section panics short of an allocation failure (which aborts),
-//!   so a poisoned shard is still consistent and is used as is.
+//! - 16 shards by the first byte of the (random) id. Two threads refreshing
+//!   two sessions in a tight loop were 2.5-4x slower per call on one global
+//!   mutex than one thread alone (the lock's cache line bounces between
+//!   cores), and as fast as one thread when sharded. With a refresh's real
+//!   signing work in between the gap was noise: shards are headroom for
+//!   many-core hosts and honest benchmarks, at little cost in code.
+//! - A shard's mutex covers its records and its slice of the subject index
+//!   (non-revoked ids only: what `sessions` and `revoke_subject` read), so
+//!   both change together and no call holds two locks. Calls by subject and
+//!   `purge_expired` visit the shards in turn, so they see no single
+//!   snapshot; each record still changes atomically, and any session created
+//!   before such a call began is seen (like a SQL store at read-committed).
+//! - No method awaits, so no lock is held across `.await`. Nothing under a
+//!   lock panics short of an allocation failure (an abort), so a poisoned
+//!   shard is still consistent and is used as is.
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
@@ -76,8 +72,8 @@ impl MemoryStore {
     }
 }
 
+// Printing every session would be slow and useless in logs.
 impl fmt::Debug for MemoryStore {
-    // Printing every record would be slow and useless in logs.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemoryStore").finish_non_exhaustive()
     }

@@ -1,0 +1,186 @@
+//! The conformance suite against `MemoryStore`: directly, behind `dyn`, and
+//! behind each blanket impl; several runs at once on one store; and, to
+//! show the suite has teeth, against stores broken on purpose.
+#![cfg(feature = "conformance")]
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use jwt_rotate::{
+    Expected, MemoryStore, RefreshStore, Revocation, Rotation, SessionId, SessionRecord,
+    StoreError, conformance,
+};
+use time::OffsetDateTime;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn memory_store() {
+    conformance::run_all(&Arc::new(MemoryStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn memory_store_as_arc_dyn() {
+    let store: Arc<dyn RefreshStore> = Arc::new(MemoryStore::new());
+    conformance::run_all(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn memory_store_through_the_box_and_arc_impls() {
+    let boxed: Box<dyn RefreshStore> = Box::new(MemoryStore::new());
+    conformance::run_all(&Arc::new(boxed)).await;
+    let shared: Arc<dyn RefreshStore> = Arc::new(MemoryStore::new());
+    conformance::run_all(&Arc::new(shared)).await;
+}
+
+/// Parallel test binaries sharing one database look like this: runs that
+/// overlap on one store which is never empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn overlapping_runs_on_one_store() {
+    let store = Arc::new(MemoryStore::new());
+    let runs: Vec<_> = (0..3)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { conformance::run_all(&store).await })
+        })
+        .collect();
+    for run in runs {
+        run.await.expect("a run failed");
+    }
+    conformance::run_all(&store).await;
+}
+
+/// A rule a broken store gets wrong.
+#[derive(Clone, Copy)]
+enum Bug {
+    /// Compares the generation but not the secret hash.
+    IgnoresSecretHash,
+    /// Reads, then writes: two racing rotations can both succeed.
+    CheckThenWrite,
+    /// Says `true` for a session that was already revoked.
+    RevokeAlwaysTrue,
+    /// Revokes the `except` session too.
+    IgnoresExcept,
+    /// Lists revoked sessions as well.
+    ListsRevoked,
+    /// Deletes but reports nothing.
+    PurgeCountsZero,
+}
+
+/// `MemoryStore` with one bug, written only with the public store API.
+struct Broken(MemoryStore, Bug);
+
+#[async_trait]
+impl RefreshStore for Broken {
+    async fn create(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        self.0.create(session).await
+    }
+    async fn get(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        self.0.get(id).await
+    }
+    async fn rotate(
+        &self,
+        id: &SessionId,
+        expected: &Expected,
+        next: &Rotation,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let Some(stored) = self.0.get(id).await? else {
+            return Ok(None);
+        };
+        let as_stored = Expected {
+            generation: stored.generation,
+            secret_hash: stored.secret_hash,
+        };
+        match self.1 {
+            Bug::IgnoresSecretHash if stored.generation == expected.generation => {
+                self.0.rotate(id, &as_stored, next).await
+            }
+            Bug::CheckThenWrite if &as_stored == expected => {
+                tokio::task::yield_now().await;
+                let Some(now) = self.0.get(id).await? else {
+                    return Ok(None);
+                };
+                let blind = Expected {
+                    generation: now.generation,
+                    secret_hash: now.secret_hash,
+                };
+                self.0.rotate(id, &blind, next).await
+            }
+            _ => self.0.rotate(id, expected, next).await,
+        }
+    }
+    async fn revoke(&self, id: &SessionId, why: &Revocation) -> Result<bool, StoreError> {
+        let changed = self.0.revoke(id, why).await?;
+        let exists = self.0.get(id).await?.is_some();
+        Ok(changed || (matches!(self.1, Bug::RevokeAlwaysTrue) && exists))
+    }
+    async fn revoke_subject(
+        &self,
+        subject: &str,
+        except: Option<&SessionId>,
+        why: &Revocation,
+    ) -> Result<u64, StoreError> {
+        let except = except.filter(|_| !matches!(self.1, Bug::IgnoresExcept));
+        self.0.revoke_subject(subject, except, why).await
+    }
+    async fn sessions(&self, subject: &str) -> Result<Vec<SessionRecord>, StoreError> {
+        let mut found = self.0.sessions(subject).await?;
+        if let (Bug::ListsRevoked, Some(first)) = (self.1, found.first().cloned()) {
+            // Stands in for a revoked one: a record sessions must not list.
+            let mut extra = first;
+            extra.id = SessionId::random();
+            extra.revoked = Some(Revocation {
+                reason: jwt_rotate::RevocationReason::Logout,
+                at: OffsetDateTime::UNIX_EPOCH,
+            });
+            found.push(extra);
+        }
+        Ok(found)
+    }
+    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        let purged = self.0.purge_expired(now).await?;
+        Ok(if matches!(self.1, Bug::PurgeCountsZero) {
+            0
+        } else {
+            purged
+        })
+    }
+}
+
+fn broken(bug: Bug) -> Arc<Broken> {
+    Arc::new(Broken(MemoryStore::new(), bug))
+}
+
+#[tokio::test]
+#[should_panic(expected = "rotate applied with another secret hash")]
+async fn catches_a_rotate_that_ignores_the_secret_hash() {
+    conformance::rotate_is_compare_and_swap(&broken(Bug::IgnoresSecretHash)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[should_panic(expected = "concurrent rotations with the same expected generation succeeded")]
+async fn catches_a_rotate_that_checks_then_writes() {
+    conformance::concurrent_rotate_has_one_winner(&broken(Bug::CheckThenWrite)).await;
+}
+
+#[tokio::test]
+#[should_panic(expected = "revoke of a revoked session must return false")]
+async fn catches_a_revoke_that_always_says_true() {
+    conformance::revoke_keeps_the_first_revocation(&broken(Bug::RevokeAlwaysTrue)).await;
+}
+
+#[tokio::test]
+#[should_panic(expected = "revoke_subject must count the live sessions it revoked")]
+async fn catches_a_revoke_subject_that_ignores_except() {
+    conformance::revoke_subject_spares_except_and_others(&broken(Bug::IgnoresExcept)).await;
+}
+
+#[tokio::test]
+#[should_panic(expected = "wrong sessions for")]
+async fn catches_sessions_that_lists_revoked_ones() {
+    conformance::sessions_lists_live_records_of_one_subject(&broken(Bug::ListsRevoked)).await;
+}
+
+#[tokio::test]
+#[should_panic(expected = "counted fewer, 5 times in a row")]
+async fn catches_a_purge_that_miscounts() {
+    conformance::purge_expired_deletes_only_expired(&broken(Bug::PurgeCountsZero)).await;
+}
