@@ -183,7 +183,9 @@ pub(crate) struct Grant<'a> {
 }
 
 /// Signs a refresh token. The same grant always yields the same claims, so
-/// a grace replay re-signs the very token the winner received.
+/// a grace replay re-signs the very token the winner received: the same
+/// bytes with HMAC, Ed25519 and RSA, the same claims under another (equally
+/// valid) signature with randomized ECDSA.
 pub(crate) fn sign(
     settings: &Settings,
     ring: &KeyRing,

@@ -105,7 +105,8 @@ impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> T
         }
         let settings = &self.inner.settings;
         let claims_json = access::claims_to_json(&claims)?;
-        let now = self.now();
+        let reading = self.inner.clock.now();
+        let now = whole_seconds(reading);
         let secret = RefreshSecret::random();
         let record = SessionRecord {
             id: SessionId::random(),
@@ -113,7 +114,11 @@ impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> T
             generation: 0,
             secret_hash: secret.hash(),
             previous: None,
-            created_at: now,
+            // Finer than the token times: it orders logins for the
+            // session limit. Microseconds, what databases keep.
+            created_at: reading
+                .replace_nanosecond(reading.microsecond() * 1_000)
+                .unwrap_or(now),
             refreshed_at: now,
             idle_expires_at: now + settings.refresh_ttl,
             absolute_expires_at: now + settings.session_ttl,
@@ -320,7 +325,7 @@ impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> T
 
     /// Logs out the session `refresh_token` belongs to. A genuine token
     /// ends its session even if expired or of an old generation. Returns
-    /// whether a live session was revoked.
+    /// whether this call revoked it (`false`: already revoked, or purged).
     ///
     /// # Errors
     /// Token errors (a forged token revokes nothing); [`Error::Store`].
@@ -339,7 +344,8 @@ impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> T
     }
 
     /// Revokes one session by id (a "sign out this device" button).
-    /// Returns whether a live session was revoked.
+    /// Returns whether this call revoked it (`false`: unknown, or already
+    /// revoked).
     ///
     /// # Errors
     /// [`Error::Store`] if the store fails.
@@ -427,12 +433,19 @@ impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> T
     ) -> Result<Vec<SessionRecord>, Error> {
         let mut sessions = self.inner.store.sessions(subject).await?;
         sessions.retain(|s| s.subject == subject && s.is_live(now));
-        sessions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        sessions.sort_by(newest_first);
         Ok(sessions)
     }
 
-    /// Revokes the oldest live sessions of the new session's subject beyond
-    /// `max`, never the new one.
+    /// Revokes the live sessions of the new session's subject beyond the
+    /// `max` newest, but only those older than the new one.
+    ///
+    /// Logins are ordered by (creation time, id). A login never revokes
+    /// itself nor a newer login: of two concurrent logins over the limit,
+    /// the newer one revokes the older, instead of each revoking the other
+    /// and leaving none. The price: logins in the same microsecond are
+    /// ordered by their random ids, and one ranked below a newer one stays
+    /// live past the limit until the next login.
     async fn enforce_session_limit(
         &self,
         new: &SessionRecord,
@@ -440,8 +453,12 @@ impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> T
         now: OffsetDateTime,
     ) -> Result<(), Error> {
         let mut live = self.live_sessions(&new.subject, now).await?;
-        live.retain(|s| s.id != new.id);
-        for old in live.iter().skip(max.saturating_sub(1)) {
+        if !live.iter().any(|s| s.id == new.id) {
+            live.push(new.clone());
+            live.sort_by(newest_first);
+        }
+        let new_rank = live.iter().position(|s| s.id == new.id).unwrap_or(0);
+        for old in live.iter().skip(max.max(new_rank + 1)) {
             self.revoke_with(&old.id, RevocationReason::SessionLimit, now)
                 .await?;
         }
@@ -487,13 +504,21 @@ impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> T
     /// The clock, to whole seconds: JWT times have no fractions, and
     /// stored instants then match the tokens exactly.
     fn now(&self) -> OffsetDateTime {
-        let now = self.inner.clock.now();
-        now.replace_nanosecond(0).unwrap_or(now)
+        whole_seconds(self.inner.clock.now())
     }
 
     fn emit(&self, event: Event<'_>) {
         emit(&*self.inner.hooks, event);
     }
+}
+
+fn whole_seconds(instant: OffsetDateTime) -> OffsetDateTime {
+    instant.replace_nanosecond(0).unwrap_or(instant)
+}
+
+/// Newest login first; the id breaks ties within a microsecond.
+fn newest_first(a: &SessionRecord, b: &SessionRecord) -> std::cmp::Ordering {
+    b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id))
 }
 
 /// Revoked or expired sessions are refused, each with its own error.

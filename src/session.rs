@@ -217,9 +217,10 @@ pub struct SessionRecord {
     /// The previous generation, for grace replay (`None` before the first
     /// rotation).
     pub previous: Option<GraceData>,
-    /// Login time.
+    /// Login time, to the microsecond (it orders logins; token times are
+    /// whole seconds).
     pub created_at: OffsetDateTime,
-    /// Last rotation (login time before the first).
+    /// Last rotation (the login second before the first).
     pub refreshed_at: OffsetDateTime,
     /// Dead if not refreshed before this instant (`refresh_ttl`).
     pub idle_expires_at: OffsetDateTime,

@@ -1,0 +1,447 @@
+//! A store that fails on command: a store failure is `Error::Store`
+//! ("try later"), never an invalid token, never a revocation; the cause is
+//! kept as the error's source. Also: which store calls each operation
+//! makes (the happy path of a refresh is exactly one).
+
+mod common;
+
+use std::error::Error as _;
+use std::io;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use async_trait::async_trait;
+use jwt_rotate::{
+    Error, ErrorClass, Expected, ManualClock, MemoryStore, NoClaims, RefreshStore, Revocation,
+    RevocationReason, Rotation, SessionId, SessionInfo, SessionRecord, StoreError, StoreErrorKind,
+    TokenPair, TokenService,
+};
+use time::{Duration, OffsetDateTime};
+
+const CREATE: u32 = 1 << 0;
+const GET: u32 = 1 << 1;
+const ROTATE: u32 = 1 << 2;
+const REVOKE: u32 = 1 << 3;
+const REVOKE_SUBJECT: u32 = 1 << 4;
+const SESSIONS: u32 = 1 << 5;
+const PURGE: u32 = 1 << 6;
+
+const NAMES: [(u32, &str); 7] = [
+    (CREATE, "create"),
+    (GET, "get"),
+    (ROTATE, "rotate"),
+    (REVOKE, "revoke"),
+    (REVOKE_SUBJECT, "revoke_subject"),
+    (SESSIONS, "sessions"),
+    (PURGE, "purge_expired"),
+];
+
+/// Wraps a store; the operations in `fail` fail before reaching it, those
+/// in `fail_after` reach it and then report failure (a lost response).
+/// Every call is written down.
+struct FailingStore<S> {
+    inner: S,
+    fail: AtomicU32,
+    fail_after: AtomicU32,
+    calls: Mutex<Vec<&'static str>>,
+}
+
+impl<S> FailingStore<S> {
+    fn new(inner: S) -> Self {
+        Self {
+            inner,
+            fail: AtomicU32::new(0),
+            fail_after: AtomicU32::new(0),
+            calls: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn fail(&self, ops: u32) {
+        self.fail.store(ops, Ordering::SeqCst);
+    }
+
+    fn fail_after(&self, ops: u32) {
+        self.fail_after.store(ops, Ordering::SeqCst);
+    }
+
+    fn heal(&self) {
+        self.fail(0);
+        self.fail_after(0);
+    }
+
+    /// The calls made since the last `take_calls`.
+    fn take_calls(&self) -> Vec<&'static str> {
+        std::mem::take(&mut *self.calls.lock().unwrap())
+    }
+
+    fn outage() -> StoreError {
+        StoreError::unavailable("injected outage").with_source(io::Error::new(
+            io::ErrorKind::ConnectionRefused,
+            "connection refused",
+        ))
+    }
+
+    fn before(&self, op: u32) -> Result<(), StoreError> {
+        let name = NAMES.iter().find(|(bit, _)| *bit == op).unwrap().1;
+        self.calls.lock().unwrap().push(name);
+        if self.fail.load(Ordering::SeqCst) & op != 0 {
+            Err(Self::outage())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn after<T>(&self, op: u32, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        if self.fail_after.load(Ordering::SeqCst) & op != 0 {
+            Err(Self::outage())
+        } else {
+            result
+        }
+    }
+}
+
+#[async_trait]
+impl<S: RefreshStore> RefreshStore for FailingStore<S> {
+    async fn create(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        self.before(CREATE)?;
+        let result = self.inner.create(session).await;
+        self.after(CREATE, result)
+    }
+    async fn get(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        self.before(GET)?;
+        let result = self.inner.get(id).await;
+        self.after(GET, result)
+    }
+    async fn rotate(
+        &self,
+        id: &SessionId,
+        expected: &Expected,
+        next: &Rotation,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        self.before(ROTATE)?;
+        let result = self.inner.rotate(id, expected, next).await;
+        self.after(ROTATE, result)
+    }
+    async fn revoke(&self, id: &SessionId, why: &Revocation) -> Result<bool, StoreError> {
+        self.before(REVOKE)?;
+        let result = self.inner.revoke(id, why).await;
+        self.after(REVOKE, result)
+    }
+    async fn revoke_subject(
+        &self,
+        subject: &str,
+        except: Option<&SessionId>,
+        why: &Revocation,
+    ) -> Result<u64, StoreError> {
+        self.before(REVOKE_SUBJECT)?;
+        let result = self.inner.revoke_subject(subject, except, why).await;
+        self.after(REVOKE_SUBJECT, result)
+    }
+    async fn sessions(&self, subject: &str) -> Result<Vec<SessionRecord>, StoreError> {
+        self.before(SESSIONS)?;
+        let result = self.inner.sessions(subject).await;
+        self.after(SESSIONS, result)
+    }
+    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        self.before(PURGE)?;
+        let result = self.inner.purge_expired(now).await;
+        self.after(PURGE, result)
+    }
+}
+
+type Service = TokenService<FailingStore<MemoryStore>>;
+
+fn service() -> (Service, ManualClock) {
+    let clock = ManualClock::new(common::start());
+    let service = common::builder(&clock)
+        .build(FailingStore::new(MemoryStore::new()))
+        .unwrap();
+    (service, clock)
+}
+
+async fn login(service: &Service, subject: &str) -> TokenPair {
+    let pair = service
+        .issue(subject, NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap();
+    service.store().take_calls();
+    pair
+}
+
+/// The record as the healthy inner store has it.
+async fn record(service: &Service, sid: &SessionId) -> SessionRecord {
+    service.store().inner.get(sid).await.unwrap().unwrap()
+}
+
+/// An outage: `Error::Store`, retryable, "try later", cause kept.
+#[track_caller]
+fn assert_outage(err: &Error) {
+    let Error::Store(store) = err else {
+        panic!("expected Error::Store, got {err:?}");
+    };
+    assert_eq!(store.kind(), StoreErrorKind::Unavailable);
+    assert!(store.is_retryable());
+    assert_eq!(err.class(), ErrorClass::TryLater);
+    assert!(!err.is_unauthorized());
+    assert_eq!(err.code(), "store_unavailable");
+}
+
+#[tokio::test]
+async fn issue_during_an_outage_fails_with_try_later_and_creates_nothing() {
+    let (service, _clock) = service();
+    service.store().fail(CREATE);
+    let err = service
+        .issue("alice", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap_err();
+    assert_outage(&err);
+    assert!(
+        service
+            .store()
+            .inner
+            .sessions("alice")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    service.store().heal();
+    let pair = service
+        .issue("alice", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap();
+    service.verify_live(&pair.access_token).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_cause_is_kept_as_the_source_chain() {
+    let (service, _clock) = service();
+    service.store().fail(CREATE);
+    let err = service
+        .issue("alice", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap_err();
+    let store = err
+        .source()
+        .expect("the store error is the source")
+        .downcast_ref::<StoreError>()
+        .expect("a StoreError");
+    assert_eq!(store.to_string(), "injected outage");
+    let cause = store.source().expect("the driver error is kept");
+    let io = cause.downcast_ref::<io::Error>().expect("an io::Error");
+    assert_eq!(io.kind(), io::ErrorKind::ConnectionRefused);
+    assert_eq!(io.to_string(), "connection refused");
+    assert!(cause.source().is_none());
+}
+
+#[tokio::test]
+async fn refresh_during_an_outage_revokes_nothing_and_the_token_works_later() {
+    let (service, clock) = service();
+    let pair = login(&service, "alice").await;
+    let before = record(&service, &pair.session_id).await;
+    clock.advance(Duration::minutes(20));
+
+    service.store().fail(ROTATE);
+    for _ in 0..3 {
+        let err = service.refresh(&pair.refresh_token).await.unwrap_err();
+        assert_outage(&err);
+    }
+    assert_eq!(record(&service, &pair.session_id).await, before);
+
+    // Still failing 10 minutes later: no grace window is involved.
+    clock.advance(Duration::minutes(10));
+    assert_outage(&service.refresh(&pair.refresh_token).await.unwrap_err());
+
+    service.store().heal();
+    let next = service.refresh(&pair.refresh_token).await.unwrap();
+    service.verify_live(&next.access_token).await.unwrap();
+    assert_eq!(record(&service, &pair.session_id).await.generation, 1);
+}
+
+#[tokio::test]
+async fn a_lost_rotate_response_is_recovered_by_the_grace_replay() {
+    let (service, clock) = service();
+    let pair = login(&service, "alice").await;
+    // The rotation commits, but its answer never arrives.
+    service.store().fail_after(ROTATE);
+    assert_outage(&service.refresh(&pair.refresh_token).await.unwrap_err());
+    assert_eq!(record(&service, &pair.session_id).await.generation, 1);
+
+    // The client retries with the same token a few seconds later.
+    service.store().heal();
+    clock.advance(Duration::seconds(3));
+    let retried = service.refresh(&pair.refresh_token).await.unwrap();
+    service.verify_live(&retried.access_token).await.unwrap();
+    let third = service.refresh(&retried.refresh_token).await.unwrap();
+    service.verify_live(&third.access_token).await.unwrap();
+}
+
+#[tokio::test]
+async fn failing_get_after_a_refused_rotate_is_a_store_error_not_reuse() {
+    let (service, clock) = service();
+    let g0 = login(&service, "alice").await;
+    let g1 = service.refresh(&g0.refresh_token).await.unwrap();
+    clock.advance(Duration::minutes(1));
+
+    // g0 is reuse now, but the store cannot tell us.
+    service.store().fail(GET);
+    service.store().take_calls();
+    let err = service.refresh(&g0.refresh_token).await.unwrap_err();
+    assert_outage(&err);
+    assert_eq!(service.store().take_calls(), ["rotate", "get"]);
+    assert!(record(&service, &g0.session_id).await.revoked.is_none());
+
+    service.store().heal();
+    service.refresh(&g1.refresh_token).await.unwrap();
+    // Once the store is back, the reuse is seen and acted upon.
+    assert!(matches!(
+        service.refresh(&g0.refresh_token).await,
+        Err(Error::ReuseDetected)
+    ));
+}
+
+#[tokio::test]
+async fn failing_get_during_a_grace_replay_is_a_store_error() {
+    let (service, clock) = service();
+    let g0 = login(&service, "alice").await;
+    let g1 = service.refresh(&g0.refresh_token).await.unwrap();
+    clock.advance(Duration::seconds(2));
+    service.store().fail(GET);
+    assert_outage(&service.refresh(&g0.refresh_token).await.unwrap_err());
+    service.store().heal();
+    let replay = service.refresh(&g0.refresh_token).await.unwrap();
+    assert_eq!(replay.refresh_token, g1.refresh_token);
+}
+
+#[tokio::test]
+async fn failing_revoke_on_reuse_reports_a_store_error() {
+    let (service, clock) = service();
+    let g0 = login(&service, "alice").await;
+    service.refresh(&g0.refresh_token).await.unwrap();
+    clock.advance(Duration::minutes(1));
+    service.store().fail(REVOKE);
+    service.store().take_calls();
+    let err = service.refresh(&g0.refresh_token).await.unwrap_err();
+    assert_outage(&err);
+    assert_eq!(service.store().take_calls(), ["rotate", "get", "revoke"]);
+    // Not claimed as revoked, because it is not.
+    assert!(record(&service, &g0.session_id).await.revoked.is_none());
+    service.store().heal();
+    assert!(matches!(
+        service.refresh(&g0.refresh_token).await,
+        Err(Error::ReuseDetected)
+    ));
+    assert_eq!(
+        record(&service, &g0.session_id)
+            .await
+            .revoked
+            .map(|r| r.reason),
+        Some(RevocationReason::ReuseDetected)
+    );
+}
+
+#[tokio::test]
+async fn every_other_operation_reports_the_outage() {
+    let (service, clock) = service();
+    let a = login(&service, "alice").await;
+    let b = login(&service, "alice").await;
+    clock.advance(Duration::days(8));
+    let fresh = login(&service, "alice").await;
+
+    service.store().fail(u32::MAX);
+    assert_outage(&service.revoke(&a.refresh_token).await.unwrap_err());
+    assert_outage(&service.revoke_session(&a.session_id).await.unwrap_err());
+    assert_outage(
+        &service
+            .revoke_subject("alice", Some(&fresh.session_id))
+            .await
+            .unwrap_err(),
+    );
+    assert_outage(&service.revoke_subject("alice", None).await.unwrap_err());
+    assert_outage(&service.sessions("alice").await.unwrap_err());
+    assert_outage(&service.purge_expired().await.unwrap_err());
+    assert_outage(&service.verify_live(&fresh.access_token).await.unwrap_err());
+    assert_outage(&service.refresh(&fresh.refresh_token).await.unwrap_err());
+    // Verifying an access token needs no store at all.
+    service.verify(&fresh.access_token).unwrap();
+
+    // Nothing changed behind the errors.
+    service.store().heal();
+    for pair in [&a, &b, &fresh] {
+        assert!(record(&service, &pair.session_id).await.revoked.is_none());
+    }
+    assert_eq!(service.sessions("alice").await.unwrap().len(), 1);
+    assert_eq!(service.purge_expired().await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn session_limit_during_an_outage_revokes_nothing() {
+    let clock = ManualClock::new(common::start());
+    let service = common::builder(&clock)
+        .max_sessions_per_subject(1)
+        .build(FailingStore::new(MemoryStore::new()))
+        .unwrap();
+    let first = login(&service, "alice").await;
+    clock.advance(Duration::seconds(1));
+    service.store().fail(SESSIONS);
+    let err = service
+        .issue("alice", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap_err();
+    assert_outage(&err);
+    assert!(record(&service, &first.session_id).await.revoked.is_none());
+    service.store().heal();
+    service.refresh(&first.refresh_token).await.unwrap();
+}
+
+#[tokio::test]
+async fn store_calls_per_operation() {
+    let (service, clock) = service();
+    let store = service.store();
+    let g0 = service
+        .issue("alice", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap();
+    assert_eq!(store.take_calls(), ["create"]);
+
+    service.verify(&g0.access_token).unwrap();
+    assert!(
+        store.take_calls().is_empty(),
+        "verify never reads the store"
+    );
+    service.verify_live(&g0.access_token).await.unwrap();
+    assert_eq!(store.take_calls(), ["get"]);
+
+    // The happy path of a refresh: exactly one store call.
+    let g1 = service.refresh(&g0.refresh_token).await.unwrap();
+    assert_eq!(store.take_calls(), ["rotate"]);
+
+    // A grace replay reads, never writes.
+    service.refresh(&g0.refresh_token).await.unwrap();
+    assert_eq!(store.take_calls(), ["rotate", "get"]);
+
+    // Forged, expired or mistyped tokens never reach the store.
+    let mut forged = g1.refresh_token.expose_secret().to_owned();
+    forged.truncate(forged.len() - 3);
+    assert!(service.refresh(forged.as_str()).await.is_err());
+    assert!(service.refresh(g1.access_token.as_str()).await.is_err());
+    clock.advance(Duration::days(8));
+    assert!(matches!(
+        service.refresh(&g1.refresh_token).await,
+        Err(Error::Expired)
+    ));
+    assert!(store.take_calls().is_empty());
+
+    // Reuse: the failed rotate, one read, one revocation.
+    let (service, clock) = self::service();
+    let store = service.store();
+    let g0 = login(&service, "alice").await;
+    service.refresh(&g0.refresh_token).await.unwrap();
+    clock.advance(Duration::minutes(1));
+    store.take_calls();
+    assert!(matches!(
+        service.refresh(&g0.refresh_token).await,
+        Err(Error::ReuseDetected)
+    ));
+    assert_eq!(store.take_calls(), ["rotate", "get", "revoke"]);
+}

@@ -1,0 +1,384 @@
+//! Rotation: grace replay (same successor, no write), the window's
+//! boundary, older generations, strict mode, and reuse revoking the family.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use jwt_rotate::{
+    Error, Event, Hooks, ManualClock, MemoryStore, NoClaims, RefreshStore, RevocationReason,
+    SessionInfo, TokenService,
+};
+use time::Duration;
+
+/// Hooks that write every event down as one line.
+#[derive(Clone, Default)]
+struct Recorder(Arc<Mutex<Vec<String>>>);
+
+impl Recorder {
+    fn events(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+impl<C> Hooks<C> for Recorder {
+    fn on_event(&self, event: &Event<'_>) {
+        let line = match event {
+            Event::Issued {
+                subject,
+                session_id,
+            } => format!("issued {subject} {session_id}"),
+            Event::Refreshed {
+                subject,
+                session_id,
+                generation,
+            } => format!("refreshed {subject} {session_id} {generation}"),
+            Event::GraceReplay {
+                subject,
+                session_id,
+                generation,
+            } => format!("grace_replay {subject} {session_id} {generation}"),
+            Event::ReuseDetected {
+                subject,
+                session_id,
+                presented,
+                current,
+            } => format!("reuse_detected {subject} {session_id} {presented} {current}"),
+            Event::Revoked { session_id, reason } => {
+                format!("revoked {session_id} {}", reason.as_str())
+            }
+            Event::SubjectRevoked {
+                subject,
+                count,
+                reason,
+            } => format!("subject_revoked {subject} {count} {}", reason.as_str()),
+            other => format!("{other:?}"),
+        };
+        self.0.lock().unwrap().push(line);
+    }
+}
+
+fn recorded() -> (TokenService<MemoryStore>, ManualClock, Recorder) {
+    let clock = ManualClock::new(common::start());
+    let recorder = Recorder::default();
+    let service = common::builder(&clock)
+        .hooks(recorder.clone())
+        .build(MemoryStore::new())
+        .unwrap();
+    (service, clock, recorder)
+}
+
+fn strict() -> (TokenService<MemoryStore>, ManualClock) {
+    let clock = ManualClock::new(common::start());
+    let service = common::builder(&clock)
+        .reuse_grace(Duration::ZERO)
+        .build(MemoryStore::new())
+        .unwrap();
+    (service, clock)
+}
+
+#[tokio::test]
+async fn rotation_spends_the_token_and_advances_the_generation() {
+    let (service, clock, recorder) = recorded();
+    let login = service
+        .issue("alice", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap();
+    let sid = login.session_id;
+    clock.advance(Duration::minutes(20));
+    let second = service.refresh(&login.refresh_token).await.unwrap();
+    assert_eq!(second.session_id, sid);
+    assert_ne!(second.refresh_token, login.refresh_token);
+    assert_ne!(second.access_token, login.access_token);
+
+    let record = service.store().get(&sid).await.unwrap().unwrap();
+    assert_eq!(record.generation, 1);
+    let previous = record.previous.as_ref().unwrap();
+    assert_eq!(previous.generation, 0);
+    assert_eq!(previous.rotated_at, common::start() + Duration::minutes(20));
+
+    let third = service.refresh(&second.refresh_token).await.unwrap();
+    let record = service.store().get(&sid).await.unwrap().unwrap();
+    assert_eq!(record.generation, 2);
+    assert_eq!(record.previous.as_ref().unwrap().generation, 1);
+    service.verify_live(&third.access_token).await.unwrap();
+
+    assert_eq!(
+        recorder.events(),
+        [
+            format!("issued alice {sid}"),
+            format!("refreshed alice {sid} 1"),
+            format!("refreshed alice {sid} 2"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn grace_replay_returns_the_same_refresh_token_and_writes_nothing() {
+    let (service, clock, recorder) = recorded();
+    let login = service
+        .issue("alice", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap();
+    let sid = login.session_id;
+    clock.advance(Duration::minutes(20));
+    let second = service.refresh(&login.refresh_token).await.unwrap();
+    let before = service.store().get(&sid).await.unwrap().unwrap();
+
+    // The response was lost; the client retries 5 s later.
+    clock.advance(Duration::seconds(5));
+    let replay = service.refresh(&login.refresh_token).await.unwrap();
+    assert_eq!(replay.refresh_token, second.refresh_token, "same successor");
+    assert_eq!(replay.refresh_expires_at, second.refresh_expires_at);
+    assert_eq!(replay.session_id, sid);
+    // A fresh access token, valid now.
+    assert_ne!(replay.access_token, second.access_token);
+    let claims = service.verify_live(&replay.access_token).await.unwrap();
+    assert_eq!(claims.sid, sid);
+    assert_eq!(
+        claims.iat,
+        common::start() + Duration::minutes(20) + Duration::seconds(5)
+    );
+    assert_eq!(replay.access_expires_at, claims.iat + Duration::minutes(15));
+
+    // No write: the record is exactly as the rotation left it.
+    let after = service.store().get(&sid).await.unwrap().unwrap();
+    assert_eq!(after.generation, 1);
+    assert_eq!(after, before);
+
+    // The successor is the live token: it rotates as usual.
+    let third = service.refresh(&replay.refresh_token).await.unwrap();
+    assert_eq!(
+        service.store().get(&sid).await.unwrap().unwrap().generation,
+        2
+    );
+    service.verify_live(&third.access_token).await.unwrap();
+
+    assert_eq!(
+        recorder.events(),
+        [
+            format!("issued alice {sid}"),
+            format!("refreshed alice {sid} 1"),
+            format!("grace_replay alice {sid} 1"),
+            format!("refreshed alice {sid} 2"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn grace_replay_may_repeat_inside_the_window() {
+    let (service, clock) = common::service();
+    let login = service
+        .issue("alice", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap();
+    let second = service.refresh(&login.refresh_token).await.unwrap();
+    for _ in 0..3 {
+        clock.advance(Duration::seconds(3));
+        let replay = service.refresh(&login.refresh_token).await.unwrap();
+        assert_eq!(replay.refresh_token, second.refresh_token);
+    }
+    let record = service
+        .store()
+        .get(&login.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.generation, 1);
+    assert!(record.revoked.is_none());
+}
+
+#[tokio::test]
+async fn grace_window_boundary_is_exclusive() {
+    // reuse_grace = 10 s: 9 s after the rotation is a replay, 10 s is reuse.
+    for (offset, replay) in [
+        (0, true),
+        (1, true),
+        (9, true),
+        (10, false),
+        (11, false),
+        (3600, false),
+    ] {
+        let (service, clock) = common::service();
+        let login = service
+            .issue("alice", NoClaims {}, SessionInfo::default())
+            .await
+            .unwrap();
+        let second = service.refresh(&login.refresh_token).await.unwrap();
+        clock.advance(Duration::seconds(offset));
+        let result = service.refresh(&login.refresh_token).await;
+        let record = service
+            .store()
+            .get(&login.session_id)
+            .await
+            .unwrap()
+            .unwrap();
+        if replay {
+            let pair = result.unwrap_or_else(|e| panic!("+{offset}s: {e}"));
+            assert_eq!(pair.refresh_token, second.refresh_token, "+{offset}s");
+            assert!(record.revoked.is_none(), "+{offset}s");
+        } else {
+            assert!(
+                matches!(result, Err(Error::ReuseDetected)),
+                "+{offset}s: {result:?}"
+            );
+            let revoked = record.revoked.expect("revoked");
+            assert_eq!(revoked.reason, RevocationReason::ReuseDetected);
+        }
+        assert_eq!(record.generation, 1, "+{offset}s");
+    }
+}
+
+#[tokio::test]
+async fn generation_n_minus_2_inside_the_window_is_reuse() {
+    let (service, clock, recorder) = recorded();
+    let g0 = service
+        .issue("alice", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap();
+    let sid = g0.session_id;
+    let g1 = service.refresh(&g0.refresh_token).await.unwrap();
+    clock.advance(Duration::seconds(1));
+    let g2 = service.refresh(&g1.refresh_token).await.unwrap();
+    clock.advance(Duration::seconds(1));
+
+    // g1 is n-1 and within its window: fine. g0 is n-2: reuse, although
+    // only 2 s have passed.
+    assert_eq!(
+        service
+            .refresh(&g1.refresh_token)
+            .await
+            .unwrap()
+            .refresh_token,
+        g2.refresh_token
+    );
+    assert!(matches!(
+        service.refresh(&g0.refresh_token).await,
+        Err(Error::ReuseDetected)
+    ));
+    assert!(matches!(
+        service.refresh(&g2.refresh_token).await,
+        Err(Error::SessionRevoked)
+    ));
+    assert!(
+        recorder
+            .events()
+            .contains(&format!("reuse_detected alice {sid} 0 2"))
+    );
+}
+
+#[tokio::test]
+async fn strict_mode_any_second_use_is_reuse() {
+    let (service, _clock) = strict();
+    let login = service
+        .issue("alice", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap();
+    let second = service.refresh(&login.refresh_token).await.unwrap();
+    // Same instant, no grace at all.
+    assert!(matches!(
+        service.refresh(&login.refresh_token).await,
+        Err(Error::ReuseDetected)
+    ));
+    assert!(matches!(
+        service.refresh(&second.refresh_token).await,
+        Err(Error::SessionRevoked)
+    ));
+    assert!(matches!(
+        service.verify_live(&second.access_token).await,
+        Err(Error::SessionRevoked)
+    ));
+}
+
+#[tokio::test]
+async fn reuse_revokes_the_session_and_tells_the_hooks() {
+    let (service, clock, recorder) = recorded();
+    let login = service
+        .issue("alice", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap();
+    let sid = login.session_id;
+    // An unrelated session of the same user must survive.
+    let other = service
+        .issue("alice", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap();
+    clock.advance(Duration::minutes(20));
+    let victim = service.refresh(&login.refresh_token).await.unwrap();
+
+    // A minute later a thief replays the stolen, spent token.
+    clock.advance(Duration::minutes(1));
+    let err = service.refresh(&login.refresh_token).await.unwrap_err();
+    assert!(matches!(err, Error::ReuseDetected));
+    assert!(err.is_unauthorized());
+
+    let events = recorder.events();
+    assert_eq!(
+        events.last().unwrap(),
+        &format!("reuse_detected alice {sid} 0 1")
+    );
+
+    let record = service.store().get(&sid).await.unwrap().unwrap();
+    let revoked = record.revoked.expect("revoked");
+    assert_eq!(revoked.reason, RevocationReason::ReuseDetected);
+    assert_eq!(revoked.at, common::start() + Duration::minutes(21));
+
+    // The victim's current tokens are dead too: the whole family.
+    assert!(matches!(
+        service.refresh(&victim.refresh_token).await,
+        Err(Error::SessionRevoked)
+    ));
+    assert!(matches!(
+        service.verify_live(&victim.access_token).await,
+        Err(Error::SessionRevoked)
+    ));
+    // `verify` is stateless: the access token lives until it expires.
+    assert!(service.verify(&victim.access_token).is_ok());
+    // Presenting the stolen token again is no new detection.
+    assert!(matches!(
+        service.refresh(&login.refresh_token).await,
+        Err(Error::SessionRevoked)
+    ));
+    assert_eq!(
+        recorder
+            .events()
+            .iter()
+            .filter(|e| e.starts_with("reuse_detected"))
+            .count(),
+        1
+    );
+
+    let ids: Vec<_> = service
+        .sessions("alice")
+        .await
+        .unwrap()
+        .iter()
+        .map(|v| v.id)
+        .collect();
+    assert_eq!(ids, [other.session_id]);
+    service.refresh(&other.refresh_token).await.unwrap();
+}
+
+#[tokio::test]
+async fn reuse_after_the_thief_rotated_first_revokes_too() {
+    // The thief refreshes first; the victim's (now old) token is the reuse.
+    let (service, clock) = common::service();
+    let login = service
+        .issue("alice", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap();
+    let thief = service.refresh(&login.refresh_token).await.unwrap();
+    clock.advance(Duration::minutes(15));
+    assert!(matches!(
+        service.refresh(&login.refresh_token).await,
+        Err(Error::ReuseDetected)
+    ));
+    assert!(matches!(
+        service.refresh(&thief.refresh_token).await,
+        Err(Error::SessionRevoked)
+    ));
+    assert!(matches!(
+        service.verify_live(&thief.access_token).await,
+        Err(Error::SessionRevoked)
+    ));
+}

@@ -1,0 +1,453 @@
+//! Core scenarios: issue, verify, verify_live, what a pair holds, token
+//! kinds kept apart, the "your devices" view, error classes, the clock.
+//!
+//! Expiry, rotation, revocation, claims and hooks, keys and the builder
+//! have their own files; see also `concurrency.rs` and `failing_store.rs`.
+
+mod common;
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jwt_rotate::{
+    AccessToken, Clock, Denied, Error, ErrorClass, Key, ManualClock, MemoryStore, NoClaims,
+    RefreshStore, RefreshToken, SessionInfo, StoreError, StoreErrorKind, TokenService,
+};
+use serde_json::Value;
+use time::{Duration, OffsetDateTime};
+
+/// The JSON payload of a compact JWS, without checking anything.
+fn payload(token: &str) -> Value {
+    let segment = token.split('.').nth(1).expect("three segments");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
+}
+
+/// The JSON header of a compact JWS, without checking anything.
+fn header(token: &str) -> Value {
+    let segment = token.split('.').next().expect("three segments");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
+}
+
+fn info(agent: &str, ip: [u8; 4], label: &str) -> SessionInfo {
+    SessionInfo::default()
+        .with_user_agent(agent)
+        .with_ip(IpAddr::V4(Ipv4Addr::from(ip)))
+        .with_label(label)
+}
+
+#[tokio::test]
+async fn issue_returns_a_pair_that_verifies() {
+    let (service, _clock) = common::service();
+    let t0 = common::start();
+    let pair = service
+        .issue("alice", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap();
+
+    assert_eq!(pair.access_expires_at, t0 + Duration::minutes(15));
+    assert_eq!(pair.refresh_expires_at, t0 + Duration::days(7));
+
+    let claims = service.verify(&pair.access_token).unwrap();
+    assert_eq!(claims.iss, common::ISSUER);
+    assert_eq!(claims.aud, common::AUDIENCE);
+    assert_eq!(claims.sub, "alice");
+    assert_eq!(claims.sid, pair.session_id);
+    assert_eq!(claims.iat, t0);
+    assert_eq!(claims.exp, pair.access_expires_at);
+    assert_eq!(claims.nbf, None);
+    assert!(!claims.jti.is_empty());
+
+    let live = service.verify_live(&pair.access_token).await.unwrap();
+    assert_eq!(live, claims);
+
+    // Exactly one record, at generation 0, holding no token.
+    let record = service
+        .store()
+        .get(&pair.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.subject, "alice");
+    assert_eq!(record.generation, 0);
+    assert_eq!(record.created_at, t0);
+    assert_eq!(record.refreshed_at, t0);
+    assert_eq!(record.idle_expires_at, t0 + Duration::days(7));
+    assert_eq!(record.absolute_expires_at, t0 + Duration::days(30));
+    assert!(record.previous.is_none());
+    assert!(record.revoked.is_none());
+    assert_eq!(record.claims_json, "{}");
+    let stored = format!("{record:?}");
+    assert!(!stored.contains(pair.refresh_token.expose_secret()));
+    let jti = payload(pair.refresh_token.expose_secret())["jti"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!stored.contains(&jti), "the secret is never stored");
+}
+
+#[tokio::test]
+async fn tokens_carry_the_documented_headers_and_claims() {
+    let (service, _clock) = common::service();
+    let pair = service
+        .issue("alice", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap();
+    let access_key = Key::hs256(common::ACCESS_SECRET).unwrap();
+    let refresh_key = Key::hs256(common::REFRESH_SECRET).unwrap();
+
+    let at = header(pair.access_token.expose_secret());
+    assert_eq!(at["typ"], "at+jwt");
+    assert_eq!(at["alg"], "HS256");
+    assert_eq!(at["kid"], access_key.kid());
+
+    let rt = header(pair.refresh_token.expose_secret());
+    assert_eq!(rt["typ"], "rt+jwt");
+    assert_eq!(rt["kid"], refresh_key.kid());
+
+    let rt = payload(pair.refresh_token.expose_secret());
+    let mut names: Vec<_> = rt.as_object().unwrap().keys().cloned().collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["aud", "exp", "gen", "iat", "iss", "jti", "sid", "sub"]
+    );
+    assert_eq!(rt["gen"], 0);
+    assert_eq!(rt["sid"], pair.session_id.to_string());
+    let jti = URL_SAFE_NO_PAD.decode(rt["jti"].as_str().unwrap()).unwrap();
+    assert_eq!(jti.len(), 32, "the secret is 32 random bytes");
+}
+
+#[tokio::test]
+async fn token_strings_are_redacted_in_debug() {
+    let (service, _clock) = common::service();
+    let pair = service
+        .issue("alice", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap();
+    let shown = format!("{pair:?}");
+    assert!(!shown.contains(pair.access_token.expose_secret()));
+    assert!(!shown.contains(pair.refresh_token.expose_secret()));
+    assert!(shown.contains("[redacted]"));
+}
+
+#[tokio::test]
+async fn access_and_refresh_tokens_are_not_interchangeable() {
+    let (service, _clock) = common::service();
+    let pair = service
+        .issue("alice", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap();
+
+    let as_access = AccessToken::new(pair.refresh_token.expose_secret());
+    assert!(service.verify(&as_access).is_err());
+    assert!(service.verify_live(&as_access).await.is_err());
+
+    let as_refresh = RefreshToken::new(pair.access_token.expose_secret());
+    assert!(service.refresh(&as_refresh).await.is_err());
+    assert!(service.revoke(&as_refresh).await.is_err());
+
+    // Nothing happened to the session.
+    let record = service
+        .store()
+        .get(&pair.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.generation, 0);
+    assert!(record.revoked.is_none());
+}
+
+#[tokio::test]
+async fn garbled_and_foreign_tokens_are_refused_without_touching_the_session() {
+    let (service, clock) = common::service();
+    let pair = service
+        .issue("alice", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap();
+    let token = pair.refresh_token.expose_secret();
+
+    // Flip one character of the signature.
+    let mut garbled = token.to_owned();
+    let last = garbled.pop().unwrap();
+    garbled.push(if last == 'A' { 'B' } else { 'A' });
+    assert!(service.refresh(&garbled).await.is_err());
+    assert!(service.revoke(&garbled).await.is_err());
+
+    // A genuine-looking token from another deployment (other keys).
+    let other = TokenService::builder()
+        .issuer(common::ISSUER)
+        .audience(common::AUDIENCE)
+        .access_key(Key::hs256([0x01; 32]).unwrap())
+        .refresh_key(Key::hs256([0x02; 32]).unwrap())
+        .clock(clock.clone())
+        .build(MemoryStore::new())
+        .unwrap();
+    let foreign = other
+        .issue("alice", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap();
+    assert!(matches!(
+        service.refresh(&foreign.refresh_token).await,
+        Err(Error::InvalidSignature)
+    ));
+    assert!(matches!(
+        service.verify(&foreign.access_token),
+        Err(Error::InvalidSignature)
+    ));
+
+    for junk in ["", "a.b", "a.b.c.d", "not a token at all"] {
+        let err = service.refresh(junk).await.unwrap_err();
+        assert!(err.is_unauthorized(), "{junk:?}: {err}");
+    }
+
+    let record = service
+        .store()
+        .get(&pair.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.generation, 0);
+    assert!(record.revoked.is_none());
+    // And the genuine token still works.
+    service.refresh(&pair.refresh_token).await.unwrap();
+}
+
+#[tokio::test]
+async fn verify_live_fails_for_a_session_that_is_gone() {
+    let (service, clock) = common::service();
+    let pair = service
+        .issue("alice", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap();
+    service.revoke_session(&pair.session_id).await.unwrap();
+    // `verify` is stateless: the access token stays valid until it expires.
+    assert!(service.verify(&pair.access_token).is_ok());
+    assert!(matches!(
+        service.verify_live(&pair.access_token).await,
+        Err(Error::SessionRevoked)
+    ));
+
+    // A session purged from the store reads as expired. The purge goes to
+    // the store directly at a far instant: the access token is still valid.
+    let pair = service
+        .issue("bob", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap();
+    clock.advance(Duration::minutes(1));
+    assert!(service.verify_live(&pair.access_token).await.is_ok());
+    let far = common::start() + Duration::days(365);
+    assert_eq!(service.store().purge_expired(far).await.unwrap(), 2);
+    assert!(
+        service
+            .store()
+            .get(&pair.session_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(matches!(
+        service.verify_live(&pair.access_token).await,
+        Err(Error::SessionExpired)
+    ));
+}
+
+#[tokio::test]
+async fn sessions_lists_live_sessions_newest_first_without_secrets() {
+    let (service, clock) = common::service();
+    let t0 = common::start();
+    let phone = service
+        .issue(
+            "alice",
+            NoClaims {},
+            info("Phone/1.0", [10, 0, 0, 1], "Phone"),
+        )
+        .await
+        .unwrap();
+    clock.advance(Duration::minutes(1));
+    let laptop = service
+        .issue(
+            "alice",
+            NoClaims {},
+            info("Laptop/2.0", [10, 0, 0, 2], "Work laptop"),
+        )
+        .await
+        .unwrap();
+    clock.advance(Duration::minutes(1));
+    let tablet = service
+        .issue(
+            "alice",
+            NoClaims {},
+            info("Tablet/3.0", [10, 0, 0, 3], "Tablet"),
+        )
+        .await
+        .unwrap();
+    let bob = service
+        .issue("bob", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap();
+    clock.advance(Duration::minutes(1));
+    let phone2 = service.refresh(&phone.refresh_token).await.unwrap();
+    service.revoke_session(&tablet.session_id).await.unwrap();
+
+    let views = service.sessions("alice").await.unwrap();
+    let ids: Vec<_> = views.iter().map(|v| v.id).collect();
+    assert_eq!(ids, [laptop.session_id, phone.session_id], "newest first");
+
+    let laptop_view = &views[0];
+    assert_eq!(
+        laptop_view.info,
+        info("Laptop/2.0", [10, 0, 0, 2], "Work laptop")
+    );
+    assert_eq!(laptop_view.created_at, t0 + Duration::minutes(1));
+    assert_eq!(laptop_view.refreshed_at, t0 + Duration::minutes(1));
+
+    let phone_view = &views[1];
+    assert_eq!(phone_view.info.user_agent.as_deref(), Some("Phone/1.0"));
+    assert_eq!(phone_view.info.label.as_deref(), Some("Phone"));
+    assert_eq!(
+        phone_view.info.ip,
+        Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)))
+    );
+    assert_eq!(phone_view.created_at, t0);
+    assert_eq!(phone_view.refreshed_at, t0 + Duration::minutes(3));
+    assert_eq!(
+        phone_view.idle_expires_at,
+        t0 + Duration::minutes(3) + Duration::days(7)
+    );
+    assert_eq!(phone_view.absolute_expires_at, t0 + Duration::days(30));
+
+    // What an app would render: no secret, no hash, no grace data.
+    let json = serde_json::to_value(&views).unwrap();
+    for view in json.as_array().unwrap() {
+        let mut keys: Vec<_> = view.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "absolute_expires_at",
+                "created_at",
+                "id",
+                "idle_expires_at",
+                "info",
+                "refreshed_at"
+            ]
+        );
+    }
+    let text = json.to_string();
+    for pair in [&phone, &phone2, &laptop] {
+        let token = pair.refresh_token.expose_secret();
+        assert!(!text.contains(token));
+        let jti = payload(token)["jti"].as_str().unwrap().to_owned();
+        assert!(!text.contains(&jti), "refresh secret leaked: {text}");
+        let access_jti = payload(pair.access_token.expose_secret())["jti"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(!text.contains(&access_jti));
+    }
+    assert!(json[0]["id"] == laptop.session_id.to_string());
+    assert!(!text.contains(&bob.session_id.to_string()), "only alice's");
+
+    assert_eq!(service.sessions("bob").await.unwrap().len(), 1);
+    assert!(service.sessions("carol").await.unwrap().is_empty());
+}
+
+#[test]
+fn error_class_of_every_variant() {
+    let config = Key::hs256([0u8; 3]).unwrap_err();
+    assert!(matches!(config, Error::Config(_)));
+    let claims_source = serde_json::from_str::<Value>("{").unwrap_err();
+    let unauthorized = [
+        (Error::Malformed("x"), "invalid_token"),
+        (Error::InvalidSignature, "invalid_token"),
+        (
+            Error::InvalidClaim {
+                claim: "aud",
+                problem: "wrong audience",
+            },
+            "invalid_token",
+        ),
+        (Error::Expired, "token_expired"),
+        (Error::NotYetValid, "token_not_yet_valid"),
+        (Error::SessionRevoked, "session_revoked"),
+        (Error::SessionExpired, "session_expired"),
+        (Error::ReuseDetected, "reuse_detected"),
+        (Error::Denied(Denied::new("user disabled")), "denied"),
+    ];
+    for (err, code) in unauthorized {
+        assert_eq!(err.class(), ErrorClass::Unauthorized, "{err}");
+        assert!(err.is_unauthorized(), "{err}");
+        assert_eq!(err.code(), code, "{err}");
+    }
+    let try_later = [
+        (
+            Error::Store(StoreError::unavailable("connection refused")),
+            "store_unavailable",
+        ),
+        (
+            Error::Store(StoreError::other("disk full")),
+            "store_unavailable",
+        ),
+        (
+            Error::Store(StoreError::new(StoreErrorKind::Corrupt, "bad row")),
+            "store_unavailable",
+        ),
+        (config, "server_error"),
+        (Error::Claims("bad", Some(claims_source)), "server_error"),
+        (Error::Claims("bad", None), "server_error"),
+    ];
+    for (err, code) in try_later {
+        assert_eq!(err.class(), ErrorClass::TryLater, "{err}");
+        assert!(!err.is_unauthorized(), "{err}");
+        assert_eq!(err.code(), code, "{err}");
+    }
+}
+
+#[tokio::test]
+async fn manual_clock_drives_the_service_without_sleeping() {
+    let clock = ManualClock::new(common::start());
+    let service = common::builder(&clock).build(MemoryStore::new()).unwrap();
+    let handle = clock.clone();
+
+    let pair = service
+        .issue("alice", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap();
+    assert_eq!(service.verify(&pair.access_token).unwrap().iat, clock.now());
+
+    // Clones share one instant: moving ours moves the service's.
+    handle.advance(Duration::hours(1));
+    assert_eq!(clock.now(), common::start() + Duration::hours(1));
+    assert!(matches!(
+        service.verify(&pair.access_token),
+        Err(Error::Expired)
+    ));
+
+    // Back in time: the token is not valid yet (iat in the future).
+    handle.set(common::start() - Duration::minutes(1));
+    assert!(matches!(
+        service.verify(&pair.access_token),
+        Err(Error::NotYetValid)
+    ));
+
+    // Sub-second clock readings are truncated to whole seconds by the
+    // service, so stored instants match the tokens exactly.
+    handle.set(common::start() + Duration::milliseconds(1_999));
+    let next = service.refresh(&pair.refresh_token).await.unwrap();
+    let record = service
+        .store()
+        .get(&next.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.refreshed_at, common::start() + Duration::seconds(1));
+    assert_eq!(
+        service.verify(&next.access_token).unwrap().iat,
+        record.refreshed_at
+    );
+
+    let now = ManualClock::starting_now().now();
+    assert_eq!(now.nanosecond(), 0);
+    assert!((OffsetDateTime::now_utc() - now).abs() < Duration::minutes(1));
+}
