@@ -10,15 +10,17 @@ use time::OffsetDateTime;
 use crate::access::{self, AccessClaims, NoClaims};
 use crate::builder::{Settings, TokenServiceBuilder};
 use crate::clock::Clock;
-use crate::error::{Error, StoreError};
-use crate::hooks::{Event, Hooks, RefreshContext, emit};
+use crate::error::Error;
+use crate::hooks::{Event, Hooks, emit};
 use crate::keys::KeyRing;
 use crate::pair::TokenPair;
-use crate::refresh::{self, Expiry, Grant, RefreshSecret, SecretHash, VerifiedRefresh};
+use crate::refresh::{self, Expiry, Grant, RefreshSecret};
 use crate::session::{
-    GraceData, Revocation, RevocationReason, SessionId, SessionInfo, SessionRecord, SessionView,
+    Revocation, RevocationReason, SessionId, SessionInfo, SessionRecord, SessionView,
 };
-use crate::store::{Expected, MemoryStore, RefreshStore, Rotation};
+use crate::store::{MemoryStore, RefreshStore};
+
+mod rotation;
 
 /// Issues, verifies, rotates and revokes tokens over a [`RefreshStore`].
 ///
@@ -179,150 +181,6 @@ impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> T
         Ok(claims)
     }
 
-    /// Rotates: spends `refresh_token` and returns a new pair. One store
-    /// call when all is well.
-    ///
-    /// The previous refresh token, presented again within `reuse_grace` of
-    /// its rotation, gets the current pair back (same refresh token claims,
-    /// fresh access token) with no write. Any other old token is reuse: the
-    /// session is revoked.
-    ///
-    /// # Errors
-    /// Token errors (no store access for forged or expired tokens);
-    /// [`Error::Denied`] from the hook (session untouched);
-    /// [`Error::ReuseDetected`] (session now revoked);
-    /// [`Error::SessionRevoked`], [`Error::SessionExpired`];
-    /// [`Error::Store`] if the store fails (never revokes anything).
-    pub async fn refresh(&self, refresh_token: impl AsRef<str>) -> Result<TokenPair, Error> {
-        let inner = &*self.inner;
-        let settings = &inner.settings;
-        let now = self.now();
-        let presented = refresh::verify(
-            settings,
-            &inner.refresh,
-            refresh_token.as_ref(),
-            now,
-            Expiry::Enforce,
-        )?;
-        let context = RefreshContext {
-            subject: &presented.subject,
-            session_id: &presented.session_id,
-            generation: presented.generation,
-        };
-        let new_claims = inner.hooks.before_refresh(&context).await?;
-        let claims_json = new_claims
-            .map(|claims| access::claims_to_json(&claims))
-            .transpose()?;
-
-        let presented_hash = presented.secret.hash();
-        let next = RefreshSecret::random();
-        let rotation = Rotation {
-            generation: presented
-                .generation
-                .checked_add(1)
-                .ok_or(Error::Malformed("generation out of range"))?,
-            secret_hash: next.hash(),
-            previous: GraceData {
-                generation: presented.generation,
-                secret_hash: presented_hash,
-                rotated_at: now,
-                wrapped_secret: presented.secret.wrap(&next),
-            },
-            refreshed_at: now,
-            idle_expires_at: now + settings.refresh_ttl,
-            claims_json,
-        };
-        let expected = Expected {
-            generation: presented.generation,
-            secret_hash: presented_hash,
-        };
-        match inner
-            .store
-            .rotate(&presented.session_id, &expected, &rotation)
-            .await?
-        {
-            Some(record) => {
-                let pair = self.tokens(&record, &next, now)?;
-                self.emit(Event::Refreshed {
-                    subject: &record.subject,
-                    session_id: &record.id,
-                    generation: record.generation,
-                });
-                Ok(pair)
-            }
-            None => {
-                self.after_refused_rotation(&presented, &presented_hash, now)
-                    .await
-            }
-        }
-    }
-
-    /// The compare-and-swap failed: read the session once and tell grace
-    /// replay, reuse, revocation and expiry apart.
-    async fn after_refused_rotation(
-        &self,
-        presented: &VerifiedRefresh,
-        presented_hash: &SecretHash,
-        now: OffsetDateTime,
-    ) -> Result<TokenPair, Error> {
-        let store = &self.inner.store;
-        let sid = &presented.session_id;
-        let record = store.get(sid).await?.ok_or(Error::SessionExpired)?;
-        session_status(&record, now)?;
-        if let Some(pair) = self.grace_replay(&record, presented, presented_hash, now)? {
-            self.emit(Event::GraceReplay {
-                subject: &record.subject,
-                session_id: sid,
-                generation: record.generation,
-            });
-            return Ok(pair);
-        }
-        if presented.generation == record.generation && *presented_hash == record.secret_hash {
-            // States only move forward, so a record matching now matched
-            // when `rotate` refused it: the store broke its contract.
-            return Err(StoreError::other("store refused a rotation that matched").into());
-        }
-        let why = Revocation {
-            reason: RevocationReason::ReuseDetected,
-            at: now,
-        };
-        store.revoke(sid, &why).await?;
-        self.emit(Event::ReuseDetected {
-            subject: &record.subject,
-            session_id: sid,
-            presented: presented.generation,
-            current: record.generation,
-        });
-        Err(Error::ReuseDetected)
-    }
-
-    /// The current pair again, if `presented` is the previous generation
-    /// within the grace window.
-    fn grace_replay(
-        &self,
-        record: &SessionRecord,
-        presented: &VerifiedRefresh,
-        presented_hash: &SecretHash,
-        now: OffsetDateTime,
-    ) -> Result<Option<TokenPair>, Error> {
-        let Some(previous) = &record.previous else {
-            return Ok(None);
-        };
-        let in_window = now < previous.rotated_at + self.inner.settings.reuse_grace;
-        if !in_window
-            || previous.generation != presented.generation
-            || previous.secret_hash != *presented_hash
-            || record.generation != previous.generation.wrapping_add(1)
-        {
-            return Ok(None);
-        }
-        let current = presented.secret.unwrap(&previous.wrapped_secret);
-        if current.hash() != record.secret_hash {
-            return Ok(None);
-        }
-        self.tokens(record, &current, now).map(Some)
-    }
-
     /// Logs out the session `refresh_token` belongs to. A genuine token
     /// ends its session even if expired or of an old generation. Returns
     /// whether this call revoked it (`false`: already revoked, or purged).
@@ -356,7 +214,8 @@ impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> T
 
     /// Revokes every session of `subject` except `except` (the caller's
     /// own, for "log out other devices"; `None` after a password reset).
-    /// Returns how many were revoked.
+    /// Returns how many this call revoked (expired sessions not yet purged
+    /// included).
     ///
     /// # Errors
     /// [`Error::Store`] if the store fails.
@@ -466,7 +325,7 @@ impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> T
     }
 
     /// The pair for `record` at its generation, whose secret is `secret`.
-    fn tokens(
+    pub(crate) fn tokens(
         &self,
         record: &SessionRecord,
         secret: &RefreshSecret,
@@ -503,11 +362,11 @@ impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> T
 
     /// The clock, to whole seconds: JWT times have no fractions, and
     /// stored instants then match the tokens exactly.
-    fn now(&self) -> OffsetDateTime {
+    pub(crate) fn now(&self) -> OffsetDateTime {
         whole_seconds(self.inner.clock.now())
     }
 
-    fn emit(&self, event: Event<'_>) {
+    pub(crate) fn emit(&self, event: Event<'_>) {
         emit(&*self.inner.hooks, event);
     }
 }
@@ -522,7 +381,7 @@ fn newest_first(a: &SessionRecord, b: &SessionRecord) -> std::cmp::Ordering {
 }
 
 /// Revoked or expired sessions are refused, each with its own error.
-fn session_status(record: &SessionRecord, now: OffsetDateTime) -> Result<(), Error> {
+pub(crate) fn session_status(record: &SessionRecord, now: OffsetDateTime) -> Result<(), Error> {
     if record.revoked.is_some() {
         Err(Error::SessionRevoked)
     } else if now >= record.expires_at() {

@@ -1,0 +1,161 @@
+//! The refresh flow: one compare-and-swap, and when it fails, one read to
+//! tell grace replay, reuse, revocation and expiry apart.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+
+use super::{TokenService, session_status};
+use crate::access;
+use crate::error::{Error, StoreError};
+use crate::hooks::{Event, RefreshContext};
+use crate::pair::TokenPair;
+use crate::refresh::{self, Expiry, RefreshSecret, SecretHash, VerifiedRefresh};
+use crate::session::{GraceData, Revocation, RevocationReason, SessionRecord};
+use crate::store::{Expected, RefreshStore, Rotation};
+
+impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> TokenService<S, C> {
+    /// Rotates: spends `refresh_token` and returns a new pair. One store
+    /// call when all is well.
+    ///
+    /// The previous refresh token, presented again within `reuse_grace` of
+    /// its rotation, gets the current pair back (same refresh token claims,
+    /// fresh access token) with no write. Any other old token is reuse: the
+    /// session is revoked.
+    ///
+    /// # Errors
+    /// Token errors (no store access for forged or expired tokens);
+    /// [`Error::Denied`] from the hook (session untouched);
+    /// [`Error::ReuseDetected`] (session now revoked);
+    /// [`Error::SessionRevoked`], [`Error::SessionExpired`];
+    /// [`Error::Store`] if the store fails (never revokes anything).
+    pub async fn refresh(&self, refresh_token: impl AsRef<str>) -> Result<TokenPair, Error> {
+        let inner = &*self.inner;
+        let settings = &inner.settings;
+        let now = self.now();
+        let presented = refresh::verify(
+            settings,
+            &inner.refresh,
+            refresh_token.as_ref(),
+            now,
+            Expiry::Enforce,
+        )?;
+        let context = RefreshContext {
+            subject: &presented.subject,
+            session_id: &presented.session_id,
+            generation: presented.generation,
+        };
+        let new_claims = inner.hooks.before_refresh(&context).await?;
+        let claims_json = new_claims
+            .map(|claims| access::claims_to_json(&claims))
+            .transpose()?;
+
+        let presented_hash = presented.secret.hash();
+        let next = RefreshSecret::random();
+        let rotation = Rotation {
+            generation: presented
+                .generation
+                .checked_add(1)
+                .ok_or(Error::Malformed("generation out of range"))?,
+            secret_hash: next.hash(),
+            previous: GraceData {
+                generation: presented.generation,
+                secret_hash: presented_hash,
+                rotated_at: now,
+                wrapped_secret: presented.secret.wrap(&next),
+            },
+            refreshed_at: now,
+            idle_expires_at: now + settings.refresh_ttl,
+            claims_json,
+        };
+        let expected = Expected {
+            generation: presented.generation,
+            secret_hash: presented_hash,
+        };
+        match inner
+            .store
+            .rotate(&presented.session_id, &expected, &rotation)
+            .await?
+        {
+            Some(record) => {
+                let pair = self.tokens(&record, &next, now)?;
+                self.emit(Event::Refreshed {
+                    subject: &record.subject,
+                    session_id: &record.id,
+                    generation: record.generation,
+                });
+                Ok(pair)
+            }
+            None => {
+                self.after_refused_rotation(&presented, &presented_hash, now)
+                    .await
+            }
+        }
+    }
+
+    /// The compare-and-swap failed: read the session once and tell grace
+    /// replay, reuse, revocation and expiry apart.
+    async fn after_refused_rotation(
+        &self,
+        presented: &VerifiedRefresh,
+        presented_hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> Result<TokenPair, Error> {
+        let store = &self.inner.store;
+        let sid = &presented.session_id;
+        let record = store.get(sid).await?.ok_or(Error::SessionExpired)?;
+        session_status(&record, now)?;
+        if let Some(pair) = self.grace_replay(&record, presented, presented_hash, now)? {
+            self.emit(Event::GraceReplay {
+                subject: &record.subject,
+                session_id: sid,
+                generation: record.generation,
+            });
+            return Ok(pair);
+        }
+        if presented.generation == record.generation && *presented_hash == record.secret_hash {
+            // States only move forward, so a record matching now matched
+            // when `rotate` refused it: the store broke its contract.
+            return Err(StoreError::other("store refused a rotation that matched").into());
+        }
+        let why = Revocation {
+            reason: RevocationReason::ReuseDetected,
+            at: now,
+        };
+        store.revoke(sid, &why).await?;
+        self.emit(Event::ReuseDetected {
+            subject: &record.subject,
+            session_id: sid,
+            presented: presented.generation,
+            current: record.generation,
+        });
+        Err(Error::ReuseDetected)
+    }
+
+    /// The current pair again, if `presented` is the previous generation
+    /// within the grace window.
+    fn grace_replay(
+        &self,
+        record: &SessionRecord,
+        presented: &VerifiedRefresh,
+        presented_hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<TokenPair>, Error> {
+        let Some(previous) = &record.previous else {
+            return Ok(None);
+        };
+        let in_window = now < previous.rotated_at + self.inner.settings.reuse_grace;
+        if !in_window
+            || previous.generation != presented.generation
+            || previous.secret_hash != *presented_hash
+            || record.generation != previous.generation.wrapping_add(1)
+        {
+            return Ok(None);
+        }
+        let current = presented.secret.unwrap(&previous.wrapped_secret);
+        if current.hash() != record.secret_hash {
+            return Ok(None);
+        }
+        self.tokens(record, &current, now).map(Some)
+    }
+}
