@@ -168,3 +168,57 @@ pub(crate) fn emit<C: 'static>(hooks: &dyn Hooks<C>, event: Event<'_>) {
     }
     hooks.on_event(&event);
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Heard(Mutex<Vec<String>>);
+
+    impl Hooks<()> for Heard {
+        fn on_event(&self, event: &Event<'_>) {
+            self.0.lock().unwrap().push(format!("{event:?}"));
+        }
+    }
+
+    #[test]
+    fn emit_passes_each_event_to_the_hooks() {
+        let heard = Heard::default();
+        let id = SessionId::from_bytes([7; 16]);
+        emit(
+            &heard,
+            Event::ReuseDetected {
+                subject: "alice",
+                session_id: &id,
+                presented: 1,
+                current: 3,
+            },
+        );
+        emit(
+            &heard,
+            Event::Revoked {
+                session_id: &id,
+                reason: RevocationReason::Logout,
+            },
+        );
+        let heard = heard.0.into_inner().unwrap();
+        assert_eq!(heard.len(), 2);
+        assert!(heard[0].starts_with("ReuseDetected"), "{heard:?}");
+        assert!(heard[0].contains("presented: 1"), "{heard:?}");
+        assert!(heard[1].contains("Logout"), "{heard:?}");
+    }
+
+    #[tokio::test]
+    async fn default_hooks_allow_and_keep_claims() {
+        let id = SessionId::random();
+        let ctx = RefreshContext {
+            subject: "alice",
+            session_id: &id,
+            generation: 0,
+        };
+        assert_eq!(Hooks::<()>::before_refresh(&NoHooks, &ctx).await, Ok(None));
+    }
+}
