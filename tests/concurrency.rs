@@ -11,24 +11,14 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use async_trait::async_trait;
+use common::store::FailingStore;
 use jwt_rotate::{
-    Error, Expected, ManualClock, MemoryStore, NoClaims, RefreshStore, Revocation,
-    RevocationReason, Rotation, SessionId, SessionInfo, SessionRecord, StoreError, TokenPair,
+    Error, ManualClock, MemoryStore, RefreshStore, RevocationReason, SessionId, TokenPair,
     TokenService,
 };
-use time::{Duration, OffsetDateTime};
 use tokio::sync::{Barrier, Mutex};
 
 const TABS: usize = 32;
-
-fn strict() -> TokenService<MemoryStore> {
-    let clock = ManualClock::new(common::start());
-    common::builder(&clock)
-        .reuse_grace(Duration::ZERO)
-        .build(MemoryStore::new())
-        .unwrap()
-}
 
 /// `TABS` tasks present the same refresh token at once.
 async fn race_refresh<S: RefreshStore>(
@@ -58,10 +48,7 @@ async fn race_refresh<S: RefreshStore>(
 async fn racing_tabs_with_a_grace_window_all_get_the_same_successor() {
     for round in 0..50 {
         let (service, _clock) = common::service();
-        let login = service
-            .issue("alice", NoClaims {}, SessionInfo::default())
-            .await
-            .unwrap();
+        let login = common::login(&service, "alice").await;
         let results = race_refresh(&service, &login).await;
         let pairs: Vec<TokenPair> = results
             .into_iter()
@@ -72,12 +59,7 @@ async fn racing_tabs_with_a_grace_window_all_get_the_same_successor() {
             pairs.iter().all(|p| p.refresh_token == *first),
             "round {round}: tabs got different refresh tokens"
         );
-        let record = service
-            .store()
-            .get(&login.session_id)
-            .await
-            .unwrap()
-            .unwrap();
+        let record = common::record(&service, &login.session_id).await;
         assert_eq!(record.generation, 1, "round {round}: one rotation only");
         assert!(record.revoked.is_none(), "round {round}");
         for pair in &pairs {
@@ -91,11 +73,8 @@ async fn racing_tabs_with_a_grace_window_all_get_the_same_successor() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_tabs_in_strict_mode_kill_the_session() {
     for round in 0..20 {
-        let service = strict();
-        let login = service
-            .issue("alice", NoClaims {}, SessionInfo::default())
-            .await
-            .unwrap();
+        let (service, _clock) = common::strict();
+        let login = common::login(&service, "alice").await;
         let results = race_refresh(&service, &login).await;
 
         let winners: Vec<&TokenPair> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
@@ -113,12 +92,7 @@ async fn racing_tabs_in_strict_mode_kill_the_session() {
         }
         assert!(reuse >= 1, "round {round}: reuse must be reported");
 
-        let record = service
-            .store()
-            .get(&login.session_id)
-            .await
-            .unwrap()
-            .unwrap();
+        let record = common::record(&service, &login.session_id).await;
         assert_eq!(record.generation, 1, "round {round}");
         assert_eq!(
             record.revoked.map(|r| r.reason),
@@ -127,14 +101,7 @@ async fn racing_tabs_in_strict_mode_kill_the_session() {
         );
         // Even the winner's tokens are dead.
         let winner = winners[0];
-        assert!(matches!(
-            service.refresh(&winner.refresh_token).await,
-            Err(Error::SessionRevoked)
-        ));
-        assert!(matches!(
-            service.verify_live(&winner.access_token).await,
-            Err(Error::SessionRevoked)
-        ));
+        common::assert_revoked(&service, winner).await;
     }
 }
 
@@ -146,12 +113,7 @@ async fn concurrent_refreshes_of_distinct_sessions_all_succeed() {
     let mut logins = Vec::new();
     for i in 0..SESSIONS {
         let subject = format!("user-{}", i % 4);
-        logins.push(
-            service
-                .issue(&subject, NoClaims {}, SessionInfo::default())
-                .await
-                .unwrap(),
-        );
+        logins.push(common::login(&service, &subject).await);
     }
     let barrier = Arc::new(Barrier::new(SESSIONS));
     let tasks: Vec<_> = logins
@@ -175,12 +137,7 @@ async fn concurrent_refreshes_of_distinct_sessions_all_succeed() {
     for (login, task) in logins.iter().zip(tasks) {
         let last = task.await.unwrap();
         assert_eq!(last.session_id, login.session_id);
-        let record = service
-            .store()
-            .get(&login.session_id)
-            .await
-            .unwrap()
-            .unwrap();
+        let record = common::record(&service, &login.session_id).await;
         assert_eq!(record.generation, ROUNDS);
         assert!(record.revoked.is_none());
         service.verify_live(&last.access_token).await.unwrap();
@@ -195,10 +152,7 @@ async fn concurrent_refreshes_of_distinct_sessions_all_succeed() {
 async fn revoke_racing_refresh_never_leaves_a_live_token() {
     let (service, _clock) = common::service();
     for round in 0..200 {
-        let login = service
-            .issue("alice", NoClaims {}, SessionInfo::default())
-            .await
-            .unwrap();
+        let login = common::login(&service, "alice").await;
         let barrier = Arc::new(Barrier::new(2));
         let refresh = {
             let service = service.clone();
@@ -226,12 +180,7 @@ async fn revoke_racing_refresh_never_leaves_a_live_token() {
         let refreshed = refresh.await.unwrap();
         assert!(revoke.await.unwrap().unwrap(), "round {round}: revoked");
 
-        let record = service
-            .store()
-            .get(&login.session_id)
-            .await
-            .unwrap()
-            .unwrap();
+        let record = common::record(&service, &login.session_id).await;
         assert!(record.revoked.is_some(), "round {round}");
         match refreshed {
             Ok(pair) => {
@@ -277,10 +226,7 @@ async fn revoke_subject_racing_issue_revokes_every_session_created_before_it() {
                 let created = Arc::clone(&created);
                 tokio::spawn(async move {
                     for _ in 0..PER_ISSUER {
-                        let pair = service
-                            .issue("alice", NoClaims {}, SessionInfo::default())
-                            .await
-                            .unwrap();
+                        let pair = common::login(&service, "alice").await;
                         let ticket = tickets.fetch_add(1, Ordering::SeqCst);
                         created.lock().await.push((ticket, pair.session_id));
                         tokio::task::yield_now().await;
@@ -309,7 +255,7 @@ async fn revoke_subject_racing_issue_revokes_every_session_created_before_it() {
         let before: Vec<_> = created.iter().filter(|(t, _)| *t < mark).collect();
         assert!(!before.is_empty(), "round {round}");
         for (ticket, sid) in &before {
-            let record = service.store().get(sid).await.unwrap().unwrap();
+            let record = common::record(&service, sid).await;
             assert_eq!(
                 record.revoked.map(|r| r.reason),
                 Some(RevocationReason::SubjectRevoked),
@@ -319,57 +265,12 @@ async fn revoke_subject_racing_issue_revokes_every_session_created_before_it() {
         assert!(count >= before.len() as u64, "round {round}");
         let mut revoked = 0;
         for (_, sid) in &created {
-            let record = service.store().get(sid).await.unwrap().unwrap();
+            let record = common::record(&service, sid).await;
             revoked += u64::from(record.revoked.is_some());
         }
         assert_eq!(revoked, count, "round {round}: the count is exact");
         let live = service.sessions("alice").await.unwrap().len() as u64;
         assert_eq!(live + count, (ISSUERS * PER_ISSUER) as u64, "round {round}");
-    }
-}
-
-/// A `MemoryStore` whose `create` waits, after inserting, until `n` creates
-/// have happened: two logins whose records both exist before either
-/// enforces the session limit.
-struct GatedCreate {
-    inner: MemoryStore,
-    gate: Barrier,
-}
-
-#[async_trait]
-impl RefreshStore for GatedCreate {
-    async fn create(&self, session: &SessionRecord) -> Result<(), StoreError> {
-        self.inner.create(session).await?;
-        self.gate.wait().await;
-        Ok(())
-    }
-    async fn get(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
-        self.inner.get(id).await
-    }
-    async fn rotate(
-        &self,
-        id: &SessionId,
-        expected: &Expected,
-        next: &Rotation,
-    ) -> Result<Option<SessionRecord>, StoreError> {
-        self.inner.rotate(id, expected, next).await
-    }
-    async fn revoke(&self, id: &SessionId, why: &Revocation) -> Result<bool, StoreError> {
-        self.inner.revoke(id, why).await
-    }
-    async fn revoke_subject(
-        &self,
-        subject: &str,
-        except: Option<&SessionId>,
-        why: &Revocation,
-    ) -> Result<u64, StoreError> {
-        self.inner.revoke_subject(subject, except, why).await
-    }
-    async fn sessions(&self, subject: &str) -> Result<Vec<SessionRecord>, StoreError> {
-        self.inner.sessions(subject).await
-    }
-    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
-        self.inner.purge_expired(now).await
     }
 }
 
@@ -380,20 +281,12 @@ async fn concurrent_logins_over_the_session_limit_keep_the_newest() {
         let clock = ManualClock::new(common::start());
         let service = common::builder(&clock)
             .max_sessions_per_subject(max)
-            .build(GatedCreate {
-                inner: MemoryStore::new(),
-                gate: Barrier::new(logins),
-            })
+            .build(FailingStore::new(MemoryStore::new()).gate_creates(logins))
             .unwrap();
         let tasks: Vec<_> = (0..logins)
             .map(|_| {
                 let service = service.clone();
-                tokio::spawn(async move {
-                    service
-                        .issue("alice", NoClaims {}, SessionInfo::default())
-                        .await
-                        .unwrap()
-                })
+                tokio::spawn(async move { common::login(&service, "alice").await })
             })
             .collect();
         let mut pairs = Vec::new();

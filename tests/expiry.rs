@@ -3,27 +3,15 @@
 
 mod common;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jwt_rotate::{Error, NoClaims, RefreshStore, SessionInfo};
-use serde_json::Value;
-use time::{Duration, OffsetDateTime};
-
-/// The `exp` claim of a compact JWS, read without checking anything.
-fn exp_claim(token: &str) -> OffsetDateTime {
-    let segment = token.split('.').nth(1).expect("three segments");
-    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap();
-    OffsetDateTime::from_unix_timestamp(claims["exp"].as_i64().unwrap()).unwrap()
-}
+use common::tokens::exp_claim;
+use jwt_rotate::{Clock, Error, RefreshStore};
+use time::Duration;
 
 #[tokio::test]
 async fn access_token_expires_after_access_ttl_plus_leeway() {
     let (service, clock) = common::service();
     let t0 = common::start();
-    let pair = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let pair = common::login(&service, "alice").await;
     assert_eq!(pair.access_expires_at, t0 + Duration::minutes(15));
     assert_eq!(
         exp_claim(pair.access_token.expose_secret()),
@@ -48,13 +36,8 @@ async fn access_token_expires_after_access_ttl_plus_leeway() {
     // The session itself lives on: a refresh gives a fresh access token.
     let next = service.refresh(&pair.refresh_token).await.unwrap();
     let claims = service.verify(&next.access_token).unwrap();
-    assert_eq!(claims.iat, clock_now(&clock));
-    assert_eq!(claims.exp, clock_now(&clock) + Duration::minutes(15));
-}
-
-fn clock_now(clock: &jwt_rotate::ManualClock) -> OffsetDateTime {
-    use jwt_rotate::Clock;
-    clock.now()
+    assert_eq!(claims.iat, clock.now());
+    assert_eq!(claims.exp, clock.now() + Duration::minutes(15));
 }
 
 #[tokio::test]
@@ -62,10 +45,7 @@ async fn access_token_never_outlives_the_session() {
     let (service, clock) = common::service();
     let t0 = common::start();
     let end = t0 + Duration::days(30);
-    let mut pair = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let mut pair = common::login(&service, "alice").await;
     // Keep the session alive (idle 7 d) up to 5 minutes before its
     // absolute end.
     for day in [6, 12, 18, 24] {
@@ -98,10 +78,7 @@ async fn access_token_never_outlives_the_session() {
 async fn idle_session_expires_after_refresh_ttl_without_refresh() {
     let (service, clock) = common::service();
     let t0 = common::start();
-    let pair = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let pair = common::login(&service, "alice").await;
     assert_eq!(pair.refresh_expires_at, t0 + Duration::days(7));
     assert_eq!(
         exp_claim(pair.refresh_token.expose_secret()),
@@ -117,12 +94,7 @@ async fn idle_session_expires_after_refresh_ttl_without_refresh() {
     ));
     assert!(service.sessions("alice").await.unwrap().is_empty());
     // Nothing was revoked or rotated: it simply expired.
-    let record = service
-        .store()
-        .get(&pair.session_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = common::record(&service, &pair.session_id).await;
     assert_eq!(record.generation, 0);
     assert!(record.revoked.is_none());
 
@@ -139,10 +111,7 @@ async fn idle_session_expires_after_refresh_ttl_without_refresh() {
 async fn idle_session_one_second_before_expiry_still_refreshes() {
     let (service, clock) = common::service();
     let t0 = common::start();
-    let pair = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let pair = common::login(&service, "alice").await;
     clock.set(t0 + Duration::days(7) - Duration::seconds(1));
     let next = service.refresh(&pair.refresh_token).await.unwrap();
     assert_eq!(
@@ -155,10 +124,7 @@ async fn idle_session_one_second_before_expiry_still_refreshes() {
 async fn each_rotation_extends_the_idle_lifetime() {
     let (service, clock) = common::service();
     let t0 = common::start();
-    let mut pair = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let mut pair = common::login(&service, "alice").await;
     // 4 refreshes 6 days apart: 24 days, far beyond one idle lifetime.
     for day in [6, 12, 18] {
         let now = t0 + Duration::days(day);
@@ -169,12 +135,7 @@ async fn each_rotation_extends_the_idle_lifetime() {
             exp_claim(pair.refresh_token.expose_secret()),
             now + Duration::days(7)
         );
-        let record = service
-            .store()
-            .get(&pair.session_id)
-            .await
-            .unwrap()
-            .unwrap();
+        let record = common::record(&service, &pair.session_id).await;
         assert_eq!(record.refreshed_at, now);
         assert_eq!(record.idle_expires_at, now + Duration::days(7));
         assert_eq!(record.absolute_expires_at, t0 + Duration::days(30));
@@ -197,10 +158,7 @@ async fn absolute_lifetime_caps_the_refresh_token_and_the_session() {
     let (service, clock) = common::service();
     let t0 = common::start();
     let end = t0 + Duration::days(30);
-    let mut pair = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let mut pair = common::login(&service, "alice").await;
     // exp = min(now + refresh_ttl, login + session_ttl).
     for (day, expected) in [
         (6, t0 + Duration::days(13)),
@@ -218,12 +176,7 @@ async fn absolute_lifetime_caps_the_refresh_token_and_the_session() {
             "day {day}"
         );
     }
-    let record = service
-        .store()
-        .get(&pair.session_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = common::record(&service, &pair.session_id).await;
     assert_eq!(record.generation, 5);
     assert_eq!(record.absolute_expires_at, end, "never extended");
 
@@ -248,27 +201,15 @@ async fn absolute_lifetime_caps_the_refresh_token_and_the_session() {
 async fn purge_expired_removes_expired_sessions_and_keeps_live_ones() {
     let (service, clock) = common::service();
     let t0 = common::start();
-    let old = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
-    let old_revoked = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let old = common::login(&service, "alice").await;
+    let old_revoked = common::login(&service, "alice").await;
     service
         .revoke_session(&old_revoked.session_id)
         .await
         .unwrap();
     clock.set(t0 + Duration::days(5));
-    let live = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
-    let live_revoked = service
-        .issue("bob", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let live = common::login(&service, "alice").await;
+    let live_revoked = common::login(&service, "bob").await;
     service
         .revoke_session(&live_revoked.session_id)
         .await
@@ -303,12 +244,6 @@ async fn purge_expired_removes_expired_sessions_and_keeps_live_ones() {
 
     // A second purge finds nothing more.
     assert_eq!(service.purge_expired().await.unwrap(), 0);
-    let ids: Vec<_> = service
-        .sessions("alice")
-        .await
-        .unwrap()
-        .iter()
-        .map(|v| v.id)
-        .collect();
+    let ids = common::session_ids(&service, "alice").await;
     assert_eq!(ids, [live.session_id]);
 }

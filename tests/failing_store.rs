@@ -7,147 +7,13 @@ mod common;
 
 use std::error::Error as _;
 use std::io;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, Ordering};
 
-use async_trait::async_trait;
+use common::store::{CREATE, FailingStore, GET, REVOKE, ROTATE, SESSIONS};
 use jwt_rotate::{
-    Error, ErrorClass, Expected, ManualClock, MemoryStore, NoClaims, RefreshStore, Revocation,
-    RevocationReason, Rotation, SessionId, SessionInfo, SessionRecord, StoreError, StoreErrorKind,
-    TokenPair, TokenService,
+    Error, ErrorClass, ManualClock, MemoryStore, NoClaims, RefreshStore, RevocationReason,
+    SessionId, SessionInfo, SessionRecord, StoreError, StoreErrorKind, TokenPair, TokenService,
 };
-use time::{Duration, OffsetDateTime};
-
-const CREATE: u32 = 1 << 0;
-const GET: u32 = 1 << 1;
-const ROTATE: u32 = 1 << 2;
-const REVOKE: u32 = 1 << 3;
-const REVOKE_SUBJECT: u32 = 1 << 4;
-const SESSIONS: u32 = 1 << 5;
-const PURGE: u32 = 1 << 6;
-
-const NAMES: [(u32, &str); 7] = [
-    (CREATE, "create"),
-    (GET, "get"),
-    (ROTATE, "rotate"),
-    (REVOKE, "revoke"),
-    (REVOKE_SUBJECT, "revoke_subject"),
-    (SESSIONS, "sessions"),
-    (PURGE, "purge_expired"),
-];
-
-/// Wraps a store; the operations in `fail` fail before reaching it, those
-/// in `fail_after` reach it and then report failure (a lost response).
-/// Every call is written down.
-struct FailingStore<S> {
-    inner: S,
-    fail: AtomicU32,
-    fail_after: AtomicU32,
-    calls: Mutex<Vec<&'static str>>,
-}
-
-impl<S> FailingStore<S> {
-    fn new(inner: S) -> Self {
-        Self {
-            inner,
-            fail: AtomicU32::new(0),
-            fail_after: AtomicU32::new(0),
-            calls: Mutex::new(Vec::new()),
-        }
-    }
-
-    fn fail(&self, ops: u32) {
-        self.fail.store(ops, Ordering::SeqCst);
-    }
-
-    fn fail_after(&self, ops: u32) {
-        self.fail_after.store(ops, Ordering::SeqCst);
-    }
-
-    fn heal(&self) {
-        self.fail(0);
-        self.fail_after(0);
-    }
-
-    /// The calls made since the last `take_calls`.
-    fn take_calls(&self) -> Vec<&'static str> {
-        std::mem::take(&mut *self.calls.lock().unwrap())
-    }
-
-    fn outage() -> StoreError {
-        StoreError::unavailable("injected outage").with_source(io::Error::new(
-            io::ErrorKind::ConnectionRefused,
-            "connection refused",
-        ))
-    }
-
-    fn before(&self, op: u32) -> Result<(), StoreError> {
-        let name = NAMES.iter().find(|(bit, _)| *bit == op).unwrap().1;
-        self.calls.lock().unwrap().push(name);
-        if self.fail.load(Ordering::SeqCst) & op != 0 {
-            Err(Self::outage())
-        } else {
-            Ok(())
-        }
-    }
-
-    fn after<T>(&self, op: u32, result: Result<T, StoreError>) -> Result<T, StoreError> {
-        if self.fail_after.load(Ordering::SeqCst) & op != 0 {
-            Err(Self::outage())
-        } else {
-            result
-        }
-    }
-}
-
-#[async_trait]
-impl<S: RefreshStore> RefreshStore for FailingStore<S> {
-    async fn create(&self, session: &SessionRecord) -> Result<(), StoreError> {
-        self.before(CREATE)?;
-        let result = self.inner.create(session).await;
-        self.after(CREATE, result)
-    }
-    async fn get(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
-        self.before(GET)?;
-        let result = self.inner.get(id).await;
-        self.after(GET, result)
-    }
-    async fn rotate(
-        &self,
-        id: &SessionId,
-        expected: &Expected,
-        next: &Rotation,
-    ) -> Result<Option<SessionRecord>, StoreError> {
-        self.before(ROTATE)?;
-        let result = self.inner.rotate(id, expected, next).await;
-        self.after(ROTATE, result)
-    }
-    async fn revoke(&self, id: &SessionId, why: &Revocation) -> Result<bool, StoreError> {
-        self.before(REVOKE)?;
-        let result = self.inner.revoke(id, why).await;
-        self.after(REVOKE, result)
-    }
-    async fn revoke_subject(
-        &self,
-        subject: &str,
-        except: Option<&SessionId>,
-        why: &Revocation,
-    ) -> Result<u64, StoreError> {
-        self.before(REVOKE_SUBJECT)?;
-        let result = self.inner.revoke_subject(subject, except, why).await;
-        self.after(REVOKE_SUBJECT, result)
-    }
-    async fn sessions(&self, subject: &str) -> Result<Vec<SessionRecord>, StoreError> {
-        self.before(SESSIONS)?;
-        let result = self.inner.sessions(subject).await;
-        self.after(SESSIONS, result)
-    }
-    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
-        self.before(PURGE)?;
-        let result = self.inner.purge_expired(now).await;
-        self.after(PURGE, result)
-    }
-}
+use time::Duration;
 
 type Service = TokenService<FailingStore<MemoryStore>>;
 
@@ -159,13 +25,19 @@ fn service() -> (Service, ManualClock) {
     (service, clock)
 }
 
+/// A login, its store calls forgotten.
 async fn login(service: &Service, subject: &str) -> TokenPair {
-    let pair = service
-        .issue(subject, NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let pair = common::login(service, subject).await;
     service.store().take_calls();
     pair
+}
+
+/// The error of a login that must fail.
+async fn login_error(service: &Service, subject: &str) -> Error {
+    service
+        .issue(subject, NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap_err()
 }
 
 /// The record as the healthy inner store has it.
@@ -190,10 +62,7 @@ fn assert_outage(err: &Error) {
 async fn issue_during_an_outage_fails_with_try_later_and_creates_nothing() {
     let (service, _clock) = service();
     service.store().fail(CREATE);
-    let err = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap_err();
+    let err = login_error(&service, "alice").await;
     assert_outage(&err);
     assert!(
         service
@@ -206,10 +75,7 @@ async fn issue_during_an_outage_fails_with_try_later_and_creates_nothing() {
     );
 
     service.store().heal();
-    let pair = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let pair = common::login(&service, "alice").await;
     service.verify_live(&pair.access_token).await.unwrap();
 }
 
@@ -217,10 +83,7 @@ async fn issue_during_an_outage_fails_with_try_later_and_creates_nothing() {
 async fn the_cause_is_kept_as_the_source_chain() {
     let (service, _clock) = service();
     service.store().fail(CREATE);
-    let err = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap_err();
+    let err = login_error(&service, "alice").await;
     let store = err
         .source()
         .expect("the store error is the source")
@@ -384,10 +247,7 @@ async fn session_limit_during_an_outage_revokes_nothing() {
     let first = login(&service, "alice").await;
     clock.advance(Duration::seconds(1));
     service.store().fail(SESSIONS);
-    let err = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap_err();
+    let err = login_error(&service, "alice").await;
     assert_outage(&err);
     assert!(record(&service, &first.session_id).await.revoked.is_none());
     service.store().heal();
@@ -398,10 +258,7 @@ async fn session_limit_during_an_outage_revokes_nothing() {
 async fn store_calls_per_operation() {
     let (service, clock) = service();
     let store = service.store();
-    let g0 = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let g0 = common::login(&service, "alice").await;
     assert_eq!(store.take_calls(), ["create"]);
 
     service.verify(&g0.access_token).unwrap();

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::login_with_claims;
+use common::tokens::payload;
 use jwt_rotate::{
     Denied, Error, ErrorClass, Hooks, Key, ManualClock, MemoryStore, RefreshContext, RefreshStore,
     SessionInfo, TokenService, TokenServiceBuilder,
@@ -26,12 +26,6 @@ fn roles(names: &[&str]) -> Roles {
     Roles {
         roles: names.iter().map(|s| (*s).to_owned()).collect(),
     }
-}
-
-/// The JSON payload of a compact JWS, without checking anything.
-fn payload(token: &str) -> Value {
-    let segment = token.split('.').nth(1).expect("three segments");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
 }
 
 /// A user directory as the hook sees it: may disable the user, may have
@@ -76,14 +70,7 @@ async fn app_claims_are_carried_into_every_access_token() {
         .with_claims::<Roles>()
         .build(MemoryStore::new())
         .unwrap();
-    let mut pair = service
-        .issue(
-            "alice",
-            roles(&["admin", "billing"]),
-            SessionInfo::default(),
-        )
-        .await
-        .unwrap();
+    let mut pair = login_with_claims(&service, "alice", roles(&["admin", "billing"])).await;
     // Flattened into the payload next to the registered claims.
     assert_eq!(
         payload(pair.access_token.expose_secret())["roles"],
@@ -108,12 +95,7 @@ async fn app_claims_are_carried_into_every_access_token() {
             roles(&["admin", "billing"])
         );
     }
-    let record = service
-        .store()
-        .get(&pair.session_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = common::record(&service, &pair.session_id).await;
     assert_eq!(record.claims_json, r#"{"roles":["admin","billing"]}"#);
     // The refresh token never carries them.
     assert!(
@@ -134,10 +116,7 @@ async fn builder_for_a_claims_type_from_new() {
         .clock(clock.clone())
         .build(MemoryStore::new())
         .unwrap();
-    let pair = service
-        .issue("alice", roles(&["viewer"]), SessionInfo::default())
-        .await
-        .unwrap();
+    let pair = login_with_claims(&service, "alice", roles(&["viewer"])).await;
     let next = service.refresh(&pair.refresh_token).await.unwrap();
     clock.advance(Duration::seconds(3));
     let replay = service.refresh(&pair.refresh_token).await.unwrap();
@@ -150,10 +129,7 @@ async fn builder_for_a_claims_type_from_new() {
 #[tokio::test]
 async fn before_refresh_replaces_the_claims_for_good() {
     let (service, clock, directory) = with_directory();
-    let pair = service
-        .issue("alice", roles(&["viewer"]), SessionInfo::default())
-        .await
-        .unwrap();
+    let pair = login_with_claims(&service, "alice", roles(&["viewer"])).await;
     let sid = pair.session_id;
     clock.advance(Duration::minutes(20));
     let pair = service.refresh(&pair.refresh_token).await.unwrap();
@@ -173,7 +149,7 @@ async fn before_refresh_replaces_the_claims_for_good() {
     assert!(directory.new_roles.lock().unwrap().is_none(), "consumed");
 
     // ...and so does every later one: the claims were stored.
-    let record = service.store().get(&sid).await.unwrap().unwrap();
+    let record = common::record(&service, &sid).await;
     assert_eq!(record.claims_json, r#"{"roles":["viewer","admin"]}"#);
     for _ in 0..2 {
         clock.advance(Duration::minutes(20));
@@ -197,16 +173,8 @@ async fn before_refresh_replaces_the_claims_for_good() {
 #[tokio::test]
 async fn before_refresh_veto_denies_without_revoking() {
     let (service, clock, directory) = with_directory();
-    let pair = service
-        .issue("alice", roles(&["viewer"]), SessionInfo::default())
-        .await
-        .unwrap();
-    let before = service
-        .store()
-        .get(&pair.session_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let pair = login_with_claims(&service, "alice", roles(&["viewer"])).await;
+    let before = common::record(&service, &pair.session_id).await;
 
     directory.disabled.store(true, Ordering::SeqCst);
     clock.advance(Duration::minutes(20));
@@ -222,12 +190,7 @@ async fn before_refresh_veto_denies_without_revoking() {
         service.refresh(&pair.refresh_token).await,
         Err(Error::Denied(_))
     ));
-    let after = service
-        .store()
-        .get(&pair.session_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let after = common::record(&service, &pair.session_id).await;
     assert_eq!(after, before, "the session is untouched");
 
     // Re-enabled: the very same refresh token works.
@@ -235,13 +198,7 @@ async fn before_refresh_veto_denies_without_revoking() {
     let next = service.refresh(&pair.refresh_token).await.unwrap();
     service.verify_live(&next.access_token).await.unwrap();
     assert_eq!(
-        service
-            .store()
-            .get(&pair.session_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .generation,
+        common::record(&service, &pair.session_id).await.generation,
         1
     );
 }
@@ -288,10 +245,7 @@ async fn claims_with_a_registered_name_or_not_an_object_are_refused_at_issue() {
     assert!(service.store().sessions("").await.unwrap().is_empty());
 
     // A well-formed object is fine, and comes back as given.
-    let pair = service
-        .issue("alice", json!({"tenant": "acme"}), SessionInfo::default())
-        .await
-        .unwrap();
+    let pair = login_with_claims(&service, "alice", json!({"tenant": "acme"})).await;
     assert_eq!(
         service.verify(&pair.access_token).unwrap().extra["tenant"],
         "acme"
@@ -316,25 +270,12 @@ async fn bad_claims_from_the_hook_fail_the_refresh_and_touch_nothing() {
         .hooks(BadHook)
         .build(MemoryStore::new())
         .unwrap();
-    let pair = service
-        .issue("alice", json!({"tenant": "acme"}), SessionInfo::default())
-        .await
-        .unwrap();
-    let before = service
-        .store()
-        .get(&pair.session_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let pair = login_with_claims(&service, "alice", json!({"tenant": "acme"})).await;
+    let before = common::record(&service, &pair.session_id).await;
     assert!(matches!(
         service.refresh(&pair.refresh_token).await,
         Err(Error::Claims(..))
     ));
-    let after = service
-        .store()
-        .get(&pair.session_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let after = common::record(&service, &pair.session_id).await;
     assert_eq!(after, before);
 }

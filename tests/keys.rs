@@ -5,14 +5,10 @@ mod common;
 
 use std::sync::Arc;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::tokens::{header, payload};
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use jwt_rotate::{
-    Error, Key, ManualClock, MemoryStore, NoClaims, RefreshStore, SessionInfo, TokenService,
-    TokenServiceBuilder,
-};
+use jwt_rotate::{Error, Key, ManualClock, MemoryStore, RefreshStore};
 use serde_json::Value;
 use time::Duration;
 
@@ -26,19 +22,6 @@ const NEW_ACCESS: [u8; 32] = [0x0B; 32];
 const OLD_REFRESH: [u8; 32] = [0x1A; 32];
 const NEW_REFRESH: [u8; 32] = [0x1B; 32];
 
-fn header(token: &str) -> Value {
-    let segment = token.split('.').next().expect("three segments");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
-}
-
-/// A builder with issuer, audience and clock, but no keys.
-fn keyless(clock: &ManualClock) -> TokenServiceBuilder {
-    TokenService::builder()
-        .issuer(common::ISSUER)
-        .audience(common::AUDIENCE)
-        .clock(clock.clone())
-}
-
 fn hs(secret: [u8; 32]) -> Key {
     Key::hs256(secret).unwrap()
 }
@@ -46,17 +29,14 @@ fn hs(secret: [u8; 32]) -> Key {
 #[tokio::test]
 async fn retired_access_key_still_verifies_only_when_accepted() {
     let clock = ManualClock::new(common::start());
-    let old = keyless(&clock)
+    let old = common::keyless(&clock)
         .access_key(hs(OLD_ACCESS))
         .refresh_key(hs(OLD_REFRESH))
         .build(MemoryStore::new())
         .unwrap();
-    let pair = old
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let pair = common::login(&old, "alice").await;
 
-    let rotated = keyless(&clock)
+    let rotated = common::keyless(&clock)
         .access_key(hs(NEW_ACCESS))
         .accept_access_key(hs(OLD_ACCESS))
         .refresh_key(hs(OLD_REFRESH))
@@ -64,7 +44,7 @@ async fn retired_access_key_still_verifies_only_when_accepted() {
         .unwrap();
     assert_eq!(rotated.verify(&pair.access_token).unwrap().sub, "alice");
 
-    let dropped = keyless(&clock)
+    let dropped = common::keyless(&clock)
         .access_key(hs(NEW_ACCESS))
         .refresh_key(hs(OLD_REFRESH))
         .build(MemoryStore::new())
@@ -75,10 +55,7 @@ async fn retired_access_key_still_verifies_only_when_accepted() {
     ));
 
     // New tokens are signed with the new key only.
-    let fresh = rotated
-        .issue("bob", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let fresh = common::login(&rotated, "bob").await;
     assert_eq!(
         header(fresh.access_token.expose_secret())["kid"],
         hs(NEW_ACCESS).kid()
@@ -94,25 +71,22 @@ async fn retired_access_key_still_verifies_only_when_accepted() {
 async fn refresh_key_rotation_keeps_sessions_alive() {
     let clock = ManualClock::new(common::start());
     let store = Arc::new(MemoryStore::new());
-    let before = keyless(&clock)
+    let before = common::keyless(&clock)
         .access_key(hs(OLD_ACCESS))
         .refresh_key(hs(OLD_REFRESH))
         .build(Arc::clone(&store))
         .unwrap();
-    let pair = before
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let pair = common::login(&before, "alice").await;
 
     // Deployed with a new refresh key, the old one only accepted.
-    let after = keyless(&clock)
+    let after = common::keyless(&clock)
         .access_key(hs(OLD_ACCESS))
         .refresh_key(hs(NEW_REFRESH))
         .accept_refresh_key(hs(OLD_REFRESH))
         .build(Arc::clone(&store))
         .unwrap();
     // Without the old key, the old token is not even read.
-    let strict = keyless(&clock)
+    let strict = common::keyless(&clock)
         .access_key(hs(OLD_ACCESS))
         .refresh_key(hs(NEW_REFRESH))
         .build(Arc::clone(&store))
@@ -158,15 +132,12 @@ async fn asymmetric_access_keys_issue_verify_and_publish_their_public_half() {
     for (alg, kty, key) in cases {
         let clock = ManualClock::new(common::start());
         let kid = key.kid().to_owned();
-        let service = keyless(&clock)
+        let service = common::keyless(&clock)
             .access_key(key)
             .refresh_key(hs(OLD_REFRESH))
             .build(MemoryStore::new())
             .unwrap();
-        let pair = service
-            .issue("alice", NoClaims {}, SessionInfo::default())
-            .await
-            .unwrap();
+        let pair = common::login(&service, "alice").await;
         let h = header(pair.access_token.expose_secret());
         assert_eq!(h["alg"], alg);
         assert_eq!(h["kid"], kid.as_str());
@@ -225,7 +196,7 @@ async fn jwks_lists_the_retired_keys_too_and_never_the_refresh_key() {
     let refresh = Key::ed25519_pem(ED25519_PEM).unwrap();
     let kids = [new.kid().to_owned(), old.kid().to_owned()];
     let refresh_kid = refresh.kid().to_owned();
-    let service = keyless(&clock)
+    let service = common::keyless(&clock)
         .access_key(new)
         .accept_access_key(old)
         .refresh_key(refresh)
@@ -246,10 +217,7 @@ async fn jwks_lists_the_retired_keys_too_and_never_the_refresh_key() {
     assert!(!text.contains("\"d\""));
 
     // An asymmetric refresh key works like an HMAC one.
-    let pair = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let pair = common::login(&service, "alice").await;
     assert_eq!(header(pair.refresh_token.expose_secret())["alg"], "EdDSA");
     let next = service.refresh(&pair.refresh_token).await.unwrap();
     let replay = service.refresh(&pair.refresh_token).await.unwrap();
@@ -266,7 +234,7 @@ async fn hmac_keys_give_an_empty_jwks() {
     );
     // Even with an asymmetric refresh key: only access keys are published.
     let clock = ManualClock::new(common::start());
-    let service = keyless(&clock)
+    let service = common::keyless(&clock)
         .access_key(hs(OLD_ACCESS))
         .refresh_key(Key::rs256_pem(RS256_PEM).unwrap())
         .build(MemoryStore::new())
@@ -280,40 +248,27 @@ async fn es256_refresh_key_grace_replay_yields_a_working_successor() {
     // successor must be the same grant: same session, generation and
     // secret, so it rotates the session exactly as the winner's would.
     let clock = ManualClock::new(common::start());
-    let service = keyless(&clock)
+    let service = common::keyless(&clock)
         .access_key(hs(OLD_ACCESS))
         .refresh_key(Key::es256_pem(ES256_PEM).unwrap())
         .build(MemoryStore::new())
         .unwrap();
-    let pair = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let pair = common::login(&service, "alice").await;
     let next = service.refresh(&pair.refresh_token).await.unwrap();
     let replay = service.refresh(&pair.refresh_token).await.unwrap();
-    let claims = |t: &str| -> Value {
-        let segment = t.split('.').nth(1).unwrap();
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
-    };
     assert_eq!(
-        claims(replay.refresh_token.expose_secret()),
-        claims(next.refresh_token.expose_secret())
+        payload(replay.refresh_token.expose_secret()),
+        payload(next.refresh_token.expose_secret())
     );
     // Either copy rotates; the other one is then the grace predecessor.
     let third = service.refresh(&replay.refresh_token).await.unwrap();
     let again = service.refresh(&next.refresh_token).await.unwrap();
     assert_eq!(
-        claims(again.refresh_token.expose_secret()),
-        claims(third.refresh_token.expose_secret())
+        payload(again.refresh_token.expose_secret()),
+        payload(third.refresh_token.expose_secret())
     );
     assert_eq!(
-        service
-            .store()
-            .get(&pair.session_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .generation,
+        common::record(&service, &pair.session_id).await.generation,
         2
     );
 }

@@ -3,66 +3,17 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
-use jwt_rotate::{
-    Error, Event, Hooks, ManualClock, MemoryStore, NoClaims, RefreshStore, RevocationReason,
-    SessionInfo, TokenPair, TokenService,
-};
+use common::hooks::{Recorder, recorded};
+use common::login;
+use jwt_rotate::{Error, ManualClock, MemoryStore, RevocationReason, TokenPair, TokenService};
 use time::Duration;
 
-/// Hooks that write down revocation events.
-#[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<String>>>);
-
-impl Recorder {
-    fn events(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
-    }
-}
-
-impl<C> Hooks<C> for Recorder {
-    fn on_event(&self, event: &Event<'_>) {
-        let line = match event {
-            Event::Revoked { session_id, reason } => {
-                format!("revoked {session_id} {}", reason.as_str())
-            }
-            Event::SubjectRevoked {
-                subject,
-                count,
-                reason,
-            } => format!("subject_revoked {subject} {count} {}", reason.as_str()),
-            _ => return,
-        };
-        self.0.lock().unwrap().push(line);
-    }
-}
-
-fn recorded() -> (TokenService<MemoryStore>, ManualClock, Recorder) {
-    let clock = ManualClock::new(common::start());
-    let recorder = Recorder::default();
-    let service = common::builder(&clock)
-        .hooks(recorder.clone())
-        .build(MemoryStore::new())
-        .unwrap();
-    (service, clock, recorder)
-}
-
-async fn login(service: &TokenService<MemoryStore>, subject: &str) -> TokenPair {
-    service
-        .issue(subject, NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap()
-}
-
+/// Why the pair's session was revoked, if it was.
 async fn reason(service: &TokenService<MemoryStore>, pair: &TokenPair) -> Option<RevocationReason> {
-    let record = service
-        .store()
-        .get(&pair.session_id)
+    common::record(service, &pair.session_id)
         .await
-        .unwrap()
-        .unwrap();
-    record.revoked.map(|r| r.reason)
+        .revoked
+        .map(|r| r.reason)
 }
 
 #[tokio::test]
@@ -73,29 +24,17 @@ async fn logout_with_the_refresh_token_returns_true_then_false() {
     assert!(service.revoke(&pair.refresh_token).await.unwrap());
     assert!(!service.revoke(&pair.refresh_token).await.unwrap());
 
-    let record = service
-        .store()
-        .get(&pair.session_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = common::record(&service, &pair.session_id).await;
     let revoked = record.revoked.unwrap();
     assert_eq!(revoked.reason, RevocationReason::Logout);
     assert_eq!(revoked.at, common::start() + Duration::minutes(1));
     assert_eq!(
-        recorder.events(),
+        recorder.revocations(),
         [format!("revoked {} logout", pair.session_id)],
         "one event, for the call that revoked"
     );
 
-    assert!(matches!(
-        service.refresh(&pair.refresh_token).await,
-        Err(Error::SessionRevoked)
-    ));
-    assert!(matches!(
-        service.verify_live(&pair.access_token).await,
-        Err(Error::SessionRevoked)
-    ));
+    common::assert_revoked(&service, &pair).await;
     assert!(service.sessions("alice").await.unwrap().is_empty());
 }
 
@@ -132,12 +71,7 @@ async fn logout_of_an_expired_session_still_marks_it_revoked() {
         Err(Error::Expired)
     ));
     service.revoke(&pair.refresh_token).await.unwrap();
-    let record = service
-        .store()
-        .get(&pair.session_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = common::record(&service, &pair.session_id).await;
     assert_eq!(record.revoked.unwrap().reason, RevocationReason::Logout);
     // Repeating it changes nothing.
     assert!(!service.revoke(&pair.refresh_token).await.unwrap());
@@ -171,7 +105,7 @@ async fn revoke_session_by_id() {
     );
     assert_eq!(reason(&service, &a).await, Some(RevocationReason::Revoked));
     assert_eq!(
-        recorder.events(),
+        recorder.revocations(),
         [format!("revoked {} revoked", a.session_id)]
     );
     assert!(matches!(
@@ -206,27 +140,14 @@ async fn revoke_subject_except_the_callers_session() {
             reason(&service, pair).await,
             Some(RevocationReason::SubjectRevoked)
         );
-        assert!(matches!(
-            service.refresh(&pair.refresh_token).await,
-            Err(Error::SessionRevoked)
-        ));
-        assert!(matches!(
-            service.verify_live(&pair.access_token).await,
-            Err(Error::SessionRevoked)
-        ));
+        common::assert_revoked(&service, pair).await;
     }
     // The first revocation is kept.
     assert_eq!(
         reason(&service, &already).await,
         Some(RevocationReason::Revoked)
     );
-    let ids: Vec<_> = service
-        .sessions("alice")
-        .await
-        .unwrap()
-        .iter()
-        .map(|v| v.id)
-        .collect();
+    let ids = common::session_ids(&service, "alice").await;
     assert_eq!(ids, [a2.session_id]);
     let a2 = service.refresh(&a2.refresh_token).await.unwrap();
     service.verify_live(&a2.access_token).await.unwrap();
@@ -243,7 +164,7 @@ async fn revoke_subject_except_the_callers_session() {
     assert_eq!(service.revoke_subject("nobody", None).await.unwrap(), 0);
     assert_eq!(service.sessions("bob").await.unwrap().len(), 1);
 
-    let events = recorder.events();
+    let events = recorder.revocations();
     assert!(events.contains(&"subject_revoked alice 2 subject_revoked".to_owned()));
     assert!(events.contains(&"subject_revoked alice 1 subject_revoked".to_owned()));
 }
@@ -264,7 +185,7 @@ async fn session_limit_revokes_the_oldest_not_the_new_one() {
     clock.advance(Duration::minutes(1));
     // Refreshing the first does not make it younger: the limit goes by login.
     let first = service.refresh(&first.refresh_token).await.unwrap();
-    assert!(recorder.events().is_empty());
+    assert!(recorder.revocations().is_empty());
 
     let third = login(&service, "alice").await;
     assert_eq!(
@@ -272,20 +193,14 @@ async fn session_limit_revokes_the_oldest_not_the_new_one() {
         Some(RevocationReason::SessionLimit)
     );
     assert_eq!(
-        recorder.events(),
+        recorder.revocations(),
         [format!("revoked {} session_limit", first.session_id)]
     );
     assert!(matches!(
         service.refresh(&first.refresh_token).await,
         Err(Error::SessionRevoked)
     ));
-    let ids: Vec<_> = service
-        .sessions("alice")
-        .await
-        .unwrap()
-        .iter()
-        .map(|v| v.id)
-        .collect();
+    let ids = common::session_ids(&service, "alice").await;
     assert_eq!(ids, [third.session_id, second.session_id]);
     service.verify_live(&third.access_token).await.unwrap();
     service.refresh(&second.refresh_token).await.unwrap();
@@ -298,13 +213,7 @@ async fn session_limit_revokes_the_oldest_not_the_new_one() {
         reason(&service, &second).await,
         Some(RevocationReason::SessionLimit)
     );
-    let ids: Vec<_> = service
-        .sessions("alice")
-        .await
-        .unwrap()
-        .iter()
-        .map(|v| v.id)
-        .collect();
+    let ids = common::session_ids(&service, "alice").await;
     assert_eq!(ids, [fourth.session_id, third.session_id]);
 }
 
@@ -342,12 +251,6 @@ async fn session_limit_of_one_keeps_only_the_latest_login() {
         reason(&service, &a).await,
         Some(RevocationReason::SessionLimit)
     );
-    let ids: Vec<_> = service
-        .sessions("alice")
-        .await
-        .unwrap()
-        .iter()
-        .map(|v| v.id)
-        .collect();
+    let ids = common::session_ids(&service, "alice").await;
     assert_eq!(ids, [b.session_id]);
 }

@@ -3,87 +3,14 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
-use jwt_rotate::{
-    Error, Event, Hooks, ManualClock, MemoryStore, NoClaims, RefreshStore, RevocationReason,
-    SessionInfo, TokenService,
-};
+use common::hooks::recorded;
+use jwt_rotate::{Error, RevocationReason};
 use time::Duration;
-
-/// Hooks that write every event down as one line.
-#[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<String>>>);
-
-impl Recorder {
-    fn events(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
-    }
-}
-
-impl<C> Hooks<C> for Recorder {
-    fn on_event(&self, event: &Event<'_>) {
-        let line = match event {
-            Event::Issued {
-                subject,
-                session_id,
-            } => format!("issued {subject} {session_id}"),
-            Event::Refreshed {
-                subject,
-                session_id,
-                generation,
-            } => format!("refreshed {subject} {session_id} {generation}"),
-            Event::GraceReplay {
-                subject,
-                session_id,
-                generation,
-            } => format!("grace_replay {subject} {session_id} {generation}"),
-            Event::ReuseDetected {
-                subject,
-                session_id,
-                presented,
-                current,
-            } => format!("reuse_detected {subject} {session_id} {presented} {current}"),
-            Event::Revoked { session_id, reason } => {
-                format!("revoked {session_id} {}", reason.as_str())
-            }
-            Event::SubjectRevoked {
-                subject,
-                count,
-                reason,
-            } => format!("subject_revoked {subject} {count} {}", reason.as_str()),
-            other => format!("{other:?}"),
-        };
-        self.0.lock().unwrap().push(line);
-    }
-}
-
-fn recorded() -> (TokenService<MemoryStore>, ManualClock, Recorder) {
-    let clock = ManualClock::new(common::start());
-    let recorder = Recorder::default();
-    let service = common::builder(&clock)
-        .hooks(recorder.clone())
-        .build(MemoryStore::new())
-        .unwrap();
-    (service, clock, recorder)
-}
-
-fn strict() -> (TokenService<MemoryStore>, ManualClock) {
-    let clock = ManualClock::new(common::start());
-    let service = common::builder(&clock)
-        .reuse_grace(Duration::ZERO)
-        .build(MemoryStore::new())
-        .unwrap();
-    (service, clock)
-}
 
 #[tokio::test]
 async fn rotation_spends_the_token_and_advances_the_generation() {
     let (service, clock, recorder) = recorded();
-    let login = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let login = common::login(&service, "alice").await;
     let sid = login.session_id;
     clock.advance(Duration::minutes(20));
     let second = service.refresh(&login.refresh_token).await.unwrap();
@@ -91,14 +18,14 @@ async fn rotation_spends_the_token_and_advances_the_generation() {
     assert_ne!(second.refresh_token, login.refresh_token);
     assert_ne!(second.access_token, login.access_token);
 
-    let record = service.store().get(&sid).await.unwrap().unwrap();
+    let record = common::record(&service, &sid).await;
     assert_eq!(record.generation, 1);
     let previous = record.previous.as_ref().unwrap();
     assert_eq!(previous.generation, 0);
     assert_eq!(previous.rotated_at, common::start() + Duration::minutes(20));
 
     let third = service.refresh(&second.refresh_token).await.unwrap();
-    let record = service.store().get(&sid).await.unwrap().unwrap();
+    let record = common::record(&service, &sid).await;
     assert_eq!(record.generation, 2);
     assert_eq!(record.previous.as_ref().unwrap().generation, 1);
     service.verify_live(&third.access_token).await.unwrap();
@@ -116,14 +43,11 @@ async fn rotation_spends_the_token_and_advances_the_generation() {
 #[tokio::test]
 async fn grace_replay_returns_the_same_refresh_token_and_writes_nothing() {
     let (service, clock, recorder) = recorded();
-    let login = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let login = common::login(&service, "alice").await;
     let sid = login.session_id;
     clock.advance(Duration::minutes(20));
     let second = service.refresh(&login.refresh_token).await.unwrap();
-    let before = service.store().get(&sid).await.unwrap().unwrap();
+    let before = common::record(&service, &sid).await;
 
     // The response was lost; the client retries 5 s later.
     clock.advance(Duration::seconds(5));
@@ -142,16 +66,13 @@ async fn grace_replay_returns_the_same_refresh_token_and_writes_nothing() {
     assert_eq!(replay.access_expires_at, claims.iat + Duration::minutes(15));
 
     // No write: the record is exactly as the rotation left it.
-    let after = service.store().get(&sid).await.unwrap().unwrap();
+    let after = common::record(&service, &sid).await;
     assert_eq!(after.generation, 1);
     assert_eq!(after, before);
 
     // The successor is the live token: it rotates as usual.
     let third = service.refresh(&replay.refresh_token).await.unwrap();
-    assert_eq!(
-        service.store().get(&sid).await.unwrap().unwrap().generation,
-        2
-    );
+    assert_eq!(common::record(&service, &sid).await.generation, 2);
     service.verify_live(&third.access_token).await.unwrap();
 
     assert_eq!(
@@ -168,22 +89,14 @@ async fn grace_replay_returns_the_same_refresh_token_and_writes_nothing() {
 #[tokio::test]
 async fn grace_replay_may_repeat_inside_the_window() {
     let (service, clock) = common::service();
-    let login = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let login = common::login(&service, "alice").await;
     let second = service.refresh(&login.refresh_token).await.unwrap();
     for _ in 0..3 {
         clock.advance(Duration::seconds(3));
         let replay = service.refresh(&login.refresh_token).await.unwrap();
         assert_eq!(replay.refresh_token, second.refresh_token);
     }
-    let record = service
-        .store()
-        .get(&login.session_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = common::record(&service, &login.session_id).await;
     assert_eq!(record.generation, 1);
     assert!(record.revoked.is_none());
 }
@@ -200,19 +113,11 @@ async fn grace_window_boundary_is_exclusive() {
         (3600, false),
     ] {
         let (service, clock) = common::service();
-        let login = service
-            .issue("alice", NoClaims {}, SessionInfo::default())
-            .await
-            .unwrap();
+        let login = common::login(&service, "alice").await;
         let second = service.refresh(&login.refresh_token).await.unwrap();
         clock.advance(Duration::seconds(offset));
         let result = service.refresh(&login.refresh_token).await;
-        let record = service
-            .store()
-            .get(&login.session_id)
-            .await
-            .unwrap()
-            .unwrap();
+        let record = common::record(&service, &login.session_id).await;
         if replay {
             let pair = result.unwrap_or_else(|e| panic!("+{offset}s: {e}"));
             assert_eq!(pair.refresh_token, second.refresh_token, "+{offset}s");
@@ -232,10 +137,7 @@ async fn grace_window_boundary_is_exclusive() {
 #[tokio::test]
 async fn generation_n_minus_2_inside_the_window_is_reuse() {
     let (service, clock, recorder) = recorded();
-    let g0 = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let g0 = common::login(&service, "alice").await;
     let sid = g0.session_id;
     let g1 = service.refresh(&g0.refresh_token).await.unwrap();
     clock.advance(Duration::seconds(1));
@@ -269,40 +171,24 @@ async fn generation_n_minus_2_inside_the_window_is_reuse() {
 
 #[tokio::test]
 async fn strict_mode_any_second_use_is_reuse() {
-    let (service, _clock) = strict();
-    let login = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let (service, _clock) = common::strict();
+    let login = common::login(&service, "alice").await;
     let second = service.refresh(&login.refresh_token).await.unwrap();
     // Same instant, no grace at all.
     assert!(matches!(
         service.refresh(&login.refresh_token).await,
         Err(Error::ReuseDetected)
     ));
-    assert!(matches!(
-        service.refresh(&second.refresh_token).await,
-        Err(Error::SessionRevoked)
-    ));
-    assert!(matches!(
-        service.verify_live(&second.access_token).await,
-        Err(Error::SessionRevoked)
-    ));
+    common::assert_revoked(&service, &second).await;
 }
 
 #[tokio::test]
 async fn reuse_revokes_the_session_and_tells_the_hooks() {
     let (service, clock, recorder) = recorded();
-    let login = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let login = common::login(&service, "alice").await;
     let sid = login.session_id;
     // An unrelated session of the same user must survive.
-    let other = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let other = common::login(&service, "alice").await;
     clock.advance(Duration::minutes(20));
     let victim = service.refresh(&login.refresh_token).await.unwrap();
 
@@ -318,20 +204,13 @@ async fn reuse_revokes_the_session_and_tells_the_hooks() {
         &format!("reuse_detected alice {sid} 0 1")
     );
 
-    let record = service.store().get(&sid).await.unwrap().unwrap();
+    let record = common::record(&service, &sid).await;
     let revoked = record.revoked.expect("revoked");
     assert_eq!(revoked.reason, RevocationReason::ReuseDetected);
     assert_eq!(revoked.at, common::start() + Duration::minutes(21));
 
     // The victim's current tokens are dead too: the whole family.
-    assert!(matches!(
-        service.refresh(&victim.refresh_token).await,
-        Err(Error::SessionRevoked)
-    ));
-    assert!(matches!(
-        service.verify_live(&victim.access_token).await,
-        Err(Error::SessionRevoked)
-    ));
+    common::assert_revoked(&service, &victim).await;
     // `verify` is stateless: the access token lives until it expires.
     assert!(service.verify(&victim.access_token).is_ok());
     // Presenting the stolen token again is no new detection.
@@ -348,13 +227,7 @@ async fn reuse_revokes_the_session_and_tells_the_hooks() {
         1
     );
 
-    let ids: Vec<_> = service
-        .sessions("alice")
-        .await
-        .unwrap()
-        .iter()
-        .map(|v| v.id)
-        .collect();
+    let ids = common::session_ids(&service, "alice").await;
     assert_eq!(ids, [other.session_id]);
     service.refresh(&other.refresh_token).await.unwrap();
 }
@@ -363,22 +236,12 @@ async fn reuse_revokes_the_session_and_tells_the_hooks() {
 async fn reuse_after_the_thief_rotated_first_revokes_too() {
     // The thief refreshes first; the victim's (now old) token is the reuse.
     let (service, clock) = common::service();
-    let login = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let login = common::login(&service, "alice").await;
     let thief = service.refresh(&login.refresh_token).await.unwrap();
     clock.advance(Duration::minutes(15));
     assert!(matches!(
         service.refresh(&login.refresh_token).await,
         Err(Error::ReuseDetected)
     ));
-    assert!(matches!(
-        service.refresh(&thief.refresh_token).await,
-        Err(Error::SessionRevoked)
-    ));
-    assert!(matches!(
-        service.verify_live(&thief.access_token).await,
-        Err(Error::SessionRevoked)
-    ));
+    common::assert_revoked(&service, &thief).await;
 }

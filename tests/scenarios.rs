@@ -10,24 +10,13 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::tokens::{header, jti, payload};
 use jwt_rotate::{
     AccessToken, Clock, Denied, Error, ErrorClass, Key, ManualClock, MemoryStore, NoClaims,
-    RefreshStore, RefreshToken, SessionInfo, StoreError, StoreErrorKind, TokenService,
+    RefreshStore, RefreshToken, SessionInfo, StoreError, StoreErrorKind, TokenPair, TokenService,
 };
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
-
-/// The JSON payload of a compact JWS, without checking anything.
-fn payload(token: &str) -> Value {
-    let segment = token.split('.').nth(1).expect("three segments");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
-}
-
-/// The JSON header of a compact JWS, without checking anything.
-fn header(token: &str) -> Value {
-    let segment = token.split('.').next().expect("three segments");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
-}
 
 fn info(agent: &str, ip: [u8; 4], label: &str) -> SessionInfo {
     SessionInfo::default()
@@ -36,14 +25,23 @@ fn info(agent: &str, ip: [u8; 4], label: &str) -> SessionInfo {
         .with_label(label)
 }
 
+/// A login of alice from the device `info` describes.
+async fn alice_from(service: &TokenService<MemoryStore>, info: SessionInfo) -> TokenPair {
+    service.issue("alice", NoClaims {}, info).await.unwrap()
+}
+
+/// The member names of a JSON object, sorted.
+fn sorted_keys(object: &Value) -> Vec<String> {
+    let mut keys: Vec<_> = object.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    keys
+}
+
 #[tokio::test]
 async fn issue_returns_a_pair_that_verifies() {
     let (service, _clock) = common::service();
     let t0 = common::start();
-    let pair = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let pair = common::login(&service, "alice").await;
 
     assert_eq!(pair.access_expires_at, t0 + Duration::minutes(15));
     assert_eq!(pair.refresh_expires_at, t0 + Duration::days(7));
@@ -62,12 +60,7 @@ async fn issue_returns_a_pair_that_verifies() {
     assert_eq!(live, claims);
 
     // Exactly one record, at generation 0, holding no token.
-    let record = service
-        .store()
-        .get(&pair.session_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = common::record(&service, &pair.session_id).await;
     assert_eq!(record.subject, "alice");
     assert_eq!(record.generation, 0);
     assert_eq!(record.created_at, t0);
@@ -79,20 +72,14 @@ async fn issue_returns_a_pair_that_verifies() {
     assert_eq!(record.claims_json, "{}");
     let stored = format!("{record:?}");
     assert!(!stored.contains(pair.refresh_token.expose_secret()));
-    let jti = payload(pair.refresh_token.expose_secret())["jti"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(!stored.contains(&jti), "the secret is never stored");
+    let secret = jti(pair.refresh_token.expose_secret());
+    assert!(!stored.contains(&secret), "the secret is never stored");
 }
 
 #[tokio::test]
 async fn tokens_carry_the_documented_headers_and_claims() {
     let (service, _clock) = common::service();
-    let pair = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let pair = common::login(&service, "alice").await;
     let access_key = Key::hs256(common::ACCESS_SECRET).unwrap();
     let refresh_key = Key::hs256(common::REFRESH_SECRET).unwrap();
 
@@ -106,10 +93,8 @@ async fn tokens_carry_the_documented_headers_and_claims() {
     assert_eq!(rt["kid"], refresh_key.kid());
 
     let rt = payload(pair.refresh_token.expose_secret());
-    let mut names: Vec<_> = rt.as_object().unwrap().keys().cloned().collect();
-    names.sort();
     assert_eq!(
-        names,
+        sorted_keys(&rt),
         ["aud", "exp", "gen", "iat", "iss", "jti", "sid", "sub"]
     );
     assert_eq!(rt["gen"], 0);
@@ -121,10 +106,7 @@ async fn tokens_carry_the_documented_headers_and_claims() {
 #[tokio::test]
 async fn token_strings_are_redacted_in_debug() {
     let (service, _clock) = common::service();
-    let pair = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let pair = common::login(&service, "alice").await;
     let shown = format!("{pair:?}");
     assert!(!shown.contains(pair.access_token.expose_secret()));
     assert!(!shown.contains(pair.refresh_token.expose_secret()));
@@ -134,10 +116,7 @@ async fn token_strings_are_redacted_in_debug() {
 #[tokio::test]
 async fn access_and_refresh_tokens_are_not_interchangeable() {
     let (service, _clock) = common::service();
-    let pair = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let pair = common::login(&service, "alice").await;
 
     let as_access = AccessToken::new(pair.refresh_token.expose_secret());
     assert!(service.verify(&as_access).is_err());
@@ -148,12 +127,7 @@ async fn access_and_refresh_tokens_are_not_interchangeable() {
     assert!(service.revoke(&as_refresh).await.is_err());
 
     // Nothing happened to the session.
-    let record = service
-        .store()
-        .get(&pair.session_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = common::record(&service, &pair.session_id).await;
     assert_eq!(record.generation, 0);
     assert!(record.revoked.is_none());
 }
@@ -161,10 +135,7 @@ async fn access_and_refresh_tokens_are_not_interchangeable() {
 #[tokio::test]
 async fn garbled_and_foreign_tokens_are_refused_without_touching_the_session() {
     let (service, clock) = common::service();
-    let pair = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let pair = common::login(&service, "alice").await;
     let token = pair.refresh_token.expose_secret();
 
     // Flip one character of the signature.
@@ -175,18 +146,12 @@ async fn garbled_and_foreign_tokens_are_refused_without_touching_the_session() {
     assert!(service.revoke(&garbled).await.is_err());
 
     // A genuine-looking token from another deployment (other keys).
-    let other = TokenService::builder()
-        .issuer(common::ISSUER)
-        .audience(common::AUDIENCE)
+    let other = common::keyless(&clock)
         .access_key(Key::hs256([0x01; 32]).unwrap())
         .refresh_key(Key::hs256([0x02; 32]).unwrap())
-        .clock(clock.clone())
         .build(MemoryStore::new())
         .unwrap();
-    let foreign = other
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let foreign = common::login(&other, "alice").await;
     assert!(matches!(
         service.refresh(&foreign.refresh_token).await,
         Err(Error::InvalidSignature)
@@ -201,12 +166,7 @@ async fn garbled_and_foreign_tokens_are_refused_without_touching_the_session() {
         assert!(err.is_unauthorized(), "{junk:?}: {err}");
     }
 
-    let record = service
-        .store()
-        .get(&pair.session_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = common::record(&service, &pair.session_id).await;
     assert_eq!(record.generation, 0);
     assert!(record.revoked.is_none());
     // And the genuine token still works.
@@ -216,10 +176,7 @@ async fn garbled_and_foreign_tokens_are_refused_without_touching_the_session() {
 #[tokio::test]
 async fn verify_live_fails_for_a_session_that_is_gone() {
     let (service, clock) = common::service();
-    let pair = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let pair = common::login(&service, "alice").await;
     service.revoke_session(&pair.session_id).await.unwrap();
     // `verify` is stateless: the access token stays valid until it expires.
     assert!(service.verify(&pair.access_token).is_ok());
@@ -230,10 +187,7 @@ async fn verify_live_fails_for_a_session_that_is_gone() {
 
     // A session purged from the store reads as expired. The purge goes to
     // the store directly at a far instant: the access token is still valid.
-    let pair = service
-        .issue("bob", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let pair = common::login(&service, "bob").await;
     clock.advance(Duration::minutes(1));
     assert!(service.verify_live(&pair.access_token).await.is_ok());
     let far = common::start() + Duration::days(365);
@@ -256,36 +210,12 @@ async fn verify_live_fails_for_a_session_that_is_gone() {
 async fn sessions_lists_live_sessions_newest_first_without_secrets() {
     let (service, clock) = common::service();
     let t0 = common::start();
-    let phone = service
-        .issue(
-            "alice",
-            NoClaims {},
-            info("Phone/1.0", [10, 0, 0, 1], "Phone"),
-        )
-        .await
-        .unwrap();
+    let phone = alice_from(&service, info("Phone/1.0", [10, 0, 0, 1], "Phone")).await;
     clock.advance(Duration::minutes(1));
-    let laptop = service
-        .issue(
-            "alice",
-            NoClaims {},
-            info("Laptop/2.0", [10, 0, 0, 2], "Work laptop"),
-        )
-        .await
-        .unwrap();
+    let laptop = alice_from(&service, info("Laptop/2.0", [10, 0, 0, 2], "Work laptop")).await;
     clock.advance(Duration::minutes(1));
-    let tablet = service
-        .issue(
-            "alice",
-            NoClaims {},
-            info("Tablet/3.0", [10, 0, 0, 3], "Tablet"),
-        )
-        .await
-        .unwrap();
-    let bob = service
-        .issue("bob", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let tablet = alice_from(&service, info("Tablet/3.0", [10, 0, 0, 3], "Tablet")).await;
+    let bob = common::login(&service, "bob").await;
     clock.advance(Duration::minutes(1));
     let phone2 = service.refresh(&phone.refresh_token).await.unwrap();
     service.revoke_session(&tablet.session_id).await.unwrap();
@@ -320,10 +250,8 @@ async fn sessions_lists_live_sessions_newest_first_without_secrets() {
     // What an app would render: no secret, no hash, no grace data.
     let json = serde_json::to_value(&views).unwrap();
     for view in json.as_array().unwrap() {
-        let mut keys: Vec<_> = view.as_object().unwrap().keys().cloned().collect();
-        keys.sort();
         assert_eq!(
-            keys,
+            sorted_keys(view),
             [
                 "absolute_expires_at",
                 "created_at",
@@ -338,13 +266,8 @@ async fn sessions_lists_live_sessions_newest_first_without_secrets() {
     for pair in [&phone, &phone2, &laptop] {
         let token = pair.refresh_token.expose_secret();
         assert!(!text.contains(token));
-        let jti = payload(token)["jti"].as_str().unwrap().to_owned();
-        assert!(!text.contains(&jti), "refresh secret leaked: {text}");
-        let access_jti = payload(pair.access_token.expose_secret())["jti"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        assert!(!text.contains(&access_jti));
+        assert!(!text.contains(&jti(token)), "refresh secret leaked: {text}");
+        assert!(!text.contains(&jti(pair.access_token.expose_secret())));
     }
     assert!(json[0]["id"] == laptop.session_id.to_string());
     assert!(!text.contains(&bob.session_id.to_string()), "only alice's");
@@ -410,10 +333,7 @@ async fn manual_clock_drives_the_service_without_sleeping() {
     let service = common::builder(&clock).build(MemoryStore::new()).unwrap();
     let handle = clock.clone();
 
-    let pair = service
-        .issue("alice", NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap();
+    let pair = common::login(&service, "alice").await;
     assert_eq!(service.verify(&pair.access_token).unwrap().iat, clock.now());
 
     // Clones share one instant: moving ours moves the service's.
@@ -435,12 +355,7 @@ async fn manual_clock_drives_the_service_without_sleeping() {
     // service, so stored instants match the tokens exactly.
     handle.set(common::start() + Duration::milliseconds(1_999));
     let next = service.refresh(&pair.refresh_token).await.unwrap();
-    let record = service
-        .store()
-        .get(&next.session_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = common::record(&service, &next.session_id).await;
     assert_eq!(record.refreshed_at, common::start() + Duration::seconds(1));
     assert_eq!(
         service.verify(&next.access_token).unwrap().iat,

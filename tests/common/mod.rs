@@ -1,7 +1,16 @@
 //! Shared set-up for the integration tests.
 #![allow(dead_code)]
 
-use jwt_rotate::{Key, ManualClock, MemoryStore, NoClaims, TokenService, TokenServiceBuilder};
+pub mod hooks;
+pub mod store;
+pub mod tokens;
+
+use jwt_rotate::{
+    Error, Key, ManualClock, MemoryStore, NoClaims, RefreshStore, SessionId, SessionInfo,
+    SessionRecord, TokenPair, TokenService, TokenServiceBuilder,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use time::{Duration, OffsetDateTime};
 
 pub const ISSUER: &str = "https://auth.example.com";
@@ -29,9 +38,83 @@ pub fn builder(clock: &ManualClock) -> TokenServiceBuilder<NoClaims> {
         .clock(clock.clone())
 }
 
+/// A builder with issuer, audience and clock, but no keys (and the
+/// library's default lifetimes).
+pub fn keyless(clock: &ManualClock) -> TokenServiceBuilder<NoClaims> {
+    TokenService::builder()
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .clock(clock.clone())
+}
+
 /// A service over a fresh [`MemoryStore`] and its clock.
 pub fn service() -> (TokenService<MemoryStore>, ManualClock) {
     let clock = ManualClock::new(start());
     let service = builder(&clock).build(MemoryStore::new()).unwrap();
     (service, clock)
+}
+
+/// Like [`service`], in strict mode: no grace window, any second use of a
+/// refresh token is reuse.
+pub fn strict() -> (TokenService<MemoryStore>, ManualClock) {
+    let clock = ManualClock::new(start());
+    let service = builder(&clock)
+        .reuse_grace(Duration::ZERO)
+        .build(MemoryStore::new())
+        .unwrap();
+    (service, clock)
+}
+
+/// A login of `subject` with no claims and no device info.
+pub async fn login<S: RefreshStore>(service: &TokenService<S>, subject: &str) -> TokenPair {
+    login_with_claims(service, subject, NoClaims {}).await
+}
+
+/// A login of `subject` with application claims and no device info.
+pub async fn login_with_claims<S, C>(
+    service: &TokenService<S, C>,
+    subject: &str,
+    claims: C,
+) -> TokenPair
+where
+    S: RefreshStore,
+    C: Serialize + DeserializeOwned + Send + Sync + 'static,
+{
+    service
+        .issue(subject, claims, SessionInfo::default())
+        .await
+        .unwrap()
+}
+
+/// The stored record of a session that must exist.
+pub async fn record<S, C>(service: &TokenService<S, C>, id: &SessionId) -> SessionRecord
+where
+    S: RefreshStore,
+    C: Serialize + DeserializeOwned + Send + Sync + 'static,
+{
+    service.store().get(id).await.unwrap().unwrap()
+}
+
+/// The ids of `subject`'s live sessions, newest first.
+pub async fn session_ids<S: RefreshStore>(
+    service: &TokenService<S>,
+    subject: &str,
+) -> Vec<SessionId> {
+    let views = service.sessions(subject).await.unwrap();
+    views.iter().map(|v| v.id).collect()
+}
+
+/// Both tokens of `pair` are refused because their session was revoked:
+/// the refresh token by `refresh`, the access token by `verify_live`.
+pub async fn assert_revoked<S: RefreshStore>(service: &TokenService<S>, pair: &TokenPair) {
+    let refreshed = service.refresh(&pair.refresh_token).await;
+    assert!(
+        matches!(refreshed, Err(Error::SessionRevoked)),
+        "refresh: {refreshed:?}"
+    );
+    let verified = service.verify_live(&pair.access_token).await;
+    assert!(
+        matches!(verified, Err(Error::SessionRevoked)),
+        "verify_live: {verified:?}"
+    );
 }
