@@ -118,3 +118,22 @@ pub async fn assert_revoked<S: RefreshStore>(service: &TokenService<S>, pair: &T
         "verify_live: {verified:?}"
     );
 }
+
+/// The URL of a test server from the environment variable `var`
+/// (`DATABASE_URL`, `REDIS_URL`), read at run time.
+///
+/// Unset: prints why the test is skipped and returns `None`, so `cargo
+/// test` passes on a bare machine; but under CI (`JWT_ROTATE_REQUIRE_SERVERS`
+/// set, as `.ci/run` does) a missing server fails the test instead.
+pub fn server_url(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("JWT_ROTATE_REQUIRE_SERVERS").is_some() => {
+            panic!("{var} is not set, but JWT_ROTATE_REQUIRE_SERVERS requires this test to run")
+        }
+        _ => {
+            eprintln!("skipped: set {var} to run this test against a real server");
+            None
+        }
+    }
+}
