@@ -1,159 +1,165 @@
-//! A quick look at the hot paths beside their raw jsonwebtoken cost,
-//! measured in the same run (the full suite is a later issue).
+//! `issue` and `refresh` over MemoryStore beside the jsonwebtoken calls
+//! they contain (summed: run back to back in one measured closure); grace
+//! replay; and refresh of distinct sessions from one and from two threads
+//! (contention on MemoryStore).
 //!
 //! `cargo bench --bench refresh`. Compare medians within one run only.
 
+mod common;
+
 use std::hint::black_box;
-use std::time::Instant;
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
 
-use criterion::{Criterion, criterion_group, criterion_main};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use jwt_rotate::{Key, ManualClock, MemoryStore, NoClaims, SessionInfo, TokenService};
-use serde::{Deserialize, Serialize};
-use time::Duration;
+use common::cpu::{self, ThreadCpu};
+use common::{Alg, RawCalls};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use jwt_rotate::{MemoryStore, NoClaims, RefreshToken, SessionInfo, TokenService};
 
-const ACCESS: [u8; 32] = [0xA1; 32];
-const REFRESH: [u8; 32] = [0x5E; 32];
-
-fn service() -> TokenService<MemoryStore> {
-    TokenService::builder()
-        .issuer("https://auth.example.com")
-        .audience("api.example.com")
-        .access_ttl(Duration::minutes(15))
-        .access_key(Key::hs256(ACCESS).expect("key"))
-        .refresh_key(Key::hs256(REFRESH).expect("key"))
-        .clock(ManualClock::starting_now())
-        .build(MemoryStore::new())
-        .expect("service")
+fn issue(c: &mut Criterion<ThreadCpu>) {
+    let rt = common::runtime();
+    let mut group = c.benchmark_group("issue");
+    for alg in Alg::ALL {
+        group.bench_function(BenchmarkId::new("jwt-rotate", alg), |b| {
+            b.to_async(&rt).iter_custom(|iters| async move {
+                // A fresh store per sample, so that the store does not grow
+                // across the whole run.
+                let service = common::service(alg);
+                let start = cpu::now();
+                for _ in 0..iters {
+                    let pair = service
+                        .issue(black_box("user-42"), NoClaims {}, SessionInfo::default())
+                        .await
+                        .expect("issue");
+                    black_box(pair);
+                }
+                cpu::now() - start
+            })
+        });
+        let raw = RawCalls::new(alg);
+        let service = common::service(alg);
+        let pair = rt.block_on(common::login(&service, "user-42"));
+        let claims = raw.claims(pair.refresh_token.as_str());
+        group.bench_function(BenchmarkId::new("jsonwebtoken", alg), |b| {
+            b.iter(|| raw.issue(black_box(&claims)))
+        });
+    }
+    group.finish();
 }
 
-/// The same shapes our tokens carry, for jsonwebtoken's own calls.
-#[derive(Serialize, Deserialize)]
-struct RawAccess {
-    iss: String,
-    sub: String,
-    aud: String,
-    exp: i64,
-    iat: i64,
-    jti: String,
-    sid: String,
+fn refresh(c: &mut Criterion<ThreadCpu>) {
+    let rt = common::runtime();
+    let mut group = c.benchmark_group("refresh");
+    for alg in Alg::ALL {
+        let service = common::service(alg);
+        group.bench_function(BenchmarkId::new("jwt-rotate", alg), |b| {
+            b.to_async(&rt).iter_custom(|iters| {
+                let service = service.clone();
+                async move {
+                    let token = common::login(&service, "user-42").await.refresh_token;
+                    rotations(&service, token, iters).await.0
+                }
+            })
+        });
+        let raw = RawCalls::new(alg);
+        let pair = rt.block_on(common::login(&service, "user-42"));
+        let token = pair.refresh_token.as_str();
+        group.bench_function(BenchmarkId::new("jsonwebtoken", alg), |b| {
+            b.iter(|| raw.refresh(black_box(token)))
+        });
+    }
+    group.finish();
 }
 
-#[derive(Serialize, Deserialize)]
-struct RawRefresh {
-    iss: String,
-    aud: String,
-    sub: String,
-    sid: String,
-    r#gen: u64,
-    jti: String,
-    iat: i64,
-    exp: i64,
+/// `iters` rotations of one session, each spending the token the previous
+/// one returned: the CPU time and the wall time they took.
+async fn rotations(
+    service: &TokenService<MemoryStore>,
+    mut token: RefreshToken,
+    iters: u64,
+) -> (Duration, Duration) {
+    let (cpu_start, wall_start) = (cpu::now(), Instant::now());
+    for _ in 0..iters {
+        token = service
+            .refresh(black_box(&token))
+            .await
+            .expect("refresh")
+            .refresh_token;
+    }
+    (cpu::now() - cpu_start, wall_start.elapsed())
 }
 
-fn validation() -> Validation {
-    let mut v = Validation::new(Algorithm::HS256);
-    v.set_issuer(&["https://auth.example.com"]);
-    v.set_audience(&["api.example.com"]);
-    v.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-    v.leeway = 5;
-    v
-}
-
-fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("runtime");
-    let service = service();
-    let pair = rt
-        .block_on(service.issue("user-42", NoClaims {}, SessionInfo::default()))
-        .expect("issue");
-
-    let mut group = c.benchmark_group("hs256");
-    group.bench_function("verify", |b| {
-        b.iter(|| {
-            service
-                .verify(black_box(&pair.access_token))
-                .expect("valid")
-        })
-    });
-    let access_key = DecodingKey::from_secret(&ACCESS);
-    let validation = validation();
-    group.bench_function("raw/jsonwebtoken_decode", |b| {
-        b.iter(|| {
-            jsonwebtoken::decode::<RawAccess>(
-                black_box(pair.access_token.as_str()),
-                &access_key,
-                &validation,
-            )
-            .expect("valid")
-        })
-    });
-
-    group.bench_function("refresh_memory", |b| {
+/// The previous token presented again inside the grace window: a failed
+/// compare-and-swap, one read, the current pair signed again.
+fn grace_replay(c: &mut Criterion<ThreadCpu>) {
+    let rt = common::runtime();
+    let service = common::service(Alg::Hs256);
+    let mut group = c.benchmark_group("grace_replay");
+    group.bench_function(BenchmarkId::new("jwt-rotate", Alg::Hs256), |b| {
         b.to_async(&rt).iter_custom(|iters| {
             let service = service.clone();
             async move {
-                let mut token = service
-                    .issue("user-42", NoClaims {}, SessionInfo::default())
-                    .await
-                    .expect("issue")
-                    .refresh_token;
-                let start = Instant::now();
+                // A new rotation per sample: the window is 10 s.
+                let old = common::login(&service, "user-42").await.refresh_token;
+                let current = service.refresh(&old).await.expect("refresh");
+                let start = cpu::now();
                 for _ in 0..iters {
-                    token = service
-                        .refresh(&token)
-                        .await
-                        .expect("refresh")
-                        .refresh_token;
+                    let again = service.refresh(black_box(&old)).await.expect("grace");
+                    debug_assert_eq!(again.refresh_token, current.refresh_token);
                 }
-                start.elapsed()
+                cpu::now() - start
             }
-        })
-    });
-
-    // What a refresh must do with jsonwebtoken alone: verify the refresh
-    // token, sign a new one and an access token.
-    let refresh_key = DecodingKey::from_secret(&REFRESH);
-    let refresh_enc = EncodingKey::from_secret(&REFRESH);
-    let access_enc = EncodingKey::from_secret(&ACCESS);
-    let mut refresh_validation = validation.clone();
-    refresh_validation.set_required_spec_claims(&["exp", "iat", "iss", "aud"]);
-    let header = |typ: &str| Header {
-        typ: Some(typ.to_owned()),
-        kid: Some("k".to_owned()),
-        ..Header::new(Algorithm::HS256)
-    };
-    let (rt_header, at_header) = (header("rt+jwt"), header("at+jwt"));
-    group.bench_function("raw/jsonwebtoken_refresh_calls", |b| {
-        b.iter(|| {
-            let old = jsonwebtoken::decode::<RawRefresh>(
-                black_box(pair.refresh_token.as_str()),
-                &refresh_key,
-                &refresh_validation,
-            )
-            .expect("valid")
-            .claims;
-            let next = RawRefresh {
-                r#gen: old.r#gen + 1,
-                ..old
-            };
-            let access = RawAccess {
-                iss: next.iss.clone(),
-                sub: next.sub.clone(),
-                aud: next.aud.clone(),
-                exp: next.iat + 900,
-                iat: next.iat,
-                jti: next.jti.clone(),
-                sid: next.sid.clone(),
-            };
-            let r = jsonwebtoken::encode(&rt_header, &next, &refresh_enc).expect("sign");
-            let a = jsonwebtoken::encode(&at_header, &access, &access_enc).expect("sign");
-            (r, a)
         })
     });
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// Each thread rotates its own session in a loop; the time reported is one
+/// refresh as seen by one thread: its CPU time (as every other bench here;
+/// contention shows as cache misses and spinning), and its wall time
+/// (which also shows waiting for a lock, but on a busy machine mostly shows
+/// waiting for a CPU). With no contention, two threads match one.
+fn contention(c: &mut Criterion<ThreadCpu>) {
+    let service = common::service(Alg::Hs256);
+    let mut group = c.benchmark_group("refresh_threads");
+    for (clock, threads) in [("cpu", 1), ("cpu", 2), ("wall", 1), ("wall", 2)] {
+        let service = &service;
+        group.bench_function(BenchmarkId::new(clock, threads), |b| {
+            b.iter_custom(|iters| {
+                let start_line = Barrier::new(threads);
+                let spent: Vec<(Duration, Duration)> = std::thread::scope(|scope| {
+                    let runs: Vec<_> = (0..threads)
+                        .map(|_| {
+                            let start_line = &start_line;
+                            scope.spawn(move || {
+                                let rt = common::runtime();
+                                rt.block_on(async {
+                                    let token = common::login(service, "user-42").await;
+                                    start_line.wait();
+                                    rotations(service, token.refresh_token, iters).await
+                                })
+                            })
+                        })
+                        .collect();
+                    runs.into_iter()
+                        .map(|r| r.join().expect("thread"))
+                        .collect()
+                });
+                match clock {
+                    // The mean over the threads.
+                    "cpu" => spent.iter().map(|s| s.0).sum::<Duration>() / threads as u32,
+                    // The slowest thread.
+                    _ => spent.iter().map(|s| s.1).max().unwrap_or_default(),
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = issue, refresh, grace_replay, contention
+}
 criterion_main!(benches);

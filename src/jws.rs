@@ -7,6 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
 use serde::Deserialize;
+use zeroize::Zeroizing;
 
 use crate::error::Error;
 use crate::keys::KeyRing;
@@ -24,21 +25,42 @@ struct Header<'a> {
     kid: Cow<'a, str>,
 }
 
+/// Room for the signature in the first allocation: enough for HMAC,
+/// Ed25519, ES256 and RSA up to 2048 bits.
+const SIGNATURE_ROOM: usize = 1 + 344;
+
 /// `prefix` (the ring's encoded header and a dot) + base64url(payload) +
 /// "." + base64url(signature).
+///
+/// The token is a credential from its first byte, so no buffer holding
+/// part of it is freed without being zeroized: a longer signature moves it
+/// to a bigger buffer by hand instead of letting `String` reallocate.
 pub(crate) fn sign(ring: &KeyRing, payload: &[u8]) -> Result<String, Error> {
     let signer = ring.signing();
-    let mut token = String::with_capacity(signer.prefix.len() + payload.len() * 4 / 3 + 400);
+    let input_len = signer.prefix.len() + encoded_len(payload.len());
+    let mut token = Zeroizing::new(String::with_capacity(input_len + SIGNATURE_ROOM));
     token.push_str(&signer.prefix);
     URL_SAFE_NO_PAD.encode_string(payload, &mut token);
     let signature = signer.key.sign(token.as_bytes())?;
+    let total = token.len() + 1 + encoded_len(signature.len());
+    if token.capacity() < total {
+        let mut bigger = Zeroizing::new(String::with_capacity(total));
+        bigger.push_str(&token);
+        token = bigger;
+    }
     token.push('.');
     URL_SAFE_NO_PAD.encode_string(signature, &mut token);
-    Ok(token)
+    Ok(std::mem::take(&mut *token))
+}
+
+/// The length of `len` bytes in unpadded base64.
+fn encoded_len(len: usize) -> usize {
+    (len * 4).div_ceil(3)
 }
 
 /// Checks size, shape, header, `typ`, `kid` and the signature, with the
-/// algorithm pinned to the key the `kid` names; returns the payload bytes.
+/// algorithm pinned to the key the `kid` names; returns the payload bytes
+/// (zeroized on drop: a refresh token's payload holds its secret).
 ///
 /// Nothing here reads the payload before the signature holds, and nothing
 /// decodes before the size check.
@@ -47,17 +69,9 @@ pub(crate) fn verify(
     max_len: usize,
     typ: &str,
     ring: &KeyRing,
-) -> Result<Vec<u8>, Error> {
-    if token.len() > max_len {
-        return Err(Error::Malformed("token larger than the size limit"));
-    }
-    let mut parts = token.split('.');
-    let (Some(header_b64), Some(payload), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(Error::Malformed("not a compact JWS (three segments)"));
-    };
-    let header_json = decode_segment(header_b64)?;
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let compact = Compact::split(token, max_len)?;
+    let header_json = decode_segment(compact.header)?;
     let header: Header<'_> =
         serde_json::from_slice(&header_json).map_err(|_| Error::Malformed("invalid header"))?;
     if !typ_matches(&header.typ, typ) {
@@ -67,15 +81,59 @@ pub(crate) fn verify(
         });
     }
     let key = ring.find(&header.kid).ok_or(Error::InvalidSignature)?;
-    if header.alg != key.algorithm() {
-        return Err(Error::InvalidSignature);
+    compact.check_signature(header.alg, key.algorithm(), |message, signature| {
+        key.verify(message, signature)
+    })?;
+    decode_segment(compact.payload).map(Zeroizing::new)
+}
+
+/// A compact JWS cut into its three segments, still encoded.
+struct Compact<'a> {
+    header: &'a str,
+    payload: &'a str,
+    signature: &'a str,
+    /// `header.payload`: the bytes the signature covers.
+    signed: &'a str,
+}
+
+impl<'a> Compact<'a> {
+    /// The size check, then exactly three dot-separated segments.
+    fn split(token: &'a str, max_len: usize) -> Result<Self, Error> {
+        if token.len() > max_len {
+            return Err(Error::Malformed("token larger than the size limit"));
+        }
+        let mut parts = token.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(Error::Malformed("not a compact JWS (three segments)"));
+        };
+        Ok(Self {
+            header,
+            payload,
+            signature,
+            signed: &token[..header.len() + 1 + payload.len()],
+        })
     }
-    let signature = decode_segment(signature)?;
-    let signed = &token[..header_b64.len() + 1 + payload.len()];
-    if !key.verify(signed.as_bytes(), &signature) {
-        return Err(Error::InvalidSignature);
+
+    /// The header's `alg` must be the key's own (`pinned`), and `verify`
+    /// must accept the strictly decoded signature over `header.payload`.
+    fn check_signature(
+        &self,
+        alg: Algorithm,
+        pinned: Algorithm,
+        verify: impl FnOnce(&[u8], &[u8]) -> bool,
+    ) -> Result<(), Error> {
+        if alg != pinned {
+            return Err(Error::InvalidSignature);
+        }
+        let signature = decode_segment(self.signature)?;
+        if verify(self.signed.as_bytes(), &signature) {
+            Ok(())
+        } else {
+            Err(Error::InvalidSignature)
+        }
     }
-    decode_segment(payload)
 }
 
 fn decode_segment(segment: &str) -> Result<Vec<u8>, Error> {
@@ -138,7 +196,7 @@ mod tests {
         let ring = ring();
         let token = sign(&ring, br#"{"a":1}"#).unwrap();
         assert_eq!(
-            verify(&token, 8192, "at+jwt", &ring).unwrap(),
+            *verify(&token, 8192, "at+jwt", &ring).unwrap(),
             br#"{"a":1}"#
         );
         assert!(matches!(
@@ -149,6 +207,19 @@ mod tests {
             verify(&token, 10, "at+jwt", &ring),
             Err(Error::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn signatures_longer_than_the_first_buffer_still_verify() {
+        // RSA-3072: 512 characters of signature, past SIGNATURE_ROOM.
+        let pem = include_str!("../tests/data/keys/rs3072.pem");
+        let ring = KeyRing::new("at+jwt", Key::rs256_pem(pem).unwrap(), vec![]).unwrap();
+        let token = sign(&ring, br#"{"a":1}"#).unwrap();
+        assert!(token.rsplit('.').next().unwrap().len() > SIGNATURE_ROOM);
+        assert_eq!(
+            *verify(&token, 8192, "at+jwt", &ring).unwrap(),
+            br#"{"a":1}"#
+        );
     }
 
     #[test]
@@ -182,3 +253,5 @@ mod tests {
         assert!(far.check_not_future(i64::MAX).is_ok());
     }
 }
+#[cfg(test)]
+mod wycheproof_tests;

@@ -164,8 +164,7 @@ impl Key {
 
     /// Whether `signature` is this key's signature of `message`.
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        (PROVIDER.verifier_factory)(&self.algorithm, &self.decoding)
-            .is_ok_and(|verifier| verifier.verify(message, &signature.to_vec()).is_ok())
+        verify_signature(self.algorithm, &self.decoding, message, signature)
     }
 
     fn hmac(algorithm: Algorithm, min_len: usize, secret: &[u8]) -> Result<Self, Error> {
@@ -224,6 +223,19 @@ impl Key {
             Err(ConfigError::new("key failed its sign/verify self-test").into())
         }
     }
+}
+
+/// Whether `signature` is an `algorithm` signature of `message` under
+/// `decoding`, by the crate's crypto backend. The one place signatures are
+/// checked, shared by [`Key`] and the Wycheproof vectors' keys.
+pub(crate) fn verify_signature(
+    algorithm: Algorithm,
+    decoding: &DecodingKey,
+    message: &[u8],
+    signature: &[u8],
+) -> bool {
+    (PROVIDER.verifier_factory)(&algorithm, decoding)
+        .is_ok_and(|verifier| verifier.verify(message, &signature.to_vec()).is_ok())
 }
 
 fn fingerprint(material: &[u8]) -> [u8; 32] {

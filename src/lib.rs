@@ -58,12 +58,21 @@
 //!   never causes jsonwebtoken's "no provider" panic.
 //! - `conformance`: the public `conformance` module, the suite every store
 //!   must pass, for authors of stores for other databases.
+//! - `sqlite`: [`SqliteStore`], sessions in a SQLite file (sqlx, SQLite
+//!   bundled).
+//! - `postgres`: [`PostgresStore`], sessions in PostgreSQL (sqlx).
+//! - `redis`: [`RedisStore`], sessions in Redis (the `redis` crate,
+//!   re-exported), one Lua script per atomic operation.
+//!
+//! With either SQL feature the crate re-exports `sqlx`, for building the
+//! pool a store can be given.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod access;
 mod builder;
 mod clock;
+mod cookie;
 mod error;
 mod hooks;
 mod jws;
@@ -77,17 +86,32 @@ mod store;
 pub use access::{AccessClaims, NoClaims};
 pub use builder::TokenServiceBuilder;
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use cookie::{CookieError, CookieSecurity, RefreshCookie, RefreshCookieBuilder, SetCookie};
 pub use error::{ConfigError, Denied, Error, ErrorClass, StoreError, StoreErrorKind};
 pub use hooks::{Event, Hooks, NoHooks, RefreshContext};
 pub use jsonwebtoken::jwk::JwkSet;
 pub use keys::Key;
 pub use pair::{AccessToken, RefreshToken, TokenPair};
+/// The `redis` crate this crate was built with, for making the
+/// `ConnectionManager` a [`RedisStore`] can be given.
+#[cfg(feature = "redis")]
+pub use redis;
 pub use refresh::{SecretHash, WrappedSecret};
 pub use service::TokenService;
 pub use session::{
     GraceData, ParseReasonError, ParseSessionIdError, Revocation, RevocationReason, SessionId,
     SessionInfo, SessionRecord, SessionView,
 };
+/// The sqlx crate the SQL stores are built on (features `sqlite`,
+/// `postgres`), to build pools of the matching version.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use sqlx;
 #[cfg(feature = "conformance")]
 pub use store::conformance;
 pub use store::{Expected, MemoryStore, RefreshStore, Rotation};
+#[cfg(feature = "postgres")]
+pub use store::{PostgresStore, PostgresStoreBuilder};
+#[cfg(feature = "redis")]
+pub use store::{RedisStore, RedisStoreBuilder};
+#[cfg(feature = "sqlite")]
+pub use store::{SqliteStore, SqliteStoreBuilder};

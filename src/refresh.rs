@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::builder::Settings;
 use crate::error::Error;
@@ -45,12 +45,14 @@ impl RefreshSecret {
         }
     }
 
-    pub(crate) fn to_jti(&self) -> String {
-        URL_SAFE_NO_PAD.encode(self.0)
+    /// The secret as a `jti`; the text is the secret too, so it is
+    /// zeroized on drop.
+    pub(crate) fn to_jti(&self) -> Zeroizing<String> {
+        Zeroizing::new(URL_SAFE_NO_PAD.encode(self.0.as_slice()))
     }
 
     pub(crate) fn hash(&self) -> SecretHash {
-        SecretHash(Sha256::digest(self.0).into())
+        SecretHash(Sha256::digest(self.0.as_slice()).into())
     }
 
     /// Wraps `next` under this (older) secret for grace replay:
@@ -65,11 +67,13 @@ impl RefreshSecret {
         RefreshSecret(xor(&wrapped.0, &self.pad()))
     }
 
-    fn pad(&self) -> [u8; 32] {
+    /// With the wrapped secret it yields the next secret: as secret as
+    /// either, so zeroized on drop.
+    fn pad(&self) -> Zeroizing<[u8; 32]> {
         let mut hash = Sha256::new();
         hash.update(b"jwt-rotate/grace-wrap/v1\0");
-        hash.update(self.0);
-        hash.finalize().into()
+        hash.update(self.0.as_slice());
+        Zeroizing::new(hash.finalize().into())
     }
 }
 
@@ -107,8 +111,15 @@ impl fmt::Debug for SecretHash {
 }
 
 /// The current secret wrapped under the previous one (see [`GraceData`](crate::GraceData)).
-#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+/// Compared in constant time.
+#[derive(Clone, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct WrappedSecret([u8; 32]);
+
+impl PartialEq for WrappedSecret {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
 
 impl WrappedSecret {
     /// The wrapped secret from the 32 bytes a store kept.
@@ -191,18 +202,21 @@ pub(crate) fn sign(
     ring: &KeyRing,
     grant: &Grant<'_>,
 ) -> Result<RefreshToken, Error> {
+    let jti = grant.secret.to_jti();
     let claims = Claims {
         iss: Cow::Borrowed(&settings.issuer),
         aud: Cow::Borrowed(&settings.audience),
         sub: Cow::Borrowed(grant.subject),
         sid: Cow::Owned(grant.session_id.to_string()),
         generation: grant.generation,
-        jti: Cow::Owned(grant.secret.to_jti()),
+        jti: Cow::Borrowed(&jti),
         iat: grant.issued_at.unix_timestamp(),
         exp: grant.expires_at.unix_timestamp(),
     };
-    let payload =
-        serde_json::to_vec(&claims).map_err(|e| Error::Claims("serialization failed", Some(e)))?;
+    // The payload holds the secret in the clear.
+    let payload = serde_json::to_vec(&claims)
+        .map(Zeroizing::new)
+        .map_err(|e| Error::Claims("serialization failed", Some(e)))?;
     Ok(RefreshToken::new(jws::sign(ring, &payload)?))
 }
 
@@ -252,7 +266,7 @@ mod tests {
     #[test]
     fn jti_round_trips_and_is_strict() {
         let secret = RefreshSecret::random();
-        let jti = secret.to_jti();
+        let jti: String = (*secret.to_jti()).clone();
         assert_eq!(jti.len(), 43);
         let parsed = RefreshSecret::from_jti(&jti).unwrap();
         assert_eq!(parsed.hash(), secret.hash());
@@ -298,6 +312,16 @@ mod tests {
         assert_eq!(
             format!("{:?}", WrappedSecret::from_bytes([1; 32])),
             "WrappedSecret(..)"
+        );
+        let mut last_differs = [1; 32];
+        last_differs[31] = 2;
+        assert_eq!(
+            WrappedSecret::from_bytes([1; 32]),
+            WrappedSecret::from_bytes([1; 32])
+        );
+        assert_ne!(
+            WrappedSecret::from_bytes([1; 32]),
+            WrappedSecret::from_bytes(last_differs)
         );
     }
 }

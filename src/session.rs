@@ -136,6 +136,9 @@ pub enum RevocationReason {
     ReuseDetected,
     /// A newer login pushed the subject over `max_sessions_per_subject`.
     SessionLimit,
+    /// The login that created it failed (a store error while enforcing
+    /// `max_sessions_per_subject`) and handed out no token.
+    IssueFailed,
 }
 
 impl RevocationReason {
@@ -147,6 +150,7 @@ impl RevocationReason {
             Self::SubjectRevoked => "subject_revoked",
             Self::ReuseDetected => "reuse_detected",
             Self::SessionLimit => "session_limit",
+            Self::IssueFailed => "issue_failed",
         }
     }
 }
@@ -166,6 +170,7 @@ impl FromStr for RevocationReason {
             Self::SubjectRevoked,
             Self::ReuseDetected,
             Self::SessionLimit,
+            Self::IssueFailed,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)
@@ -329,6 +334,7 @@ mod tests {
             RevocationReason::SubjectRevoked,
             RevocationReason::ReuseDetected,
             RevocationReason::SessionLimit,
+            RevocationReason::IssueFailed,
         ] {
             assert_eq!(reason.as_str().parse(), Ok(reason));
         }

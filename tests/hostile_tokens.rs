@@ -7,7 +7,7 @@
 //! same table prove the checks can pass. Then a property test: random bytes
 //! and mutations of real tokens never panic and are never accepted.
 //!
-//! The rows live in `hostile_tokens/{access_*,refresh_rows}.rs`, the
+//! The rows live in `hostile_tokens/{access_*,refresh_*}.rs`, the
 //! token-making helpers in `hostile_tokens/forge.rs`. Run with
 //! `HOSTILE_TOKENS_VERBOSE=1` and `--nocapture` to see every row's outcome.
 
@@ -38,6 +38,10 @@ mod access_encoding;
 mod access_header;
 #[path = "hostile_tokens/forge.rs"]
 mod forge;
+#[path = "hostile_tokens/refresh_boundaries.rs"]
+mod refresh_boundaries;
+#[path = "hostile_tokens/refresh_more.rs"]
+mod refresh_more;
 #[path = "hostile_tokens/refresh_rows.rs"]
 mod refresh_rows;
 
@@ -142,6 +146,10 @@ async fn hostile_tokens_are_never_accepted() {
     refresh_rows::header_rows(&fx, &mut refresh);
     refresh_rows::claim_rows(&fx, &mut refresh);
     refresh_rows::encoding_rows(&fx, &mut refresh);
+    refresh_more::header_rows(&fx, &mut refresh);
+    refresh_more::claim_rows(&fx, &mut refresh);
+    refresh_more::encoding_rows(&fx, &mut refresh);
+    refresh_more::confusion_rows(&fx, &mut refresh);
     let rows: Vec<Row> = access.rows.into_iter().chain(refresh.rows).collect();
     let mut tally = Tally::default();
     for row in &rows {

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use crate::access::{self, AccessClaims, NoClaims};
 use crate::builder::{Settings, TokenServiceBuilder};
 use crate::clock::Clock;
-use crate::error::Error;
+use crate::error::{Error, StoreErrorKind};
 use crate::hooks::{Event, Hooks, emit};
 use crate::keys::KeyRing;
 use crate::pair::TokenPair;
@@ -20,6 +20,7 @@ use crate::session::{
 };
 use crate::store::{MemoryStore, RefreshStore};
 
+mod limit;
 mod rotation;
 
 /// Issues, verifies, rotates and revokes tokens over a [`RefreshStore`].
@@ -95,7 +96,16 @@ impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> T
     /// # Errors
     /// [`Error::Claims`] if `subject` is empty or `claims` do not serialize
     /// to a JSON object free of registered claim names; [`Error::Store`] if
-    /// the store fails (then no token is returned and nothing was revoked).
+    /// the store fails. Then no token is returned and no session of this
+    /// login is left live: if the store failed after the session might
+    /// have been created (a lost answer to `create`, or a failure while
+    /// [`max_sessions_per_subject`] was being enforced), the new session is
+    /// revoked again ([`RevocationReason::IssueFailed`]). That is best
+    /// effort: a store that stays down leaves it live, with no token, until
+    /// it expires. No other session was revoked, except older ones the
+    /// limit had already revoked before the failure (they were beyond it).
+    ///
+    /// [`max_sessions_per_subject`]: TokenServiceBuilder::max_sessions_per_subject
     pub async fn issue(
         &self,
         subject: &str,
@@ -128,11 +138,22 @@ impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> T
             claims_json,
             info,
         };
-        self.inner.store.create(&record).await?;
-        if let Some(max) = settings.max_sessions_per_subject {
-            self.enforce_session_limit(&record, max, now).await?;
-        }
+        // Signed before the store is touched: nothing after `create` but
+        // the session limit can fail.
         let pair = self.tokens(&record, &secret, now)?;
+        if let Err(error) = self.inner.store.create(&record).await {
+            // A create whose answer was lost may still have happened.
+            if error.kind() != StoreErrorKind::AlreadyExists {
+                self.abandon(&record.id, now).await;
+            }
+            return Err(error.into());
+        }
+        if let Some(max) = settings.max_sessions_per_subject
+            && let Err(error) = self.enforce_session_limit(&record, max, now).await
+        {
+            self.abandon(&record.id, now).await;
+            return Err(error);
+        }
         self.emit(Event::Issued {
             subject,
             session_id: &record.id,
@@ -185,6 +206,13 @@ impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> T
     /// ends its session even if expired or of an old generation. Returns
     /// whether this call revoked it (`false`: already revoked, or purged).
     ///
+    /// # Racing a refresh
+    /// Once this returns, no refresh token of the session rotates again
+    /// (grace replays included) and [`verify_live`](Self::verify_live)
+    /// refuses every access token of it, including the pair of a refresh
+    /// that raced this call and won. [`verify`](Self::verify) alone keeps
+    /// accepting access tokens until they expire: it never reads the store.
+    ///
     /// # Errors
     /// Token errors (a forged token revokes nothing); [`Error::Store`].
     pub async fn revoke(&self, refresh_token: impl AsRef<str>) -> Result<bool, Error> {
@@ -203,7 +231,7 @@ impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> T
 
     /// Revokes one session by id (a "sign out this device" button).
     /// Returns whether this call revoked it (`false`: unknown, or already
-    /// revoked).
+    /// revoked). Races with refresh as [`revoke`](Self::revoke) does.
     ///
     /// # Errors
     /// [`Error::Store`] if the store fails.
@@ -216,6 +244,18 @@ impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> T
     /// own, for "log out other devices"; `None` after a password reset).
     /// Returns how many this call revoked (expired sessions not yet purged
     /// included).
+    ///
+    /// # Racing logins and refreshes
+    /// Every session whose [`issue`](Self::issue) returned before this call
+    /// began is revoked when it returns, with every token refreshed from
+    /// it, as [`revoke`](Self::revoke) says. A login still in flight (its
+    /// `issue` called before, returning after this began) may survive: its
+    /// session is written by a store call that can land after the
+    /// revocation. After a password change, update the credential first,
+    /// then call this, so that no login with the old password can begin
+    /// afterwards; to close the window of one already past the password
+    /// check, serialize logins and password changes per user (a row lock
+    /// on the user, say).
     ///
     /// # Errors
     /// [`Error::Store`] if the store fails.
@@ -294,34 +334,6 @@ impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> T
         sessions.retain(|s| s.subject == subject && s.is_live(now));
         sessions.sort_by(newest_first);
         Ok(sessions)
-    }
-
-    /// Revokes the live sessions of the new session's subject beyond the
-    /// `max` newest, but only those older than the new one.
-    ///
-    /// Logins are ordered by (creation time, id). A login never revokes
-    /// itself nor a newer login: of two concurrent logins over the limit,
-    /// the newer one revokes the older, instead of each revoking the other
-    /// and leaving none. The price: logins in the same microsecond are
-    /// ordered by their random ids, and one ranked below a newer one stays
-    /// live past the limit until the next login.
-    async fn enforce_session_limit(
-        &self,
-        new: &SessionRecord,
-        max: usize,
-        now: OffsetDateTime,
-    ) -> Result<(), Error> {
-        let mut live = self.live_sessions(&new.subject, now).await?;
-        if !live.iter().any(|s| s.id == new.id) {
-            live.push(new.clone());
-            live.sort_by(newest_first);
-        }
-        let new_rank = live.iter().position(|s| s.id == new.id).unwrap_or(0);
-        for old in live.iter().skip(max.max(new_rank + 1)) {
-            self.revoke_with(&old.id, RevocationReason::SessionLimit, now)
-                .await?;
-        }
-        Ok(())
     }
 
     /// The pair for `record` at its generation, whose secret is `secret`.

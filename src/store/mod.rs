@@ -12,7 +12,21 @@ use crate::session::{GraceData, Revocation, SessionId, SessionRecord};
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "redis")]
+mod redis;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
+#[cfg(feature = "postgres")]
+pub use self::postgres::{PostgresStore, PostgresStoreBuilder};
+#[cfg(feature = "redis")]
+pub use self::redis::{RedisStore, RedisStoreBuilder};
+#[cfg(feature = "sqlite")]
+pub use self::sqlite::{SqliteStore, SqliteStoreBuilder};
 pub use memory::MemoryStore;
 
 /// What `rotate` expects to find: the generation being consumed and its
@@ -72,6 +86,11 @@ pub struct Rotation {
 ///   It reads an index by subject, never a scan of all sessions.
 /// - `purge_expired` deletes records whose idle or absolute expiry is at or
 ///   before `now`, revoked or not, and returns how many.
+/// - A store may also drop a record on its own (a TTL), but only once
+///   both its expiry and its last write lie at least five minutes (the
+///   service's largest leeway) in the past; until then `get` and `sessions`
+///   see it as above. The conformance suite allows for this: it reads every
+///   record within seconds of writing it.
 /// - Errors keep their cause as the source, and say whether a retry may
 ///   succeed. A store never reports a missing record as an error.
 ///

@@ -152,7 +152,8 @@ pub struct Fixture {
     pub main: TokenService<MemoryStore>,
     /// Same keys, a 16 MiB cap: the JSON parser meets deep nesting.
     pub big: TokenService<MemoryStore>,
-    /// RS256 access key, Ed25519 accepted: algorithm confusion.
+    /// RS256 access key, Ed25519 accepted, the other Ed25519 key for
+    /// refresh: algorithm confusion.
     pub asym: TokenService<MemoryStore>,
     pub now: i64,
     pub alice: TokenPair,
@@ -184,6 +185,7 @@ impl Fixture {
         let asym = common::builder(&clock)
             .access_key(rsa)
             .accept_access_key(ed)
+            .refresh_key(Key::ed25519_pem(ED25519_B_PEM).unwrap())
             .build(MemoryStore::new())
             .unwrap();
         let login = |svc: &TokenService<MemoryStore>, who: &'static str| {

@@ -8,6 +8,9 @@
 //! panics with a message naming the rule the store broke; a store error
 //! fails it with the error and its sources.
 //!
+//! For testing what a service does when its store fails, [`FaultyStore`]
+//! wraps any store and fails, or delays, the calls it is told to.
+//!
 //! # Running it
 //!
 //! In the store's crate, add `jwt-rotate` with feature `conformance` and
@@ -56,7 +59,9 @@
 //!   to purge at 1990-01-01 so that it can never delete a session another
 //!   check (or an application) made. So a store must keep expired sessions
 //!   readable until `purge_expired` deletes them, as the contract says:
-//!   several checks create sessions that expired long ago.
+//!   several checks create sessions that expired long ago. (A store that
+//!   drops expired records by TTL passes if it keeps each for a few
+//!   minutes after writing it, as the contract allows.)
 //! - `claims_json` is compared as JSON, so a store may keep it as `jsonb`.
 //! - The suite leaves its sessions behind, all expired within a day, for
 //!   `purge_expired` to collect.
@@ -72,6 +77,7 @@ use crate::refresh::{SecretHash, WrappedSecret};
 use crate::session::{GraceData, SessionInfo, SessionRecord};
 
 mod concurrent;
+mod faulty;
 mod single;
 mod subject;
 
@@ -79,6 +85,7 @@ pub use self::concurrent::{
     concurrent_create_has_one_winner, concurrent_revoke_has_one_winner,
     concurrent_rotate_has_one_winner, rotate_racing_revoke_never_wins_after_it,
 };
+pub use self::faulty::{Calls, Fault, FaultyStore, StoreOp};
 pub use self::single::{
     create_refuses_a_taken_id, create_then_get_round_trips, revoke_keeps_the_first_revocation,
     rotate_is_compare_and_swap, rotate_refuses_expired, rotate_refuses_revoked,

@@ -12,12 +12,13 @@ use crate::session::{GraceData, Revocation, RevocationReason, SessionId, Session
 use crate::store::{Expected, RefreshStore};
 
 /// Every reason a store must keep apart (the enum is non-exhaustive).
-pub(super) const REASONS: [RevocationReason; 5] = [
+pub(super) const REASONS: [RevocationReason; 6] = [
     RevocationReason::Logout,
     RevocationReason::Revoked,
     RevocationReason::SubjectRevoked,
     RevocationReason::ReuseDetected,
     RevocationReason::SessionLimit,
+    RevocationReason::IssueFailed,
 ];
 
 /// `get` returns exactly what `create` stored: every field, grace data,

@@ -1,0 +1,55 @@
+//! Access-token verification beside jsonwebtoken's own `decode` of the
+//! same token with the closest `Validation`, for each access-key algorithm;
+//! and `verify_live` (verify plus one MemoryStore read).
+//!
+//! `cargo bench --bench verify`. Compare medians within one run only.
+
+mod common;
+
+use std::hint::black_box;
+
+use common::cpu::ThreadCpu;
+use common::{Alg, RawAccess};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+
+fn verify(c: &mut Criterion<ThreadCpu>) {
+    let rt = common::runtime();
+    let mut group = c.benchmark_group("verify");
+    for alg in Alg::ALL {
+        let service = common::service(alg);
+        let pair = rt.block_on(common::login(&service, "user-42"));
+        let token = pair.access_token.as_str();
+        group.bench_function(BenchmarkId::new("jwt-rotate", alg), |b| {
+            b.iter(|| service.verify(black_box(token)).expect("valid"))
+        });
+        let key = alg.decoding_key();
+        let validation = common::access_validation(alg);
+        group.bench_function(BenchmarkId::new("jsonwebtoken", alg), |b| {
+            b.iter(|| {
+                jsonwebtoken::decode::<RawAccess>(black_box(token), &key, &validation)
+                    .expect("valid")
+            })
+        });
+    }
+    group.finish();
+}
+
+fn verify_live(c: &mut Criterion<ThreadCpu>) {
+    let rt = common::runtime();
+    let service = common::service(Alg::Hs256);
+    let pair = rt.block_on(common::login(&service, "user-42"));
+    let token = pair.access_token.as_str();
+    let mut group = c.benchmark_group("verify_live");
+    group.bench_function(BenchmarkId::new("jwt-rotate", Alg::Hs256), |b| {
+        b.to_async(&rt)
+            .iter(|| async { service.verify_live(black_box(token)).await.expect("live") })
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = verify, verify_live
+}
+criterion_main!(benches);

@@ -1,0 +1,351 @@
+//! The HTTP tests both servers must pass, driven by a cookie-keeping client
+//! against a server running in-process on a free port. Each server's
+//! `tests/http.rs` defines `spawn` and invokes [`http_tests!`].
+//!
+//! The server runs on a [`ManualClock`]: expiry and the grace window are
+//! crossed by moving the clock, never by sleeping. Its store can be made
+//! to fail ([`Outage`]).
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
+use jwt_rotate::{
+    CookieSecurity, Expected, ManualClock, MemoryStore, RefreshCookie, RefreshStore, Revocation,
+    Rotation, SessionId, SessionRecord, StoreError,
+};
+use reqwest::cookie::{CookieStore, Jar};
+use reqwest::header::HeaderMap;
+use reqwest::{Response, Url};
+use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime};
+
+use crate::server::{AppState, Config};
+
+pub const ALICE: (&str, &str) = ("alice", "correct horse battery staple");
+pub const BOB: (&str, &str) = ("bob", "a much better password than hunter2");
+
+/// Stops a server.
+pub type Stop = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// A server under test.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    stop: Option<Stop>,
+}
+
+impl TestServer {
+    pub fn new(addr: SocketAddr, state: AppState, stop: Stop) -> Self {
+        Self {
+            addr,
+            state,
+            stop: Some(stop),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> Url {
+        Url::parse(&format!("http://{}{path}", self.addr)).unwrap()
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop().await;
+        }
+    }
+}
+
+/// What a scenario controls besides the server: its clock and the health
+/// of its store.
+pub struct Env {
+    pub clock: ManualClock,
+    pub store: Arc<Outage>,
+}
+
+impl Env {
+    pub fn new() -> Self {
+        Self {
+            clock: ManualClock::starting_now(),
+            store: Arc::new(Outage::default()),
+        }
+    }
+
+    /// Default lifetimes, `Secure` cookies (the client, like browsers,
+    /// sends them to loopback over plain HTTP), the manual clock and the
+    /// store that can fail.
+    pub fn config(&self) -> Config {
+        Config {
+            clock: Arc::new(self.clock.clone()),
+            store: Arc::clone(&self.store) as Arc<dyn RefreshStore>,
+            cookie_security: CookieSecurity::Secure,
+            ..Config::default()
+        }
+    }
+}
+
+/// A [`MemoryStore`] that answers every call with a retryable failure
+/// while it is down, like a database that went away.
+#[derive(Default)]
+pub struct Outage {
+    inner: MemoryStore,
+    down: AtomicBool,
+}
+
+impl Outage {
+    pub fn fail(&self) {
+        self.down.store(true, Ordering::SeqCst);
+    }
+
+    pub fn recover(&self) {
+        self.down.store(false, Ordering::SeqCst);
+    }
+
+    fn check(&self) -> Result<(), StoreError> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(StoreError::unavailable("connection refused (test outage)"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl RefreshStore for Outage {
+    async fn create(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.create(session).await
+    }
+
+    async fn get(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        self.check()?;
+        self.inner.get(id).await
+    }
+
+    async fn rotate(
+        &self,
+        id: &SessionId,
+        expected: &Expected,
+        next: &Rotation,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        self.check()?;
+        self.inner.rotate(id, expected, next).await
+    }
+
+    async fn revoke(&self, id: &SessionId, why: &Revocation) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner.revoke(id, why).await
+    }
+
+    async fn revoke_subject(
+        &self,
+        subject: &str,
+        except: Option<&SessionId>,
+        why: &Revocation,
+    ) -> Result<u64, StoreError> {
+        self.check()?;
+        self.inner.revoke_subject(subject, except, why).await
+    }
+
+    async fn sessions(&self, subject: &str) -> Result<Vec<SessionRecord>, StoreError> {
+        self.check()?;
+        self.inner.sessions(subject).await
+    }
+
+    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        self.check()?;
+        self.inner.purge_expired(now).await
+    }
+}
+
+/// An answer, read whole.
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    async fn read(resp: Response) -> Self {
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        Self {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// The `error` code of an error answer.
+    pub fn code(&self) -> &str {
+        self.body["error"].as_str().unwrap_or("")
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+
+    /// The refresh token a `Set-Cookie` sets (`Some("")` when it clears).
+    pub fn cookie_token(&self) -> Option<&str> {
+        let pair = self.header("set-cookie")?.split(';').next()?;
+        pair.strip_prefix("refresh_token=")
+    }
+
+    /// Asserts the status and the error code.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!((self.status, self.code()), (status, code));
+    }
+}
+
+/// A user agent with its own cookie jar and its access token in memory,
+/// like one browser profile.
+pub struct Agent {
+    client: reqwest::Client,
+    jar: Arc<Jar>,
+    base: Url,
+    pub access: Option<String>,
+}
+
+impl Agent {
+    pub fn new(server: &TestServer) -> Self {
+        let jar = Arc::new(Jar::default());
+        let client = reqwest::Client::builder()
+            .cookie_provider(Arc::clone(&jar))
+            .user_agent("http-suite")
+            .build()
+            .unwrap();
+        Self {
+            client,
+            jar,
+            base: server.url("/"),
+            access: None,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> Url {
+        self.base.join(path).unwrap()
+    }
+
+    /// The refresh token the jar would send to `/auth/...`, if any.
+    pub fn refresh_token(&self) -> Option<String> {
+        let header = self.jar.cookies(&self.url("/auth/refresh"))?;
+        let token = RefreshCookie::default()
+            .read_token([header.as_bytes()])
+            .ok()?;
+        Some(token.expose_secret().to_owned())
+    }
+
+    /// `POST /auth/login`; keeps the access token of a 200.
+    pub async fn login(&mut self, (user, password): (&str, &str)) -> Reply {
+        let body = json!({ "username": user, "password": password });
+        let request = self.client.post(self.url("/auth/login")).json(&body);
+        self.keep_token(request).await
+    }
+
+    /// `POST /auth/refresh` with the jar's cookie; keeps the access token.
+    pub async fn refresh(&mut self) -> Reply {
+        let request = self.client.post(self.url("/auth/refresh"));
+        self.keep_token(request).await
+    }
+
+    /// `POST /auth/logout` with the jar's cookie.
+    pub async fn logout(&self) -> Reply {
+        self.send(self.client.post(self.url("/auth/logout"))).await
+    }
+
+    /// A request with the jar's cookies and no bearer, to add headers to.
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path))
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        Reply::read(request.send().await.unwrap()).await
+    }
+
+    /// `GET path` with the bearer token.
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(self.authed(self.client.get(self.url(path))))
+            .await
+    }
+
+    /// `POST path` with the bearer token and a JSON body.
+    pub async fn authed_post(&self, path: &str, body: Option<Value>) -> Reply {
+        let request = self.authed(self.client.post(self.url(path)));
+        let request = match body {
+            Some(body) => request.json(&body),
+            None => request,
+        };
+        self.send(request).await
+    }
+
+    /// `DELETE path` with the bearer token.
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.send(self.authed(self.client.delete(self.url(path))))
+            .await
+    }
+
+    fn authed(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.access {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    async fn keep_token(&mut self, request: reqwest::RequestBuilder) -> Reply {
+        let reply = self.send(request).await;
+        if reply.status == 200 {
+            self.access = Some(reply.body["access_token"].as_str().unwrap().to_owned());
+        }
+        reply
+    }
+}
+
+/// A refresh presenting `token` as the only cookie, as a second tab or a
+/// thief with a copy would.
+pub async fn refresh_with(server: &TestServer, token: &str) -> Reply {
+    let request = reqwest::Client::new()
+        .post(server.url("/auth/refresh"))
+        .header("cookie", format!("refresh_token={token}"));
+    Reply::read(request.send().await.unwrap()).await
+}
+
+/// The server's record of session `id`: its generation and whether it is
+/// revoked.
+pub async fn record(server: &TestServer, id: &str) -> (u64, bool) {
+    let id: SessionId = id.parse().unwrap();
+    let record = server.state.service().store().get(&id).await.unwrap();
+    let record = record.expect("session exists");
+    (record.generation, record.revoked.is_some())
+}
+
+pub fn seconds(n: i64) -> Duration {
+    Duration::seconds(n)
+}
+
+/// One test function per name, each on a fresh server from the
+/// invoking file's `spawn`.
+#[allow(unused_macros)]
+macro_rules! http_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let env = suite::Env::new();
+                let server = spawn(env.config()).await;
+                scenarios::$name(&server, &env).await;
+                server.stop().await;
+            }
+        )*
+    };
+}

@@ -1,0 +1,354 @@
+//! One session as `MemoryStore` keeps it: a [`SessionRecord`] packed into
+//! 240 bytes, because an idle session should cost little more than its
+//! secrets and its times.
+//!
+//! Where a `SessionRecord` (about 350 bytes, plus a heap block for each of
+//! its strings) spends bytes, a [`Slot`] does not:
+//! - instants are Unix seconds and nanoseconds in 12 bytes
+//!   ([`OffsetDateTime`] takes 16 for an offset that instants ignore: they
+//!   compare equal whatever their offset). The store returns them in UTC;
+//! - the subject is a `Box<str>`, not a `String` with spare capacity;
+//! - claims and device info, both usually empty (`{}` and
+//!   [`SessionInfo::default`]), live in one box that exists only when one
+//!   of them is not: the common session allocates nothing for them.
+//!
+//! The grace data stays inline: every session refreshed at least once has
+//! it, and most idle sessions have been.
+
+use std::num::NonZeroU32;
+
+use time::OffsetDateTime;
+
+use crate::error::{StoreError, StoreErrorKind};
+use crate::refresh::{SecretHash, WrappedSecret};
+use crate::session::SessionRecord;
+use crate::session::{GraceData, Revocation, RevocationReason, SessionId, SessionInfo};
+use crate::store::{Expected, Rotation};
+
+/// No slot: the end of a subject's list.
+pub(super) const NIL: u32 = u32::MAX;
+
+/// An instant in 12 bytes with a niche, so that `Option<Stamp>` (and a
+/// struct holding one) costs no tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Stamp {
+    // The seconds as two halves: an `i64` field would align the struct to
+    // 8 bytes and pad it to 16.
+    secs_low: u32,
+    secs_high: i32,
+    // Nanoseconds + 1: never zero, which is the niche.
+    nanos: NonZeroU32,
+}
+
+impl Stamp {
+    pub(super) fn new(instant: OffsetDateTime) -> Self {
+        let secs = instant.unix_timestamp();
+        Self {
+            secs_low: secs as u32,
+            secs_high: (secs >> 32) as i32,
+            nanos: NonZeroU32::MIN.saturating_add(instant.nanosecond()),
+        }
+    }
+
+    fn secs(self) -> i64 {
+        (i64::from(self.secs_high) << 32) | i64::from(self.secs_low)
+    }
+
+    fn key(self) -> (i64, u32) {
+        (self.secs(), self.nanos.get())
+    }
+
+    /// The instant, in UTC.
+    ///
+    /// # Errors
+    /// Only if the stamp was not made by [`Stamp::new`] (it cannot be).
+    pub(super) fn get(self) -> Result<OffsetDateTime, StoreError> {
+        OffsetDateTime::from_unix_timestamp(self.secs())
+            .and_then(|t| t.replace_nanosecond(self.nanos.get() - 1))
+            .map_err(|_| StoreError::new(StoreErrorKind::Corrupt, "instant out of range"))
+    }
+
+    /// Whether `self` is strictly before `other`.
+    pub(super) fn before(self, other: Stamp) -> bool {
+        self.key() < other.key()
+    }
+}
+
+/// [`GraceData`], with its instant packed.
+struct Grace {
+    generation: u64,
+    secret_hash: SecretHash,
+    wrapped_secret: WrappedSecret,
+    rotated_at: Stamp,
+}
+
+/// What few sessions have: claims other than `{}`, device info.
+struct Extras {
+    claims_json: Box<str>,
+    info: SessionInfo,
+}
+
+/// The claims every session without claims of its own has.
+const NO_CLAIMS: &str = "{}";
+
+/// One session, packed, with its links in its subject's list of live
+/// sessions (see the shard).
+pub(super) struct Slot {
+    pub(super) id: SessionId,
+    pub(super) subject: Box<str>,
+    generation: u64,
+    secret_hash: SecretHash,
+    created_at: Stamp,
+    refreshed_at: Stamp,
+    idle_expires_at: Stamp,
+    absolute_expires_at: Stamp,
+    revoked: Option<(RevocationReason, Stamp)>,
+    previous: Option<Grace>,
+    extras: Option<Box<Extras>>,
+    /// The neighbours in the subject's list, or [`NIL`]; both `NIL` while
+    /// revoked (a revoked session is in no list).
+    pub(super) prev: u32,
+    pub(super) next: u32,
+}
+
+impl Slot {
+    /// `record`, packed, in no list yet.
+    pub(super) fn new(record: &SessionRecord) -> Self {
+        let extras = (record.claims_json != NO_CLAIMS || record.info != SessionInfo::default())
+            .then(|| {
+                Box::new(Extras {
+                    claims_json: record.claims_json.as_str().into(),
+                    info: record.info.clone(),
+                })
+            });
+        Self {
+            id: record.id,
+            subject: record.subject.as_str().into(),
+            generation: record.generation,
+            secret_hash: record.secret_hash,
+            created_at: Stamp::new(record.created_at),
+            refreshed_at: Stamp::new(record.refreshed_at),
+            idle_expires_at: Stamp::new(record.idle_expires_at),
+            absolute_expires_at: Stamp::new(record.absolute_expires_at),
+            revoked: record.revoked.map(|r| (r.reason, Stamp::new(r.at))),
+            previous: record.previous.as_ref().map(Grace::new),
+            extras,
+            prev: NIL,
+            next: NIL,
+        }
+    }
+
+    /// The record as it was given, and as rotations changed it (instants
+    /// in UTC).
+    ///
+    /// # Errors
+    /// [`StoreErrorKind::Corrupt`] only if a stamp is broken (it cannot be).
+    pub(super) fn record(&self) -> Result<SessionRecord, StoreError> {
+        let (claims_json, info) = match &self.extras {
+            Some(extras) => (extras.claims_json.to_string(), extras.info.clone()),
+            None => (NO_CLAIMS.to_owned(), SessionInfo::default()),
+        };
+        Ok(SessionRecord {
+            id: self.id,
+            subject: self.subject.to_string(),
+            generation: self.generation,
+            secret_hash: self.secret_hash,
+            previous: self.previous.as_ref().map(Grace::get).transpose()?,
+            created_at: self.created_at.get()?,
+            refreshed_at: self.refreshed_at.get()?,
+            idle_expires_at: self.idle_expires_at.get()?,
+            absolute_expires_at: self.absolute_expires_at.get()?,
+            revoked: self
+                .revoked
+                .map(|(reason, at)| at.get().map(|at| Revocation { reason, at }))
+                .transpose()?,
+            claims_json,
+            info,
+        })
+    }
+
+    pub(super) fn is_revoked(&self) -> bool {
+        self.revoked.is_some()
+    }
+
+    /// Marks the session revoked; the caller unlinks it from its list.
+    pub(super) fn revoke(&mut self, why: &Revocation) {
+        self.revoked = Some((why.reason, Stamp::new(why.at)));
+    }
+
+    /// Whether either expiry is at or before `now`.
+    pub(super) fn expired(&self, now: Stamp) -> bool {
+        !now.before(self.idle_expires_at) || !now.before(self.absolute_expires_at)
+    }
+
+    /// The compare of the compare-and-swap: at `expected`, not revoked,
+    /// both expiries after the rotation instant.
+    pub(super) fn accepts(&self, expected: &Expected, next: &Rotation) -> bool {
+        self.generation == expected.generation
+            && self.secret_hash == expected.secret_hash
+            && !self.is_revoked()
+            && !self.expired(Stamp::new(next.refreshed_at))
+    }
+
+    /// The swap. `claims` is `next.claims_json`, already boxed.
+    pub(super) fn apply(&mut self, next: &Rotation, claims: Option<Box<str>>) {
+        self.generation = next.generation;
+        self.secret_hash = next.secret_hash;
+        self.previous = Some(Grace::new(&next.previous));
+        self.refreshed_at = Stamp::new(next.refreshed_at);
+        self.idle_expires_at = Stamp::new(next.idle_expires_at);
+        if let Some(claims) = claims {
+            match &mut self.extras {
+                Some(extras) => extras.claims_json = claims,
+                None if &*claims == NO_CLAIMS => {}
+                None => {
+                    self.extras = Some(Box::new(Extras {
+                        claims_json: claims,
+                        info: SessionInfo::default(),
+                    }));
+                }
+            }
+        }
+    }
+}
+
+impl Grace {
+    fn new(grace: &GraceData) -> Self {
+        Self {
+            generation: grace.generation,
+            secret_hash: grace.secret_hash,
+            wrapped_secret: grace.wrapped_secret.clone(),
+            rotated_at: Stamp::new(grace.rotated_at),
+        }
+    }
+
+    fn get(&self) -> Result<GraceData, StoreError> {
+        Ok(GraceData {
+            generation: self.generation,
+            secret_hash: self.secret_hash,
+            rotated_at: self.rotated_at.get()?,
+            wrapped_secret: self.wrapped_secret.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::{Duration, UtcOffset};
+
+    use super::*;
+
+    fn at(nanos: i128) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap()
+    }
+
+    fn record() -> SessionRecord {
+        let t = at(1_767_225_600_123_456_789);
+        SessionRecord {
+            id: SessionId::from_bytes([7; 16]),
+            subject: "user-42".into(),
+            generation: 3,
+            secret_hash: SecretHash::from_bytes([1; 32]),
+            previous: None,
+            created_at: t,
+            refreshed_at: t,
+            idle_expires_at: t + Duration::days(7),
+            absolute_expires_at: t + Duration::days(30),
+            revoked: None,
+            claims_json: NO_CLAIMS.into(),
+            info: SessionInfo::default(),
+        }
+    }
+
+    /// The budget the idle-session target rests on (see the module doc).
+    #[test]
+    fn a_slot_is_240_bytes() {
+        assert_eq!(std::mem::size_of::<Stamp>(), 12);
+        assert_eq!(std::mem::size_of::<Option<Grace>>(), 88);
+        assert_eq!(std::mem::size_of::<Option<Slot>>(), 240);
+    }
+
+    #[test]
+    fn stamps_keep_every_instant_and_order_it() {
+        let east = UtcOffset::from_hms(2, 0, 0).unwrap();
+        for instant in [
+            OffsetDateTime::UNIX_EPOCH,
+            at(-1),
+            at(-1_000_000_000),
+            at(1_767_225_600_500_000_000).to_offset(east),
+            // The range `time` supports by default: years -9999 to 9999.
+            at(-377_705_116_800_000_000_000),
+            at(253_402_300_799_999_999_999),
+        ] {
+            let back = Stamp::new(instant).get().unwrap();
+            assert_eq!(back, instant);
+            assert_eq!(back.offset(), UtcOffset::UTC);
+        }
+        let a = Stamp::new(at(-500_000_000));
+        let b = Stamp::new(at(250_000_000));
+        assert!(a.before(b) && !b.before(a) && !a.before(a));
+    }
+
+    #[test]
+    fn records_round_trip_with_and_without_extras() {
+        let plain = record();
+        assert!(Slot::new(&plain).extras.is_none(), "nothing boxed");
+        assert_eq!(Slot::new(&plain).record().unwrap(), plain);
+
+        let mut rich = record();
+        rich.claims_json = r#"{"role":"admin"}"#.into();
+        rich.info = SessionInfo::default().with_label("laptop");
+        rich.revoked = Some(Revocation {
+            reason: RevocationReason::Logout,
+            at: rich.created_at + Duration::seconds(1),
+        });
+        rich.previous = Some(GraceData {
+            generation: 2,
+            secret_hash: SecretHash::from_bytes([2; 32]),
+            rotated_at: rich.created_at,
+            wrapped_secret: WrappedSecret::from_bytes([3; 32]),
+        });
+        assert_eq!(Slot::new(&rich).record().unwrap(), rich);
+    }
+
+    #[test]
+    fn a_rotation_replaces_what_it_names() {
+        let plain = record();
+        let mut slot = Slot::new(&plain);
+        let at = plain.created_at + Duration::minutes(1);
+        let next = Rotation {
+            generation: 4,
+            secret_hash: SecretHash::from_bytes([9; 32]),
+            previous: GraceData {
+                generation: 3,
+                secret_hash: plain.secret_hash,
+                rotated_at: at,
+                wrapped_secret: WrappedSecret::from_bytes([5; 32]),
+            },
+            refreshed_at: at,
+            idle_expires_at: at + Duration::days(7),
+            claims_json: Some(r#"{"a":1}"#.into()),
+        };
+        let expected = Expected {
+            generation: 3,
+            secret_hash: plain.secret_hash,
+        };
+        assert!(slot.accepts(&expected, &next));
+        slot.apply(&next, next.claims_json.as_deref().map(Box::from));
+        let after = slot.record().unwrap();
+        assert_eq!(after.generation, 4);
+        assert_eq!(after.previous, Some(next.previous.clone()));
+        assert_eq!(after.claims_json, r#"{"a":1}"#);
+        assert_eq!(after.idle_expires_at, at + Duration::days(7));
+        assert_eq!(after.created_at, plain.created_at);
+        assert!(!slot.accepts(&expected, &next), "spent");
+    }
+
+    #[test]
+    fn expiry_is_at_or_before_now() {
+        let plain = record();
+        let slot = Slot::new(&plain);
+        assert!(!slot.expired(Stamp::new(plain.idle_expires_at - Duration::nanoseconds(1))));
+        assert!(slot.expired(Stamp::new(plain.idle_expires_at)));
+    }
+}

@@ -1,0 +1,140 @@
+//! Redis errors as [`StoreError`]s: which ones a retry may cure.
+
+use redis::{ErrorKind, RedisError, ServerErrorKind};
+
+use crate::error::{StoreError, StoreErrorKind};
+
+/// The error code our scripts give a record they cannot read.
+const CORRUPT: &str = "CORRUPT";
+
+/// Server error codes that the `redis` crate has no kind for, after which the
+/// same call may succeed: a script running past its time limit (`BUSY`), a
+/// full server (`OOM`) that eviction or expiry may relieve.
+const RETRYABLE_CODES: [&str; 2] = ["BUSY", "OOM"];
+
+/// `err`, met while `doing` something, as a store error that keeps it as
+/// its source.
+pub(super) fn store_error(err: RedisError, doing: &'static str) -> StoreError {
+    let kind = kind_of(&err);
+    StoreError::new(kind, doing).with_source(err)
+}
+
+/// Retryable: the connection (refused, dropped, timed out, any I/O error)
+/// and a server that cannot serve now (loading, busy, a script missing
+/// after a restart, failover and Cluster reconfiguration). A malformed
+/// record is `Corrupt`; anything else (a wrong password, a bad reply) is
+/// `Other`.
+fn kind_of(err: &RedisError) -> StoreErrorKind {
+    let code = server_code(err);
+    if code.as_deref() == Some(CORRUPT) {
+        return StoreErrorKind::Corrupt;
+    }
+    if err.is_io_error()
+        || err.is_timeout()
+        || err.is_connection_refusal()
+        || err.is_connection_dropped()
+    {
+        return StoreErrorKind::Unavailable;
+    }
+    let retryable_server = matches!(
+        err.kind(),
+        ErrorKind::Server(
+            ServerErrorKind::BusyLoading
+                | ServerErrorKind::NoScript
+                | ServerErrorKind::TryAgain
+                | ServerErrorKind::ClusterDown
+                | ServerErrorKind::MasterDown
+                | ServerErrorKind::ReadOnly
+                | ServerErrorKind::Moved
+                | ServerErrorKind::Ask
+        ) | ErrorKind::ClusterConnectionNotFound
+    );
+    if retryable_server || code.is_some_and(|c| RETRYABLE_CODES.contains(&c.as_str())) {
+        return StoreErrorKind::Unavailable;
+    }
+    StoreErrorKind::Other
+}
+
+/// The server's error code, also for an error inside a pipeline (where the
+/// crate reports no code for codes it has no kind for).
+fn server_code(err: &RedisError) -> Option<String> {
+    if let Some(code) = err.code() {
+        return Some(code.to_owned());
+    }
+    let errors = err.clone().into_server_errors()?;
+    errors.first().map(|(_, e)| e.code().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+    use std::io;
+
+    use super::*;
+
+    fn server(code: &str) -> RedisError {
+        redis::make_extension_error(code.to_owned(), Some("from the server".to_owned()))
+    }
+
+    fn known(kind: ServerErrorKind) -> RedisError {
+        RedisError::from((ErrorKind::Server(kind), "from the server"))
+    }
+
+    #[test]
+    fn connection_failures_are_retryable() {
+        for io_kind in [
+            io::ErrorKind::ConnectionRefused,
+            io::ErrorKind::TimedOut,
+            io::ErrorKind::ConnectionReset,
+            io::ErrorKind::BrokenPipe,
+            io::ErrorKind::UnexpectedEof,
+        ] {
+            let err = store_error(io::Error::from(io_kind).into(), "rotating");
+            assert_eq!(err.kind(), StoreErrorKind::Unavailable, "{io_kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_server_that_cannot_serve_now_is_retryable() {
+        let known_kinds = [
+            ServerErrorKind::BusyLoading,
+            ServerErrorKind::NoScript,
+            ServerErrorKind::TryAgain,
+            ServerErrorKind::ClusterDown,
+            ServerErrorKind::MasterDown,
+            ServerErrorKind::ReadOnly,
+        ];
+        for kind in known_kinds {
+            let err = store_error(known(kind), "rotating");
+            assert_eq!(err.kind(), StoreErrorKind::Unavailable, "{kind:?}");
+        }
+        for code in ["BUSY", "OOM"] {
+            let err = store_error(server(code), "rotating");
+            assert_eq!(err.kind(), StoreErrorKind::Unavailable, "{code}");
+        }
+    }
+
+    #[test]
+    fn our_corrupt_code_is_corrupt_and_the_rest_is_other() {
+        let err = store_error(server("CORRUPT"), "rotating");
+        assert_eq!(err.kind(), StoreErrorKind::Corrupt);
+        for err in [
+            known(ServerErrorKind::ResponseError),
+            known(ServerErrorKind::NoPerm),
+            server("WRONGTYPE"),
+            RedisError::from((ErrorKind::AuthenticationFailed, "bad password")),
+        ] {
+            let kind = store_error(err.clone(), "rotating").kind();
+            assert_eq!(kind, StoreErrorKind::Other, "{err:?}");
+        }
+    }
+
+    #[test]
+    fn the_redis_error_is_kept_as_the_source() {
+        let err = store_error(server("BUSY"), "revoking a session");
+        assert_eq!(err.to_string(), "revoking a session");
+        let source = err.source().expect("the redis error is the source");
+        let redis = source.downcast_ref::<RedisError>().expect("a RedisError");
+        assert_eq!(redis.code(), Some("BUSY"));
+    }
+}

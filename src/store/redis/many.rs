@@ -1,0 +1,200 @@
+//! The calls on many sessions: by subject, through its index, and the
+//! purge, through SCAN.
+
+use std::collections::HashMap;
+
+use redis::{RedisError, Value};
+use time::OffsetDateTime;
+
+use super::error::store_error;
+use super::keys::scripts;
+use super::record::{self, instant};
+use super::{BATCH, RedisStore};
+use crate::error::{StoreError, StoreErrorKind};
+use crate::session::{Revocation, SessionId, SessionRecord};
+
+impl RedisStore {
+    /// `revoke_subject`: one script per session in the index.
+    pub(super) async fn revoke_indexed(
+        &self,
+        subject: &str,
+        except: Option<&SessionId>,
+        why: &Revocation,
+    ) -> Result<u64, StoreError> {
+        let ids: Vec<SessionId> = self.indexed(subject).await?;
+        let ids: Vec<SessionId> = ids.into_iter().filter(|id| Some(id) != except).collect();
+        let script = &scripts().revoke_subject;
+        let at = instant(why.at);
+        let (mut revoked, mut stale) = (0, Vec::new());
+        for chunk in ids.chunks(BATCH) {
+            let calls: Vec<_> = chunk
+                .iter()
+                .map(|id| {
+                    let mut call = script.key(self.keys.session(id));
+                    call.arg(subject).arg(why.reason.as_str()).arg(&at);
+                    call
+                })
+                .collect();
+            // Loaded in the same round trip: a pipeline gets no NOSCRIPT retry.
+            let mut pipe = redis::pipe();
+            pipe.load_script(script).ignore();
+            for call in &calls {
+                pipe.invoke_script(call);
+            }
+            let outcomes: Vec<i64> = pipe
+                .query_async(&mut self.conn())
+                .await
+                .map_err(|e| store_error(e, "revoking a subject's sessions"))?;
+            for (id, outcome) in chunk.iter().zip(outcomes) {
+                revoked += u64::from(outcome == 1);
+                if outcome >= 0 {
+                    stale.push(*id);
+                }
+            }
+        }
+        self.unindex(subject, &stale).await;
+        Ok(revoked)
+    }
+
+    /// `sessions`: the index, then the records in one pipeline.
+    pub(super) async fn read_indexed(
+        &self,
+        subject: &str,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let ids = self.indexed(subject).await?;
+        let (mut found, mut stale) = (Vec::new(), Vec::new());
+        for chunk in ids.chunks(BATCH) {
+            let mut pipe = redis::pipe();
+            for id in chunk {
+                pipe.cmd("HGETALL").arg(self.keys.session(id));
+            }
+            let replies: Vec<Value> = pipe
+                .query_async(&mut self.conn())
+                .await
+                .map_err(|e| store_error(e, "reading a subject's sessions"))?;
+            for (id, reply) in chunk.iter().zip(replies) {
+                // A missing record keeps its entry: its create may be under
+                // way (the index is written first).
+                let Some(record) = record::decode(*id, reply)? else {
+                    continue;
+                };
+                if record.subject == subject && record.revoked.is_none() {
+                    found.push(record);
+                } else {
+                    stale.push(*id);
+                }
+            }
+        }
+        self.unindex(subject, &stale).await;
+        Ok(found)
+    }
+
+    /// `purge_expired`: SCAN this prefix, one script per key.
+    pub(super) async fn purge_scanned(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        let script = &scripts().purge;
+        let (pattern, now) = (self.keys.session_pattern(), instant(now));
+        let mut conn = self.conn();
+        let (mut cursor, mut purged) = (0_u64, 0);
+        loop {
+            let (next, keys): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(BATCH)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| store_error(e, "listing sessions to purge"))?;
+            let calls: Vec<_> = keys
+                .iter()
+                .map(|key| {
+                    let mut call = script.key(key.as_slice());
+                    call.arg(&now);
+                    call
+                })
+                .collect();
+            if !calls.is_empty() {
+                let mut pipe = redis::pipe();
+                pipe.load_script(script).ignore();
+                for call in &calls {
+                    pipe.invoke_script(call);
+                }
+                // Per-call results, so one corrupt record cannot stop the purge.
+                let outcomes: Vec<Value> = pipe
+                    .ignore_errors()
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(|e| store_error(e, "purging expired sessions"))?;
+                let mut deleted: HashMap<String, Vec<SessionId>> = HashMap::new();
+                for (key, outcome) in keys.iter().zip(outcomes) {
+                    match outcome {
+                        Value::Nil => {}
+                        Value::BulkString(subject) => {
+                            purged += 1;
+                            let subject = String::from_utf8_lossy(&subject).into_owned();
+                            let id = self.keys.session_id(key);
+                            deleted.entry(subject).or_default().extend(id);
+                        }
+                        Value::ServerError(e) if e.code() == "CORRUPT" => {
+                            tracing::warn!(key = %String::from_utf8_lossy(key), "redis store: skipped a corrupt session in purge_expired");
+                        }
+                        Value::ServerError(e) => {
+                            return Err(store_error(e.into(), "purging expired sessions"));
+                        }
+                        _ => {
+                            return Err(StoreError::new(
+                                StoreErrorKind::Other,
+                                "unexpected reply to the purge script",
+                            ));
+                        }
+                    }
+                }
+                for (subject, ids) in deleted {
+                    self.unindex(&subject, &ids).await;
+                }
+            }
+            if next == 0 {
+                return Ok(purged);
+            }
+            cursor = next;
+        }
+    }
+
+    /// The ids in `subject`'s index.
+    async fn indexed(&self, subject: &str) -> Result<Vec<SessionId>, StoreError> {
+        let members: Vec<Vec<u8>> = redis::cmd("ZRANGE")
+            .arg(self.keys.subject(subject))
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut self.conn())
+            .await
+            .map_err(|e| store_error(e, "reading a subject's index"))?;
+        members
+            .iter()
+            .map(|m| {
+                let id = std::str::from_utf8(m).ok().and_then(|m| m.parse().ok());
+                id.ok_or_else(|| {
+                    StoreError::new(StoreErrorKind::Corrupt, "corrupt subject index entry")
+                })
+            })
+            .collect()
+    }
+
+    /// Drops `ids` from `subject`'s index: entries of sessions that are
+    /// revoked, deleted or another subject's. Best effort: a stale entry
+    /// costs a read, never a wrong answer, so a failure is only logged.
+    async fn unindex(&self, subject: &str, ids: &[SessionId]) {
+        if ids.is_empty() {
+            return;
+        }
+        let ids: Vec<String> = ids.iter().map(SessionId::to_string).collect();
+        let done: Result<(), RedisError> = redis::cmd("ZREM")
+            .arg(self.keys.subject(subject))
+            .arg(ids)
+            .exec_async(&mut self.conn())
+            .await;
+        if let Err(error) = done {
+            tracing::warn!(%error, "redis store: could not drop stale index entries");
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! [`RedisStore`]: sessions in Redis, one Lua script per atomic operation.
+
+mod builder;
+mod error;
+mod keys;
+mod many;
+mod record;
+
+pub use self::builder::RedisStoreBuilder;
+
+use std::fmt;
+
+use async_trait::async_trait;
+use redis::Value;
+use redis::aio::ConnectionManager;
+use time::OffsetDateTime;
+
+use self::error::store_error;
+use self::keys::{Keys, scripts};
+use self::record::instant;
+use super::{Expected, RefreshStore, Rotation};
+use crate::error::{StoreError, StoreErrorKind};
+use crate::session::{Revocation, SessionId, SessionRecord};
+
+/// Keys asked of each SCAN step, and scripts sent in one pipeline.
+const BATCH: usize = 500;
+
+/// Sessions in Redis (feature `redis`): shared by every instance of a
+/// service, kept across restarts (as far as the server persists), expired
+/// by Redis itself.
+///
+/// ```no_run
+/// use jwt_rotate::{Key, RedisStore, TokenService};
+/// use time::Duration;
+///
+/// # async fn run() -> Result<(), jwt_rotate::Error> {
+/// let store = RedisStore::builder()
+///     .key_prefix("myapp:sessions")
+///     .retention(Duration::hours(2))
+///     .connect("redis://127.0.0.1:6379/")
+///     .await?;
+/// let service = TokenService::builder()
+///     .issuer("https://auth.example.com")
+///     .audience("api.example.com")
+///     .access_key(Key::hs256(b"an access secret of at least 32 bytes")?)
+///     .refresh_key(Key::hs256(b"another secret, for refresh tokens!!")?)
+///     .build(store)?;
+/// # let _ = service;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Needs Redis 5 or newer (the scripts read the server's clock, which
+/// needs scripts replicated by effects) or Valkey; tested on Redis 7.0.
+/// The store talks to one server through a [`ConnectionManager`], which
+/// reconnects by itself; clones of the store share it.
+///
+/// # Keys
+///
+/// - `<prefix>:s:{<session id>}`, a hash per session: the record's fields
+///   (secret hashes as raw bytes, instants to the nanosecond, claims and
+///   device info as JSON; never a token or a secret).
+/// - `<prefix>:u:{<subject>}`, a sorted set per subject: the ids of the
+///   subject's sessions, each scored with the millisecond by which its key
+///   is gone for sure. Each new session drops the entries past that, so the
+///   index of a subject who logs in daily for years stays small.
+///
+/// The braces are Redis Cluster hash tags: a session's key lands in the
+/// slot of its id, an index in the slot of its subject.
+///
+/// # Expiry
+///
+/// A session's key expires by TTL [`retention`](RedisStoreBuilder::retention)
+/// (default 1 hour) after the later of the session's expiry and the
+/// key's last write, as the server's clock counts. Until then an old
+/// refresh token presented again is still recognised as reuse (a token never
+/// outlives its session, plus the service's leeway of at most 5 minutes),
+/// and `get` and `sessions` return the record, expired or not. After that it
+/// is gone with no call: the store contract lets a store drop records that
+/// expired that long ago. [`purge_expired`](RefreshStore::purge_expired)
+/// also deletes expired records at once: it walks this prefix's session
+/// keys with `SCAN` (cost in proportion to the keys in the database, not to
+/// the expired ones; a maintenance call), which a global sorted set of
+/// expiries would avoid at the price of a hot key that no session's script
+/// could update atomically in Cluster. Set `retention` above any clock skew
+/// between the service's hosts and Redis.
+///
+/// # Atomicity, and Redis Cluster
+///
+/// Every script touches one key, so each holds in Cluster as on one server:
+/// - `rotate` is one script on the session's key, a compare-and-swap: of
+///   any number of concurrent refreshes of one token exactly one wins. One
+///   round trip (`EVALSHA`; the `redis` crate loads the script and retries
+///   after `NOSCRIPT`).
+/// - `revoke` is one script, keeping the first revocation.
+/// - `create` is two scripts, in this order: add the id to the subject's
+///   index, then create the record if the id is free. Each is atomic; the
+///   pair is not, but the order means a session that exists is always in its
+///   index. A failed create leaves an index entry that names another
+///   subject's session or none, which readers check and skip. Two round
+///   trips (a login, not a refresh).
+/// - `revoke_subject` reads the subject's index, then runs one script per
+///   session in one pipeline, each checking the session's subject. Every
+///   session created before the call began is revoked; one created while
+///   it runs may survive it (as in [`MemoryStore`](crate::MemoryStore)).
+/// - `sessions` reads the index, then the records in one pipeline.
+///
+/// This store connects to one server (a primary, or one found through your
+/// own Sentinel set-up); the key layout already lets a Cluster client serve
+/// every call but `purge_expired`, whose `SCAN` would have to visit every
+/// primary.
+///
+/// # Failover
+///
+/// Redis replicates asynchronously. A write the primary acknowledged and
+/// lost in a failover before its replica copied it is undone:
+/// - a lost rotation puts the session back one generation: the client's new
+///   token then looks like reuse and revokes the session (the user logs in
+///   again), and the spent token is accepted once more if presented first;
+/// - a lost revocation (logout, reuse, password change) brings the session
+///   back to life.
+///
+/// `min-replicas-to-write` on the primary narrows the window; nothing
+/// closes it short of a store with synchronous replication.
+///
+/// # Errors
+///
+/// Connection refused, dropped or timed out, any I/O error, and a server
+/// that cannot serve now (`LOADING`, `BUSY`, `NOSCRIPT`, `TRYAGAIN`,
+/// `CLUSTERDOWN`, `MASTERDOWN`, `READONLY`, `OOM`) are retryable
+/// ([`StoreErrorKind::Unavailable`]); a record the store cannot read is
+/// [`StoreErrorKind::Corrupt`]; the [`RedisError`](redis::RedisError) is
+/// the source.
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: ConnectionManager,
+    keys: Keys,
+    retention_ms: i64,
+}
+
+impl RedisStore {
+    /// A handle on the shared connection (the calls take `&mut`).
+    fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+}
+
+// The connection's Debug shows the client's address and options.
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("key_prefix", &self.keys.prefix())
+            .field("retention_ms", &self.retention_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl RefreshStore for RedisStore {
+    async fn create(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let scripts = scripts();
+        if session.revoked.is_none() {
+            let mut index = scripts.index.key(self.keys.subject(&session.subject));
+            index
+                .arg(session.id.to_string())
+                .arg(instant(session.absolute_expires_at))
+                .arg(self.retention_ms);
+            let _: i64 = index
+                .invoke_async(&mut conn)
+                .await
+                .map_err(|e| store_error(e, "indexing a new session"))?;
+        }
+        let mut create = scripts.create.key(self.keys.session(&session.id));
+        create.arg(self.retention_ms);
+        for (field, value) in record::fields(session) {
+            create.arg(field).arg(value);
+        }
+        let created: i64 = create
+            .invoke_async(&mut conn)
+            .await
+            .map_err(|e| store_error(e, "creating a session"))?;
+        match created {
+            1 => Ok(()),
+            _ => Err(StoreError::new(
+                StoreErrorKind::AlreadyExists,
+                "session id already exists",
+            )),
+        }
+    }
+
+    async fn get(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        let reply: Value = redis::cmd("HGETALL")
+            .arg(self.keys.session(id))
+            .query_async(&mut self.conn())
+            .await
+            .map_err(|e| store_error(e, "reading a session"))?;
+        record::decode(*id, reply)
+    }
+
+    async fn rotate(
+        &self,
+        id: &SessionId,
+        expected: &Expected,
+        next: &Rotation,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let previous = &next.previous;
+        let mut rotate = scripts().rotate.key(self.keys.session(id));
+        rotate
+            .arg(expected.generation)
+            .arg(&expected.secret_hash.as_bytes()[..])
+            .arg(instant(next.refreshed_at))
+            .arg(self.retention_ms)
+            .arg(next.generation)
+            .arg(&next.secret_hash.as_bytes()[..])
+            .arg(instant(next.idle_expires_at))
+            .arg(previous.generation)
+            .arg(&previous.secret_hash.as_bytes()[..])
+            .arg(instant(previous.rotated_at))
+            .arg(&previous.wrapped_secret.as_bytes()[..]);
+        if let Some(claims) = &next.claims_json {
+            rotate.arg(claims);
+        }
+        let reply: Value = rotate
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(|e| store_error(e, "rotating a session"))?;
+        match reply {
+            Value::Nil => Ok(None),
+            reply => record::decode(*id, reply),
+        }
+    }
+
+    async fn revoke(&self, id: &SessionId, why: &Revocation) -> Result<bool, StoreError> {
+        let mut revoke = scripts().revoke.key(self.keys.session(id));
+        revoke.arg(why.reason.as_str()).arg(instant(why.at));
+        let changed: i64 = revoke
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(|e| store_error(e, "revoking a session"))?;
+        Ok(changed == 1)
+    }
+
+    async fn revoke_subject(
+        &self,
+        subject: &str,
+        except: Option<&SessionId>,
+        why: &Revocation,
+    ) -> Result<u64, StoreError> {
+        self.revoke_indexed(subject, except, why).await
+    }
+
+    async fn sessions(&self, subject: &str) -> Result<Vec<SessionRecord>, StoreError> {
+        self.read_indexed(subject).await
+    }
+
+    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        self.purge_scanned(now).await
+    }
+}

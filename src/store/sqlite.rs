@@ -1,0 +1,362 @@
+//! [`SqliteStore`]: sessions in a SQLite database file (feature `sqlite`).
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use sqlx::error::DatabaseError;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use time::{Duration, OffsetDateTime};
+
+use super::sql::migrate::{self, Migration};
+use super::sql::row::micros;
+use super::sql::{self, DEFAULT_PREFIX, Dialect, Judged, Op, Queries, std_duration};
+use crate::error::{ConfigError, Error, StoreError, StoreErrorKind};
+
+const D: Dialect = Dialect::Sqlite;
+
+/// Sessions in a SQLite database: embedded, persistent, shared by every
+/// process that opens the file.
+///
+/// One row per session. A refresh is one `UPDATE ... RETURNING` statement,
+/// so concurrent refreshes of one token, from any number of connections or
+/// processes, have exactly one winner. [`connect`](Self::connect) opens the
+/// file in WAL mode (readers never wait for the writer) with a busy timeout
+/// (a writer waits for another instead of failing at once) and creates it
+/// if missing. Run [`migrate`](Self::migrate) once at start-up.
+///
+/// Instants are kept to the microsecond. Cloning is cheap and shares the
+/// pool. Like sqlx, it needs a Tokio runtime with timers enabled (as
+/// `#[tokio::main]` makes).
+///
+/// ```
+/// use jwt_rotate::{Key, NoClaims, SessionInfo, SqliteStore, TokenService};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let store = SqliteStore::connect("sqlite::memory:").await?;
+/// store.migrate().await?;
+/// let service = TokenService::builder()
+///     .issuer("https://auth.example.com")
+///     .audience("api.example.com")
+///     .access_key(Key::hs256(b"an access secret of at least 32 bytes")?)
+///     .refresh_key(Key::hs256(b"another secret, for refresh tokens!!")?)
+///     .build(store)?;
+/// let login = service.issue("user-42", NoClaims {}, SessionInfo::default()).await?;
+/// service.refresh(&login.refresh_token).await?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    queries: Arc<Queries>,
+}
+
+impl SqliteStore {
+    /// Opens the database at `url` with the defaults of [`SqliteStoreBuilder`].
+    ///
+    /// `url` is `sqlite://path/to/file.db` (created if missing unless the
+    /// URL says `mode=`), or `sqlite::memory:` for a database that lives as
+    /// long as the store.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a malformed URL; [`Error::Store`] if the file
+    /// cannot be opened.
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        Self::builder().connect(url).await
+    }
+
+    /// A store over a pool you configured, with the default table prefix
+    /// `jwt_rotate_`.
+    ///
+    /// Give it several connections for concurrency; WAL mode and a busy
+    /// timeout are yours to set (sqlx's default busy timeout is 5 s, its
+    /// default journal is `DELETE`, under which readers wait for writers).
+    pub fn from_pool(pool: SqlitePool) -> Self {
+        Self {
+            pool,
+            queries: Queries::new(D, DEFAULT_PREFIX),
+        }
+    }
+
+    /// Options: table prefix, pool size, timeouts.
+    pub fn builder() -> SqliteStoreBuilder {
+        SqliteStoreBuilder::default()
+    }
+
+    /// Creates or updates the schema: applies every shipped migration this
+    /// database has not recorded, each in one `BEGIN IMMEDIATE`
+    /// transaction. Safe to run at every start, from several processes at
+    /// once.
+    ///
+    /// # Errors
+    /// Any failure of the database; a recorded migration whose text differs
+    /// from the shipped one.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let prefix = &self.queries.prefix;
+        let err = |e| self.error(Op::Migrate, e);
+        sqlx::query(migrate::version_table(D, prefix))
+            .execute(&self.pool)
+            .await
+            .map_err(err)?;
+        for migration in migrate::SQLITE {
+            self.apply(migration).await?;
+        }
+        Ok(())
+    }
+
+    async fn apply(&self, migration: &Migration) -> Result<(), StoreError> {
+        let prefix = &self.queries.prefix;
+        let err = |e| self.error(Op::Migrate, e);
+        // IMMEDIATE takes the write lock before reading the record, so a
+        // concurrent runner waits here and then sees the migration applied.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(err)?;
+        let recorded: Option<Vec<u8>> = sqlx::query_scalar(migrate::recorded(prefix))
+            .bind(migration.version)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(err)?;
+        if !migrate::pending(D, migration, recorded.as_deref())? {
+            return tx.rollback().await.map_err(err);
+        }
+        sqlx::raw_sql(migration.sql(prefix))
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        sqlx::query(migrate::record(prefix))
+            .bind(migration.version)
+            .bind(migration.description)
+            .bind(migration.checksum())
+            .bind(micros(D, OffsetDateTime::now_utc())?)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        tx.commit().await.map_err(err)
+    }
+
+    /// The pool, to share it or to close it.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// The sessions table's name: the prefix and `sessions`.
+    pub fn table(&self) -> &str {
+        &self.queries.table
+    }
+
+    fn error(&self, op: Op, err: sqlx::Error) -> StoreError {
+        sql::store_error(D, op, err, judge)
+    }
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("table", &self.queries.table)
+            .finish_non_exhaustive()
+    }
+}
+
+/// SQLite's result codes: the primary code is the low byte.
+fn judge(err: &dyn DatabaseError) -> Judged {
+    const BUSY: i32 = 5;
+    const LOCKED: i32 = 6;
+    const ERROR: i32 = 1;
+    let code = err.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0);
+    match code & 0xff {
+        // Another connection holds the lock past the busy timeout.
+        BUSY | LOCKED => Judged::kind(StoreErrorKind::Unavailable),
+        ERROR if err.message().starts_with("no such table") => Judged {
+            kind: StoreErrorKind::Other,
+            hint: Some("the table is missing; run `migrate()`"),
+        },
+        _ => Judged::kind(StoreErrorKind::Other),
+    }
+}
+
+/// Options for a [`SqliteStore`], checked when it connects or is built.
+///
+/// ```
+/// use jwt_rotate::SqliteStore;
+/// use time::Duration;
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let store = SqliteStore::builder()
+///     .table_prefix("auth_")
+///     .busy_timeout(Duration::seconds(2))
+///     .connect("sqlite::memory:")
+///     .await?;
+/// store.migrate().await?;
+/// assert_eq!(store.table(), "auth_sessions");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct SqliteStoreBuilder {
+    prefix: String,
+    max_connections: u32,
+    busy_timeout: Duration,
+    acquire_timeout: Duration,
+}
+
+impl Default for SqliteStoreBuilder {
+    fn default() -> Self {
+        Self {
+            prefix: DEFAULT_PREFIX.to_owned(),
+            max_connections: 4,
+            busy_timeout: Duration::seconds(5),
+            acquire_timeout: Duration::seconds(5),
+        }
+    }
+}
+
+impl SqliteStoreBuilder {
+    /// Names the tables `{prefix}sessions` and `{prefix}migrations`.
+    /// Default `jwt_rotate_`; lowercase ASCII letters, digits and `_`, at
+    /// most 40 bytes, not starting with a digit (it is pasted into SQL).
+    pub fn table_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The most connections [`connect`](Self::connect) opens. Default 4:
+    /// SQLite has one writer at a time, so more mostly helps readers.
+    pub fn max_connections(mut self, max: u32) -> Self {
+        self.max_connections = max;
+        self
+    }
+
+    /// How long a statement waits for another connection's write lock
+    /// before failing with a retryable error. Default 5 s; zero fails at
+    /// once. Used by [`connect`](Self::connect).
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// How long a call waits for a free connection before failing with a
+    /// retryable error. Default 5 s. Used by [`connect`](Self::connect).
+    pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.acquire_timeout = timeout;
+        self
+    }
+
+    /// Opens the database at `url` (see [`SqliteStore::connect`]) in WAL
+    /// mode with these options.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for invalid options or a malformed URL;
+    /// [`Error::Store`] if the file cannot be opened.
+    pub async fn connect(self, url: &str) -> Result<SqliteStore, Error> {
+        sql::check_prefix(&self.prefix)?;
+        let busy = std_duration(self.busy_timeout, "busy_timeout")?;
+        let acquire = std_duration(self.acquire_timeout, "acquire_timeout")?;
+        if self.max_connections == 0 || acquire.is_zero() {
+            return Err(
+                ConfigError::new("max_connections and acquire_timeout must be positive").into(),
+            );
+        }
+        let mut options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| ConfigError::with_source("invalid SQLite URL", e))?
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(busy);
+        if !url.contains("mode=") {
+            options = options.create_if_missing(true);
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(self.max_connections)
+            .acquire_timeout(acquire)
+            // A local file cannot drop the line; a ping would only cost time.
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await
+            .map_err(|e| sql::store_error(D, Op::Connect, e, judge))?;
+        Ok(SqliteStore {
+            pool,
+            queries: Queries::new(D, &self.prefix),
+        })
+    }
+
+    /// A store over `pool` (see [`SqliteStore::from_pool`]) with this
+    /// table prefix; the pool keeps its own settings.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an invalid prefix.
+    pub fn build(self, pool: SqlitePool) -> Result<SqliteStore, Error> {
+        sql::check_prefix(&self.prefix)?;
+        Ok(SqliteStore {
+            pool,
+            queries: Queries::new(D, &self.prefix),
+        })
+    }
+}
+
+super::sql::impl_refresh_store!(SqliteStore);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sql::fake;
+
+    fn kind(op: Op, err: sqlx::Error) -> StoreErrorKind {
+        sql::store_error(D, op, err, judge).kind()
+    }
+
+    #[test]
+    fn locks_held_past_the_busy_timeout_are_retryable() {
+        // BUSY, BUSY_SNAPSHOT, LOCKED, LOCKED_SHAREDCACHE
+        for code in ["5", "517", "6", "262"] {
+            let err = fake::error(code, "database is locked");
+            assert_eq!(kind(Op::Rotate, err), StoreErrorKind::Unavailable, "{code}");
+        }
+        // CONSTRAINT_CHECK, IOERR, CORRUPT
+        for code in ["275", "10", "11"] {
+            assert_eq!(
+                kind(Op::Rotate, fake::error(code, "x")),
+                StoreErrorKind::Other
+            );
+        }
+    }
+
+    #[test]
+    fn a_taken_id_is_already_exists_only_on_create() {
+        assert_eq!(
+            kind(Op::Create, fake::unique("1555")),
+            StoreErrorKind::AlreadyExists
+        );
+        assert_eq!(
+            kind(Op::Rotate, fake::unique("1555")),
+            StoreErrorKind::Other
+        );
+    }
+
+    #[test]
+    fn a_missing_table_says_to_migrate() {
+        let err = fake::error("1", "no such table: jwt_rotate_sessions");
+        let e = sql::store_error(D, Op::Get, err, judge);
+        assert_eq!(e.kind(), StoreErrorKind::Other);
+        assert_eq!(
+            e.to_string(),
+            "sqlite get failed: the table is missing; run `migrate()`"
+        );
+    }
+
+    #[tokio::test]
+    async fn invalid_options_are_configuration_errors() {
+        let bad = [
+            SqliteStore::builder().table_prefix("Bad-Prefix"),
+            SqliteStore::builder().max_connections(0),
+            SqliteStore::builder().busy_timeout(Duration::seconds(-1)),
+            SqliteStore::builder().acquire_timeout(Duration::ZERO),
+        ];
+        for builder in bad {
+            let result = builder.connect("sqlite::memory:").await;
+            assert!(matches!(result, Err(Error::Config(_))), "{result:?}");
+        }
+        let pool = SqlitePool::connect_lazy("sqlite::memory:").expect("lazy pool");
+        let built = SqliteStore::builder().table_prefix("9x").build(pool);
+        assert!(matches!(built, Err(Error::Config(_))));
+    }
+}

@@ -1,0 +1,240 @@
+//! `PostgresStore` against the server `DATABASE_URL` names (read at run
+//! time; skipped when unset, required under CI). Every test makes its own
+//! database, `jwt_rotate_test_<random>`, and drops it at the end, so runs
+//! never see each other's rows.
+#![cfg(all(feature = "postgres", feature = "conformance"))]
+
+mod common;
+mod sql;
+
+use std::sync::Arc;
+
+use jwt_rotate::sqlx::{self, AssertSqlSafe};
+use jwt_rotate::{
+    Error, ManualClock, PostgresStore, RefreshStore, SessionId, StoreErrorKind, conformance,
+};
+use sql::pg::{TestDb, with_database};
+use time::Duration;
+
+#[test]
+fn database_names_are_replaced_in_urls() {
+    assert_eq!(
+        with_database("postgres://u@h:5432/postgres", "t"),
+        "postgres://u@h:5432/t"
+    );
+    assert_eq!(with_database("postgres://h", "t"), "postgres://h/t");
+    assert_eq!(
+        with_database("postgres://h/db?sslmode=disable", "t"),
+        "postgres://h/t?sslmode=disable"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn conformance_suite() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    conformance::run_all(&Arc::new(db.store(8).await)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_table_prefix_keeps_stores_apart_and_migrations_run_once() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let default = db.store(2).await;
+    let mut stores = Vec::new();
+    for _ in 0..4 {
+        // Few connections each: tests run in parallel on one server.
+        let store = PostgresStore::builder()
+            .table_prefix("app_")
+            .max_connections(2)
+            .connect(&db.url)
+            .await;
+        stores.push(store.expect("connect"));
+    }
+    let runs: Vec<_> = stores
+        .iter()
+        .map(|s| {
+            let s = s.clone();
+            tokio::spawn(async move { s.migrate().await })
+        })
+        .collect();
+    for run in runs {
+        run.await.unwrap().expect("a concurrent migrate failed");
+    }
+    let other = stores.pop().expect("a store");
+    other.migrate().await.expect("a repeated migrate");
+    assert_eq!(other.table(), "app_sessions");
+    conformance::run_all(&Arc::new(other.clone())).await;
+
+    let record = conformance::sample_record(&conformance::unique_subject("apart"));
+    other.create(&record).await.unwrap();
+    assert!(default.get(&record.id).await.unwrap().is_none());
+    let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM app_migrations")
+        .fetch_all(other.pool())
+        .await
+        .unwrap();
+    assert_eq!(versions, [1]);
+}
+
+#[tokio::test]
+async fn instants_round_trip_to_the_microsecond() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    sql::instants_round_trip_to_the_microsecond(&db.store(1).await).await;
+}
+
+#[tokio::test]
+async fn an_edited_migration_is_refused_and_a_missing_table_named() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let bare = PostgresStore::connect(&db.url).await.unwrap();
+    let err = bare.get(&SessionId::random()).await.unwrap_err();
+    assert!(err.to_string().contains("run `migrate()`"), "{err}");
+
+    let store = db.store(1).await;
+    sqlx::query("UPDATE jwt_rotate_migrations SET checksum = '\\x00' WHERE version = 1")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let err = store.migrate().await.unwrap_err();
+    assert_eq!(err.kind(), StoreErrorKind::Other);
+    assert!(
+        err.to_string().contains("migration 1 (sessions) differs"),
+        "{err}"
+    );
+}
+
+/// 32 stores with one connection each: 32 separate server sessions.
+async fn racing_stores(db: &TestDb) -> Vec<PostgresStore> {
+    let mut stores = Vec::new();
+    for _ in 0..sql::RACERS {
+        stores.push(db.store(1).await);
+    }
+    stores
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn racing_refreshes_over_separate_connections() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let stores = racing_stores(&db).await;
+    let clock = ManualClock::new(common::start());
+    let strict = sql::services(stores.clone(), &clock, Duration::ZERO);
+    assert_eq!(sql::exactly_one_winner(&strict).await, sql::TRIALS);
+    let tabs = sql::services(stores, &clock, Duration::seconds(10));
+    assert_eq!(sql::all_get_the_same_successor(&tabs).await, sql::TRIALS);
+}
+
+#[tokio::test]
+async fn a_session_survives_a_restart() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let clock = ManualClock::new(common::start());
+    let (login, second) = {
+        let service = common::builder(&clock).build(db.store(2).await).unwrap();
+        let login = common::login(&service, "restarted").await;
+        let second = service.refresh(&login.refresh_token).await.unwrap();
+        service.store().pool().close().await;
+        (login, second)
+    };
+    clock.advance(Duration::minutes(5));
+    let service = common::builder(&clock).build(db.store(2).await).unwrap();
+    let third = service.refresh(&second.refresh_token).await.unwrap();
+    assert_eq!(third.session_id, login.session_id);
+    let reused = service.refresh(&login.refresh_token).await;
+    assert!(matches!(reused, Err(Error::ReuseDetected)), "{reused:?}");
+}
+
+#[tokio::test]
+async fn no_token_and_no_secret_is_ever_written() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let clock = ManualClock::new(common::start());
+    let service = common::builder(&clock).build(db.store(2).await).unwrap();
+    let pairs = sql::exercise(&service).await;
+    let pool = service.store().pool();
+    // Every column as text (bytea as hex), and the bytea columns raw.
+    let text: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT convert_to(t::text, 'UTF8') FROM jwt_rotate_sessions t")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    let raw: Vec<Vec<u8>> = sqlx::query_scalar(
+        "SELECT id || secret_hash || prev_secret_hash || prev_wrapped_secret FROM jwt_rotate_sessions",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!((text.len(), raw.len()), (1, 1), "one row per session");
+    let last = pairs.last().expect("pairs");
+    assert!(
+        sql::contains(&raw[0], &sql::secret_hash(last)),
+        "the search must see the hash"
+    );
+    for (i, pair) in pairs.iter().enumerate() {
+        for needle in sql::forbidden(pair) {
+            assert!(
+                !sql::contains(&text[0], &needle),
+                "pair {i} leaked into the row text"
+            );
+            assert!(
+                !sql::contains(&raw[0], &needle),
+                "pair {i} leaked into the row bytes"
+            );
+        }
+    }
+}
+
+/// Damage the schema lets through is caught when read; the rest the
+/// schema refuses.
+#[tokio::test]
+async fn damaged_rows_are_corrupt_errors() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let store = db.store(1).await;
+    let damage = |change: &'static str| {
+        let store = store.clone();
+        async move {
+            let record = conformance::sample_record(&conformance::unique_subject("damaged"));
+            store.create(&record).await.unwrap();
+            let sql = format!("UPDATE jwt_rotate_sessions SET {change} WHERE id = $1");
+            let update = sqlx::query(AssertSqlSafe(sql)).bind(&record.id.as_bytes()[..]);
+            (record, update.execute(store.pool()).await)
+        }
+    };
+    for change in [
+        "revoked_at = 1, revoked_reason = 'exploded'",
+        "ip = 'not an address'",
+        "created_at = 9223372036854775807",
+    ] {
+        let (record, updated) = damage(change).await;
+        updated.unwrap_or_else(|e| panic!("{change}: {e}"));
+        let err = store.get(&record.id).await.unwrap_err();
+        assert_eq!(err.kind(), StoreErrorKind::Corrupt, "{change}: {err}");
+        if !change.starts_with("revoked") {
+            let err = store.sessions(&record.subject).await.unwrap_err();
+            assert_eq!(err.kind(), StoreErrorKind::Corrupt, "{change}: {err}");
+        }
+    }
+    for change in [
+        "prev_generation = 1",
+        "generation = -1",
+        "secret_hash = '\\x00'",
+        "revoked_at = 1",
+    ] {
+        let (_, updated) = damage(change).await;
+        let err = updated.expect_err(change);
+        assert!(
+            err.to_string().contains("check constraint"),
+            "{change}: {err}"
+        );
+    }
+}

@@ -1,0 +1,333 @@
+//! `RedisStore` against a real server (`REDIS_URL`): the conformance suite,
+//! races through `TokenService`, nothing secret at rest. `redis/` holds the
+//! checks of TTLs and the subject index, and of errors (against a fake
+//! server).
+//!
+//! The server may be shared: each test uses its own random key prefix and
+//! deletes its keys when done, even if it fails. Never `FLUSHDB`.
+#![cfg(all(feature = "redis", feature = "conformance"))]
+
+mod common;
+#[path = "redis/errors.rs"]
+mod errors;
+#[path = "redis/expiry.rs"]
+mod expiry;
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use jwt_rotate::redis;
+use jwt_rotate::{
+    Error, ManualClock, RedisStore, RefreshStore, RevocationReason, SessionInfo, TokenPair,
+    TokenService, conformance,
+};
+use sha2::{Digest, Sha256};
+use time::Duration;
+use tokio::sync::{Barrier, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// Tests that empty the server's script cache run alone: a flush between
+/// loading a script and calling it would fail another test's call.
+static SCRIPT_CACHE: RwLock<()> = RwLock::const_new(());
+
+/// A test's hold on [`SCRIPT_CACHE`].
+pub enum Turn {
+    Shared(RwLockReadGuard<'static, ()>),
+    Alone(RwLockWriteGuard<'static, ()>),
+}
+
+/// A store under a key prefix of its own, whose keys are deleted on drop.
+pub struct Fixture {
+    pub store: RedisStore,
+    pub url: String,
+    pub prefix: String,
+    _turn: Turn,
+}
+
+impl Fixture {
+    /// A fixture on `REDIS_URL`, or `None` (with a printed reason) without.
+    pub async fn new() -> Option<Self> {
+        Self::with_retention(Duration::hours(1)).await
+    }
+
+    /// Like [`Fixture::new`], with the store's retention set.
+    pub async fn with_retention(retention: Duration) -> Option<Self> {
+        let turn = Turn::Shared(SCRIPT_CACHE.read().await);
+        Self::make(retention, turn).await
+    }
+
+    /// Like [`Fixture::new`], for a test that may empty the script cache:
+    /// no other test of this binary uses the server meanwhile.
+    pub async fn alone() -> Option<Self> {
+        let turn = Turn::Alone(SCRIPT_CACHE.write().await);
+        Self::make(Duration::hours(1), turn).await
+    }
+
+    async fn make(retention: Duration, turn: Turn) -> Option<Self> {
+        let url = common::server_url("REDIS_URL")?;
+        let prefix = format!("jwt-rotate-test:{:016x}", rand::random::<u64>());
+        let store = RedisStore::builder()
+            .key_prefix(&prefix)
+            .retention(retention)
+            .connect(&url)
+            .await
+            .expect("connect to REDIS_URL");
+        Some(Self {
+            store,
+            url,
+            prefix,
+            _turn: turn,
+        })
+    }
+
+    /// A plain connection to the same server, for looking behind the store.
+    pub async fn raw(&self) -> redis::aio::MultiplexedConnection {
+        let client = redis::Client::open(self.url.as_str()).unwrap();
+        client.get_multiplexed_async_connection().await.unwrap()
+    }
+
+    /// Every key under the prefix.
+    pub async fn keys(&self) -> Vec<Vec<u8>> {
+        let mut conn = self.raw().await;
+        let (mut cursor, mut keys) = (0_u64, Vec::new());
+        loop {
+            let (next, batch): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(format!("{}:*", self.prefix))
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            keys.extend(batch);
+            if next == 0 {
+                keys.sort();
+                keys.dedup();
+                return keys;
+            }
+            cursor = next;
+        }
+    }
+
+    /// A service over this store: the common test settings, a clock at the
+    /// real time, and the given grace window.
+    pub fn service(&self, grace: Duration) -> TokenService<RedisStore> {
+        let clock = ManualClock::starting_now();
+        common::builder(&clock)
+            .reuse_grace(grace)
+            .build(self.store.clone())
+            .unwrap()
+    }
+}
+
+impl Drop for Fixture {
+    // Synchronous, so it also runs when a test panics.
+    fn drop(&mut self) {
+        let Ok(mut conn) = redis::Client::open(self.url.as_str()).and_then(|c| c.get_connection())
+        else {
+            return;
+        };
+        let pattern = format!("{}:*", self.prefix);
+        let mut cursor = 0_u64;
+        loop {
+            let scanned: Result<(u64, Vec<Vec<u8>>), _> = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query(&mut conn);
+            let Ok((next, keys)) = scanned else {
+                return;
+            };
+            if !keys.is_empty() {
+                let _: Result<(), _> = redis::cmd("DEL").arg(keys).query(&mut conn);
+            }
+            if next == 0 {
+                return;
+            }
+            cursor = next;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn passes_the_conformance_suite() {
+    let Some(fixture) = Fixture::new().await else {
+        return;
+    };
+    conformance::run_all(&Arc::new(fixture.store.clone())).await;
+    // Behind `dyn`, and two runs at once on one prefix.
+    let shared: Arc<dyn RefreshStore> = Arc::new(fixture.store.clone());
+    let other = Arc::clone(&shared);
+    let run = tokio::spawn(async move { conformance::run_all(&other).await });
+    conformance::run_all(&shared).await;
+    run.await.expect("the overlapping run failed");
+}
+
+/// Runs `tasks` refreshes of one token at once; returns their results.
+async fn race(
+    service: &TokenService<RedisStore>,
+    pair: &TokenPair,
+    tasks: usize,
+) -> Vec<Result<TokenPair, Error>> {
+    let start = Arc::new(Barrier::new(tasks));
+    let handles: Vec<_> = (0..tasks)
+        .map(|_| {
+            let (service, start) = (service.clone(), Arc::clone(&start));
+            let token = pair.refresh_token.clone();
+            tokio::spawn(async move {
+                start.wait().await;
+                service.refresh(&token).await
+            })
+        })
+        .collect();
+    let mut results = Vec::with_capacity(tasks);
+    for handle in handles {
+        results.push(handle.await.expect("a refresh task panicked"));
+    }
+    results
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thirty_two_refreshes_of_one_token_have_one_winner() {
+    let Some(fixture) = Fixture::new().await else {
+        return;
+    };
+    let service = fixture.service(Duration::ZERO);
+    for round in 0..50 {
+        let pair = common::login(&service, "racer").await;
+        let results = race(&service, &pair, 32).await;
+        let winners = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(winners, 1, "round {round}: {winners} of 32 refreshes won");
+        for result in &results {
+            assert!(
+                matches!(
+                    result,
+                    Ok(_) | Err(Error::ReuseDetected | Error::SessionRevoked)
+                ),
+                "round {round}: a loser got {result:?}"
+            );
+        }
+        // With no grace, the losers' replays are reuse: the family is dead.
+        let stored = common::record(&service, &pair.session_id).await;
+        assert_eq!(stored.generation, 1, "round {round}");
+        let revoked = stored.revoked.expect("revoked for reuse");
+        assert_eq!(revoked.reason, RevocationReason::ReuseDetected);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn grace_racers_share_one_successor() {
+    let Some(fixture) = Fixture::new().await else {
+        return;
+    };
+    let service = fixture.service(Duration::seconds(10));
+    for round in 0..20 {
+        let pair = common::login(&service, "tabs").await;
+        let results = race(&service, &pair, 32).await;
+        let pairs: Vec<TokenPair> = results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|e| panic!("round {round}: a racer failed: {e:?}")))
+            .collect();
+        let first = pairs[0].refresh_token.expose_secret();
+        assert_ne!(first, pair.refresh_token.expose_secret());
+        for other in &pairs {
+            assert_eq!(
+                other.refresh_token.expose_secret(),
+                first,
+                "round {round}: racers got different successors"
+            );
+        }
+        let stored = common::record(&service, &pair.session_id).await;
+        assert_eq!(
+            (stored.generation, stored.revoked),
+            (1, None),
+            "round {round}"
+        );
+    }
+}
+
+/// Every byte under the prefix: key names, hash fields and values, set
+/// members and scores, strings.
+async fn dump(fixture: &Fixture) -> Vec<u8> {
+    let mut conn = fixture.raw().await;
+    let mut all = Vec::new();
+    for key in fixture.keys().await {
+        let kind: String = redis::cmd("TYPE")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        let cmd = match kind.as_str() {
+            "hash" => redis::cmd("HGETALL").arg(&key).clone(),
+            "zset" => redis::cmd("ZRANGE")
+                .arg(&key)
+                .arg(0)
+                .arg(-1)
+                .arg("WITHSCORES")
+                .clone(),
+            other => panic!("unexpected key type {other}"),
+        };
+        let value: Vec<Vec<u8>> = cmd.query_async(&mut conn).await.unwrap();
+        all.extend_from_slice(&key);
+        for item in value {
+            all.push(0);
+            all.extend(item);
+        }
+    }
+    all
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_token_or_secret_is_readable_in_redis() {
+    let Some(fixture) = Fixture::new().await else {
+        return;
+    };
+    let service = fixture.service(Duration::seconds(10));
+    let info = SessionInfo::default()
+        .with_user_agent("phone")
+        .with_label("mine");
+    let mut pairs = Vec::new();
+    for subject in ["ann", "bo"] {
+        let login = service
+            .issue(subject, jwt_rotate::NoClaims {}, info.clone())
+            .await
+            .unwrap();
+        let next = service.refresh(&login.refresh_token).await.unwrap();
+        let replay = service.refresh(&login.refresh_token).await.unwrap();
+        pairs.extend([login, next, replay]);
+    }
+    service.revoke(&pairs[5].refresh_token).await.unwrap();
+
+    let dump = dump(&fixture).await;
+    for pair in &pairs {
+        let refresh = pair.refresh_token.expose_secret();
+        let jti = common::tokens::jti(refresh);
+        let secret = URL_SAFE_NO_PAD.decode(&jti).unwrap();
+        assert_eq!(secret.len(), 32);
+        let needles: [(&str, Vec<u8>); 5] = [
+            ("a refresh token", refresh.as_bytes().to_vec()),
+            (
+                "an access token",
+                pair.access_token.expose_secret().as_bytes().to_vec(),
+            ),
+            ("a secret (base64url)", jti.as_bytes().to_vec()),
+            ("a secret (base64)", STANDARD.encode(&secret).into_bytes()),
+            ("a secret (raw)", secret.clone()),
+        ];
+        for (what, needle) in needles {
+            assert!(!contains(&dump, &needle), "{what} is readable in Redis");
+        }
+        // The dump is complete enough to find what must be there: the
+        // secret's hash and the session id.
+        let hash = Sha256::digest(&secret);
+        assert!(contains(&dump, &hash), "the dump misses a secret hash");
+        assert!(contains(&dump, pair.session_id.to_string().as_bytes()));
+    }
+}

@@ -1,0 +1,97 @@
+//! A PostgreSQL database of its own for each test.
+
+use jwt_rotate::PostgresStore;
+use jwt_rotate::SessionId;
+use jwt_rotate::sqlx::postgres::PgConnection;
+use jwt_rotate::sqlx::{self, AssertSqlSafe, Connection};
+
+use crate::common;
+
+/// A database of its own for one test, dropped with it (even when the test
+/// panics).
+pub struct TestDb {
+    server: String,
+    name: String,
+    /// The URL of the test database.
+    pub url: String,
+}
+
+impl TestDb {
+    /// A fresh database on the `DATABASE_URL` server; `None` (the test
+    /// skips) when that is unset.
+    pub async fn create() -> Option<Self> {
+        let server = common::server_url("DATABASE_URL")?;
+        let random = SessionId::random();
+        let hex: String = random.as_bytes()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let name = format!("jwt_rotate_test_{hex}");
+        let mut admin = PgConnection::connect(&server)
+            .await
+            .expect("connect to DATABASE_URL");
+        let create = format!("CREATE DATABASE {name}");
+        sqlx::raw_sql(AssertSqlSafe(create))
+            .execute(&mut admin)
+            .await
+            .expect("create a database");
+        admin.close().await.expect("close");
+        let url = with_database(&server, &name);
+        Some(Self { server, name, url })
+    }
+
+    /// A migrated store with `connections` connections.
+    pub async fn store(&self, connections: u32) -> PostgresStore {
+        let store = PostgresStore::builder()
+            .max_connections(connections)
+            .connect(&self.url)
+            .await
+            .expect("connect to the test database");
+        store.migrate().await.expect("migrate");
+        store
+    }
+
+    /// A plain connection to the test database, for what stores don't do.
+    pub async fn connection(&self) -> PgConnection {
+        PgConnection::connect(&self.url).await.expect("connect")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let (server, name) = (self.server.clone(), self.name.clone());
+        // Drop runs inside the test's runtime (or while it unwinds), so the
+        // drop gets a thread and a runtime of its own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async {
+                let mut admin = PgConnection::connect(&server).await?;
+                let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                sqlx::raw_sql(AssertSqlSafe(drop))
+                    .execute(&mut admin)
+                    .await?;
+                admin.close().await
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test database {}: {dropped:?}", self.name);
+        }
+    }
+}
+
+/// `url` with its database replaced by `name`.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| authority_start + i);
+    format!("{}/{name}{query}", &base[..host_end])
+}
