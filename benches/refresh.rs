@@ -3,7 +3,8 @@
 //! replay; and refresh of distinct sessions from one and from two threads
 //! (contention on MemoryStore).
 //!
-//! `cargo bench --bench refresh`. Compare medians within one run only.
+//! `cargo bench --bench refresh`. Times are thread CPU time (see
+//! `common/cpu.rs`); compare medians within one run only.
 
 mod common;
 

@@ -2,7 +2,8 @@
 //! sessions, over MemoryStore (whose other subjects' sessions are never
 //! visited: both read the subject index).
 //!
-//! `cargo bench --bench sessions`. Compare medians within one run only.
+//! `cargo bench --bench sessions`. Times are thread CPU time (see
+//! `common/cpu.rs`); compare medians within one run only.
 
 mod common;
 

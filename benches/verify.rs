@@ -2,7 +2,8 @@
 //! same token with the closest `Validation`, for each access-key algorithm;
 //! and `verify_live` (verify plus one MemoryStore read).
 //!
-//! `cargo bench --bench verify`. Compare medians within one run only.
+//! `cargo bench --bench verify`. Times are thread CPU time (see
+//! `common/cpu.rs`); compare medians within one run only.
 
 mod common;
 
