@@ -7,10 +7,9 @@ use std::sync::Arc;
 use sqlx::Transaction;
 use sqlx::error::DatabaseError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
-use super::sql::migrate::{self, Migration};
-use super::sql::row::micros;
+use super::sql::migrate;
 use super::sql::{self, DEFAULT_PREFIX, Dialect, Judged, Op, Queries, std_duration};
 use crate::error::{ConfigError, Error, StoreError, StoreErrorKind};
 
@@ -92,7 +91,7 @@ impl PostgresStore {
         let err = |e| self.error(Op::Migrate, e);
         // Under the lock: concurrent `CREATE TABLE IF NOT EXISTS` can
         // still collide in the catalog.
-        let mut tx = self.locked().await?;
+        let mut tx = self.begin_migration().await?;
         sqlx::query(migrate::version_table(D, prefix))
             .execute(&mut *tx)
             .await
@@ -105,7 +104,7 @@ impl PostgresStore {
     }
 
     /// A transaction holding this prefix's migration lock until it ends.
-    async fn locked(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+    async fn begin_migration(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
         let err = |e| self.error(Op::Migrate, e);
         let mut tx = self.pool.begin().await.map_err(err)?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -116,32 +115,7 @@ impl PostgresStore {
         Ok(tx)
     }
 
-    async fn apply(&self, migration: &Migration) -> Result<(), StoreError> {
-        let prefix = &self.queries.prefix;
-        let err = |e| self.error(Op::Migrate, e);
-        let mut tx = self.locked().await?;
-        let recorded: Option<Vec<u8>> = sqlx::query_scalar(migrate::recorded(prefix))
-            .bind(migration.version)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(err)?;
-        if !migrate::pending(D, migration, recorded.as_deref())? {
-            return tx.rollback().await.map_err(err);
-        }
-        sqlx::raw_sql(migration.sql(prefix))
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-        sqlx::query(migrate::record(prefix))
-            .bind(migration.version)
-            .bind(migration.description)
-            .bind(migration.checksum())
-            .bind(micros(D, OffsetDateTime::now_utc())?)
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-        tx.commit().await.map_err(err)
-    }
+    super::sql::migrate::impl_apply_migration!();
 
     /// The pool, to share it or to close it.
     pub fn pool(&self) -> &PgPool {

@@ -6,10 +6,9 @@ use std::sync::Arc;
 
 use sqlx::error::DatabaseError;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
-use super::sql::migrate::{self, Migration};
-use super::sql::row::micros;
+use super::sql::migrate;
 use super::sql::{self, DEFAULT_PREFIX, Dialect, Judged, Op, Queries, std_duration};
 use crate::error::{ConfigError, Error, StoreError, StoreErrorKind};
 
@@ -106,34 +105,19 @@ impl SqliteStore {
         Ok(())
     }
 
-    async fn apply(&self, migration: &Migration) -> Result<(), StoreError> {
-        let prefix = &self.queries.prefix;
-        let err = |e| self.error(Op::Migrate, e);
-        // IMMEDIATE takes the write lock before reading the record, so a
-        // concurrent runner waits here and then sees the migration applied.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(err)?;
-        let recorded: Option<Vec<u8>> = sqlx::query_scalar(migrate::recorded(prefix))
-            .bind(migration.version)
-            .fetch_optional(&mut *tx)
+    /// The transaction a migration runs in. IMMEDIATE takes the write lock
+    /// before the migration record is read, so a concurrent runner waits
+    /// here and then sees the migration applied.
+    async fn begin_migration(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
             .await
-            .map_err(err)?;
-        if !migrate::pending(D, migration, recorded.as_deref())? {
-            return tx.rollback().await.map_err(err);
-        }
-        sqlx::raw_sql(migration.sql(prefix))
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-        sqlx::query(migrate::record(prefix))
-            .bind(migration.version)
-            .bind(migration.description)
-            .bind(migration.checksum())
-            .bind(micros(D, OffsetDateTime::now_utc())?)
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-        tx.commit().await.map_err(err)
+            .map_err(|e| self.error(Op::Migrate, e))
     }
+
+    super::sql::migrate::impl_apply_migration!();
 
     /// The pool, to share it or to close it.
     pub fn pool(&self) -> &SqlitePool {

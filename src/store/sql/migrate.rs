@@ -120,6 +120,49 @@ pub(in crate::store) fn lock_key(prefix: &str) -> i64 {
     i64::from_be_bytes(key)
 }
 
+/// Writes a SQL store's `apply`: one migration, in the transaction the
+/// store's `begin_migration` opens (which holds the database's migration
+/// lock), recorded with its checksum, skipped if already recorded. The
+/// two stores differ only in how that transaction begins and in the pool's
+/// type, which a generic function would have to spell out as sqlx bounds.
+macro_rules! impl_apply_migration {
+    () => {
+        async fn apply(
+            &self,
+            migration: &$crate::store::sql::migrate::Migration,
+        ) -> Result<(), $crate::StoreError> {
+            use $crate::store::sql::migrate;
+            use $crate::store::sql::{Op, row::micros};
+            let prefix = &self.queries.prefix;
+            let err = |e| self.error(Op::Migrate, e);
+            let mut tx = self.begin_migration().await?;
+            let recorded: Option<Vec<u8>> = sqlx::query_scalar(migrate::recorded(prefix))
+                .bind(migration.version)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(err)?;
+            if !migrate::pending(D, migration, recorded.as_deref())? {
+                return tx.rollback().await.map_err(err);
+            }
+            sqlx::raw_sql(migration.sql(prefix))
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+            sqlx::query(migrate::record(prefix))
+                .bind(migration.version)
+                .bind(migration.description)
+                .bind(migration.checksum())
+                .bind(micros(D, time::OffsetDateTime::now_utc())?)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+            tx.commit().await.map_err(err)
+        }
+    };
+}
+
+pub(in crate::store) use impl_apply_migration;
+
 #[cfg(all(test, feature = "sqlite", feature = "postgres"))]
 mod tests {
     use super::*;
