@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use jwt_rotate::sqlx::{self, AssertSqlSafe};
 use jwt_rotate::{
-    Error, ManualClock, PostgresStore, RefreshStore, SessionId, StoreErrorKind, conformance,
+    ManualClock, PostgresStore, RefreshStore, SessionId, StoreErrorKind, conformance,
 };
 use sql::pg::{TestDb, with_database};
 use time::Duration;
@@ -135,20 +135,11 @@ async fn a_session_survives_a_restart() {
     let Some(db) = TestDb::create().await else {
         return;
     };
-    let clock = ManualClock::new(common::start());
-    let (login, second) = {
-        let service = common::builder(&clock).build(db.store(2).await).unwrap();
-        let login = common::login(&service, "restarted").await;
-        let second = service.refresh(&login.refresh_token).await.unwrap();
-        service.store().pool().close().await;
-        (login, second)
-    };
-    clock.advance(Duration::minutes(5));
-    let service = common::builder(&clock).build(db.store(2).await).unwrap();
-    let third = service.refresh(&second.refresh_token).await.unwrap();
-    assert_eq!(third.session_id, login.session_id);
-    let reused = service.refresh(&login.refresh_token).await;
-    assert!(matches!(reused, Err(Error::ReuseDetected)), "{reused:?}");
+    sql::session_survives_a_restart(
+        async || db.store(2).await,
+        async |store: &PostgresStore| store.pool().close().await,
+    )
+    .await;
 }
 
 #[tokio::test]

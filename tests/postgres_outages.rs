@@ -11,9 +11,46 @@ use std::str::FromStr;
 
 use jwt_rotate::sqlx;
 use jwt_rotate::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use jwt_rotate::{Error, ManualClock, PostgresStore, RefreshStore, SessionId};
+use jwt_rotate::{
+    Error, ManualClock, PostgresStore, RefreshStore, SessionId, TokenPair, TokenService,
+};
 use sql::pg::TestDb;
 use time::Duration;
+
+/// A service over a one-connection pool whose sessions run with the server
+/// setting `key = value`, with a fresh login for `subject`.
+async fn service_with(
+    db: &TestDb,
+    setting: (&str, &str),
+    subject: &str,
+) -> (TokenService<PostgresStore>, TokenPair) {
+    let options = PgConnectOptions::from_str(&db.url)
+        .unwrap()
+        .options([setting]);
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let store = PostgresStore::from_pool(pool);
+    store.migrate().await.unwrap();
+    let clock = ManualClock::new(common::start());
+    let service = common::builder(&clock).build(store).unwrap();
+    let login = common::login(&service, subject).await;
+    (service, login)
+}
+
+/// `result` is a retryable store error whose sqlx source mentions `cause`.
+fn assert_retryable<T: std::fmt::Debug>(result: Result<T, Error>, cause: &str) {
+    match result {
+        Err(Error::Store(e)) => {
+            assert!(e.is_retryable(), "{e:?}");
+            let source = std::error::Error::source(&e).expect("the sqlx error");
+            assert!(source.to_string().contains(cause), "{source}");
+        }
+        other => panic!("expected a retryable store error, got {other:?}"),
+    }
+}
 
 #[tokio::test]
 async fn a_dropped_connection_fails_one_call_retryably_and_revokes_nothing() {
@@ -51,19 +88,7 @@ async fn a_lock_timeout_is_retryable_and_revokes_nothing() {
     let Some(db) = TestDb::create().await else {
         return;
     };
-    let options = PgConnectOptions::from_str(&db.url)
-        .unwrap()
-        .options([("lock_timeout", "50ms")]);
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
-        .await
-        .unwrap();
-    let store = PostgresStore::from_pool(pool);
-    store.migrate().await.unwrap();
-    let clock = ManualClock::new(common::start());
-    let service = common::builder(&clock).build(store).unwrap();
-    let login = common::login(&service, "waiting").await;
+    let (service, login) = service_with(&db, ("lock_timeout", "50ms"), "waiting").await;
 
     let mut other = db.connection().await;
     sqlx::raw_sql("BEGIN").execute(&mut other).await.unwrap();
@@ -72,14 +97,7 @@ async fn a_lock_timeout_is_retryable_and_revokes_nothing() {
         .execute(&mut other)
         .await
         .unwrap();
-    match service.refresh(&login.refresh_token).await {
-        Err(Error::Store(e)) => {
-            assert!(e.is_retryable(), "{e:?}");
-            let source = std::error::Error::source(&e).expect("the sqlx error");
-            assert!(source.to_string().contains("lock"), "{source}");
-        }
-        other => panic!("expected a retryable store error, got {other:?}"),
-    }
+    assert_retryable(service.refresh(&login.refresh_token).await, "lock");
     sqlx::raw_sql("ROLLBACK").execute(&mut other).await.unwrap();
     let next = service.refresh(&login.refresh_token).await;
     assert!(next.is_ok(), "{next:?}");
@@ -92,19 +110,8 @@ async fn a_serialization_failure_is_retryable_and_revokes_nothing() {
     let Some(db) = TestDb::create().await else {
         return;
     };
-    let options = PgConnectOptions::from_str(&db.url)
-        .unwrap()
-        .options([("default_transaction_isolation", "repeatable read")]);
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
-        .await
-        .unwrap();
-    let store = PostgresStore::from_pool(pool);
-    store.migrate().await.unwrap();
-    let clock = ManualClock::new(common::start());
-    let service = common::builder(&clock).build(store).unwrap();
-    let login = common::login(&service, "serialized").await;
+    let isolation = ("default_transaction_isolation", "repeatable read");
+    let (service, login) = service_with(&db, isolation, "serialized").await;
 
     // Another writer changes the row (touching no field the CAS compares)
     // and holds it until the refresh is waiting for it.
@@ -134,14 +141,7 @@ async fn a_serialization_failure_is_retryable_and_revokes_nothing() {
         tokio::task::yield_now().await;
     }
     sqlx::raw_sql("COMMIT").execute(&mut other).await.unwrap();
-    match refreshing.await.unwrap() {
-        Err(Error::Store(e)) => {
-            assert!(e.is_retryable(), "{e:?}");
-            let source = std::error::Error::source(&e).expect("the sqlx error");
-            assert!(source.to_string().contains("serialize"), "{source}");
-        }
-        other => panic!("expected a retryable store error, got {other:?}"),
-    }
+    assert_retryable(refreshing.await.unwrap(), "serialize");
     let next = service.refresh(&login.refresh_token).await;
     assert!(next.is_ok(), "{next:?}");
 }

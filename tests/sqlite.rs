@@ -209,22 +209,11 @@ async fn racing_refreshes_inside_the_grace_window_all_get_the_same_successor() {
 #[tokio::test]
 async fn a_session_survives_a_restart() {
     let db = TempDb::new();
-    let clock = ManualClock::new(common::start());
-    let (login, second) = {
-        let service = common::builder(&clock).build(db.store(2).await).unwrap();
-        let login = common::login(&service, "restarted").await;
-        let second = service.refresh(&login.refresh_token).await.unwrap();
-        service.store().pool().close().await;
-        (login, second)
-    };
-    clock.advance(Duration::minutes(5));
-    let service = common::builder(&clock).build(db.store(2).await).unwrap();
-    let third = service.refresh(&second.refresh_token).await.unwrap();
-    assert_eq!(third.session_id, login.session_id);
-    assert!(service.verify_live(&third.access_token).await.is_ok());
-    // The first token is two generations old: reuse, seen across the restart.
-    let reused = service.refresh(&login.refresh_token).await;
-    assert!(matches!(reused, Err(Error::ReuseDetected)), "{reused:?}");
+    sql::session_survives_a_restart(
+        async || db.store(2).await,
+        async |store: &SqliteStore| store.pool().close().await,
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -36,6 +36,31 @@ pub fn services<S: RefreshStore>(
     stores.into_iter().map(build).collect()
 }
 
+/// A session lives through a restart: a store opened by `open` is closed
+/// by `close` after one rotation; a second store over the same database
+/// rotates the current token and still sees the first as reuse.
+pub async fn session_survives_a_restart<S: RefreshStore>(
+    open: impl AsyncFn() -> S,
+    close: impl AsyncFn(&S),
+) {
+    let clock = ManualClock::new(common::start());
+    let (login, second) = {
+        let service = common::builder(&clock).build(open().await).unwrap();
+        let login = common::login(&service, "restarted").await;
+        let second = service.refresh(&login.refresh_token).await.unwrap();
+        close(service.store()).await;
+        (login, second)
+    };
+    clock.advance(Duration::minutes(5));
+    let service = common::builder(&clock).build(open().await).unwrap();
+    let third = service.refresh(&second.refresh_token).await.unwrap();
+    assert_eq!(third.session_id, login.session_id);
+    assert!(service.verify_live(&third.access_token).await.is_ok());
+    // The first token is two generations old: reuse, seen across the restart.
+    let reused = service.refresh(&login.refresh_token).await;
+    assert!(matches!(reused, Err(Error::ReuseDetected)), "{reused:?}");
+}
+
 /// Every service refreshes `pair`'s refresh token at once (each through
 /// its own store), released together by a barrier.
 pub async fn race<S: RefreshStore>(
