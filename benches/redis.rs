@@ -13,10 +13,11 @@ use std::time::{Duration as StdDuration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use jwt_rotate::redis::aio::ConnectionManager;
 use jwt_rotate::redis::{self, Script, Value};
-use jwt_rotate::{
-    Expected, GraceData, Key, ManualClock, NoClaims, RedisStore, RefreshStore, RefreshToken,
-    Rotation, SecretHash, SessionId, SessionInfo, SessionRecord, TokenService, WrappedSecret,
+use jwt_rotate::store::{
+    ExpectedGeneration, GraceData, RedisStore, RefreshStore, RotationUpdate, SecretHash,
+    SessionRecord, WrappedSecret,
 };
+use jwt_rotate::{Key, ManualClock, NoClaims, RefreshToken, SessionId, SessionInfo, TokenService};
 use time::{Duration, OffsetDateTime};
 use tokio::runtime::Runtime;
 
@@ -99,12 +100,16 @@ fn record(now: OffsetDateTime, hash: SecretHash) -> SessionRecord {
 }
 
 /// What the service would ask of `rotate` to move `(generation, hash)` on.
-fn rotation(generation: u64, hash: SecretHash, now: OffsetDateTime) -> (Expected, Rotation) {
-    let expected = Expected {
+fn rotation(
+    generation: u64,
+    hash: SecretHash,
+    now: OffsetDateTime,
+) -> (ExpectedGeneration, RotationUpdate) {
+    let expected = ExpectedGeneration {
         generation,
         secret_hash: hash,
     };
-    let next = Rotation {
+    let next = RotationUpdate {
         generation: generation + 1,
         secret_hash: random_hash(),
         previous: GraceData {

@@ -13,7 +13,8 @@ use std::time::Duration;
 use common::Alg;
 use common::cpu::{self, ThreadCpu};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use jwt_rotate::{RefreshStore, SecretHash, SessionId, SessionInfo, SessionRecord};
+use jwt_rotate::store::{RefreshStore, SecretHash, SessionRecord};
+use jwt_rotate::{SessionId, SessionInfo};
 use time::OffsetDateTime;
 
 const SIZES: [usize; 2] = [10, 1_000];

@@ -25,11 +25,11 @@ use jwt_rotate::sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
 use jwt_rotate::sqlx::{self, AssertSqlSafe, Connection, Database, Executor, IntoArguments};
-use jwt_rotate::{
-    Expected, GraceData, Key, ManualClock, NoClaims, PostgresStore, RefreshStore, RefreshToken,
-    Rotation, SecretHash, SessionId, SessionInfo, SessionRecord, SqliteStore, TokenService,
-    WrappedSecret,
+use jwt_rotate::store::{
+    ExpectedGeneration, GraceData, PostgresStore, RefreshStore, RotationUpdate, SecretHash,
+    SessionRecord, SqliteStore, WrappedSecret,
 };
+use jwt_rotate::{Key, ManualClock, NoClaims, RefreshToken, SessionId, SessionInfo, TokenService};
 use time::{Duration, OffsetDateTime};
 use tokio::runtime::Runtime;
 
@@ -186,14 +186,17 @@ where
 }
 
 /// What the service would ask of `rotate` to move `record` on at `now`.
-fn next_rotation(record: &SessionRecord, now: OffsetDateTime) -> (Expected, Rotation) {
+fn next_rotation(
+    record: &SessionRecord,
+    now: OffsetDateTime,
+) -> (ExpectedGeneration, RotationUpdate) {
     let generation = record.generation;
     let next = i64::try_from(generation + 1).expect("in range");
-    let expected = Expected {
+    let expected = ExpectedGeneration {
         generation,
         secret_hash: record.secret_hash,
     };
-    let rotation = Rotation {
+    let rotation = RotationUpdate {
         generation: generation + 1,
         secret_hash: SecretHash::from_bytes(bytes(next)),
         previous: GraceData {

@@ -3,7 +3,7 @@
 //! A store for another database follows the same shape: keep records, make
 //! `rotate` and the revocations atomic (here one mutex; in SQL one
 //! `UPDATE ... WHERE generation = $1 AND secret_hash = $2 AND revoked_at IS
-//! NULL AND ...`), and let `conformance::run_all` check the rest.
+//! NULL AND ...`), and let `testing::run_all` check the rest.
 //!
 //! Run with `cargo run --example custom_store --features conformance`.
 
@@ -11,10 +11,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use jwt_rotate::{
-    Expected, RefreshStore, Revocation, Rotation, SessionId, SessionRecord, StoreError,
-    StoreErrorKind, conformance,
+use jwt_rotate::SessionId;
+use jwt_rotate::store::{
+    ExpectedGeneration, RefreshStore, Revocation, RotationUpdate, SessionRecord, StoreError,
+    StoreErrorKind,
 };
+use jwt_rotate::testing;
 use time::OffsetDateTime;
 
 /// Sessions in a `BTreeMap`, with an index by subject.
@@ -62,8 +64,8 @@ impl RefreshStore for BTreeStore {
     async fn rotate(
         &self,
         id: &SessionId,
-        expected: &Expected,
-        next: &Rotation,
+        expected: &ExpectedGeneration,
+        next: &RotationUpdate,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let mut inner = self.lock()?;
         let Some(session) = inner.sessions.get_mut(id) else {
@@ -162,7 +164,7 @@ fn main() -> std::io::Result<()> {
         .build()?;
     let store = Arc::new(BTreeStore::default());
     // Panics with the broken rule if the store gets anything wrong.
-    runtime.block_on(conformance::run_all(&store));
+    runtime.block_on(testing::run_all(&store));
     println!("BTreeStore passed the jwt-rotate conformance suite");
     Ok(())
 }

@@ -16,9 +16,10 @@
 
 use std::time::{Duration, Instant};
 
-use jwt_rotate::{
-    Expected, GraceData, Key, MemoryStore, NoClaims, RefreshStore, RefreshToken, Rotation,
-    SecretHash, SessionId, SessionInfo, TokenService, WrappedSecret,
+use jwt_rotate::{Key, MemoryStore, NoClaims, RefreshToken, SessionId, SessionInfo, TokenService};
+
+use jwt_rotate::store::{
+    ExpectedGeneration, GraceData, RefreshStore, RotationUpdate, SecretHash, WrappedSecret,
 };
 
 type Service = TokenService<MemoryStore>;
@@ -100,7 +101,7 @@ async fn rotate_each_once(
         let record = store.get(id).await?.ok_or("session vanished")?;
         let now = time::OffsetDateTime::now_utc().replace_nanosecond(0)?;
         let filler = (i as u64).to_le_bytes()[0];
-        let rotation = Rotation {
+        let rotation = RotationUpdate {
             generation: record.generation + 1,
             secret_hash: SecretHash::from_bytes([filler; 32]),
             previous: GraceData {
@@ -113,7 +114,7 @@ async fn rotate_each_once(
             idle_expires_at: now + time::Duration::days(7),
             claims_json: None,
         };
-        let expected = Expected {
+        let expected = ExpectedGeneration {
             generation: record.generation,
             secret_hash: record.secret_hash,
         };

@@ -7,7 +7,9 @@
 //! Give a file path as the argument to keep the database; by default it
 //! lives in a temporary directory removed at the end.
 
-use jwt_rotate::{Error, Key, ManualClock, NoClaims, SessionInfo, SqliteStore, TokenService};
+use jwt_rotate::{Error, Key, ManualClock, NoClaims, SessionInfo, TokenService};
+
+use jwt_rotate::store::SqliteStore;
 use time::Duration;
 
 #[tokio::main(flavor = "current_thread")]

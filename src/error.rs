@@ -71,7 +71,8 @@ impl Error {
     /// Whether this means "401, log in again" or "try later".
     ///
     /// ```
-    /// use jwt_rotate::{Error, ErrorClass, StoreError};
+    /// use jwt_rotate::{Error, ErrorClass};
+    /// use jwt_rotate::store::StoreError;
     ///
     /// assert_eq!(Error::Expired.class(), ErrorClass::Unauthorized);
     /// let outage = StoreError::unavailable("connection refused");

@@ -69,49 +69,37 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod access;
-mod builder;
 mod clock;
 mod cookie;
 mod error;
-mod hooks;
-mod jws;
-mod keys;
-mod pair;
-mod refresh;
 mod service;
 mod session;
-mod store;
+pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod token;
 
-pub use access::{AccessClaims, NoClaims};
-pub use builder::TokenServiceBuilder;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use cookie::{CookieError, CookieSecurity, RefreshCookie, RefreshCookieBuilder, SetCookie};
-pub use error::{ConfigError, Denied, Error, ErrorClass, StoreError, StoreErrorKind};
-pub use hooks::{Event, Hooks, NoHooks, RefreshContext};
-pub use jsonwebtoken::jwk::JwkSet;
-pub use keys::Key;
-pub use pair::{AccessToken, RefreshToken, TokenPair};
+pub use error::{ConfigError, Denied, Error, ErrorClass};
+pub use jsonwebtoken::Algorithm;
+pub use jsonwebtoken::jwk::{Jwk, JwkSet};
 /// The `redis` crate this crate was built with, for making the
-/// `ConnectionManager` a [`RedisStore`] can be given.
+/// `ConnectionManager` a [`RedisStore`](store::RedisStore) can be given.
 #[cfg(feature = "redis")]
 pub use redis;
-pub use refresh::{SecretHash, WrappedSecret};
-pub use service::TokenService;
-pub use session::{
-    GraceData, ParseReasonError, ParseSessionIdError, Revocation, RevocationReason, SessionId,
-    SessionInfo, SessionRecord, SessionView,
-};
+pub use service::{Event, Hooks, NoHooks, RefreshContext, TokenService, TokenServiceBuilder};
+pub use session::{ParseSessionIdError, RevocationReason, SessionId, SessionInfo, SessionView};
 /// The sqlx crate the SQL stores are built on (features `sqlite`,
 /// `postgres`), to build pools of the matching version.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use sqlx;
-#[cfg(feature = "conformance")]
-pub use store::conformance;
-pub use store::{Expected, MemoryStore, RefreshStore, Rotation};
-#[cfg(feature = "postgres")]
-pub use store::{PostgresStore, PostgresStoreBuilder};
-#[cfg(feature = "redis")]
-pub use store::{RedisStore, RedisStoreBuilder};
-#[cfg(feature = "sqlite")]
-pub use store::{SqliteStore, SqliteStoreBuilder};
+pub use store::MemoryStore;
+pub use token::{AccessClaims, AccessToken, AppClaims, Key, NoClaims, RefreshToken, TokenPair};
+
+/// The testing API's name before 0.2; use [`testing`] instead.
+#[cfg(feature = "testing")]
+#[deprecated(since = "0.2.0", note = "renamed to `jwt_rotate::testing`")]
+pub mod conformance {
+    pub use crate::testing::*;
+}

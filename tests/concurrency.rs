@@ -12,9 +12,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use common::store::FailingStore;
+use jwt_rotate::store::RefreshStore;
 use jwt_rotate::{
-    Error, ManualClock, MemoryStore, RefreshStore, RevocationReason, SessionId, TokenPair,
-    TokenService,
+    Error, ManualClock, MemoryStore, RevocationReason, SessionId, TokenPair, TokenService,
 };
 use tokio::sync::{Barrier, Mutex};
 

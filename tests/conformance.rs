@@ -1,34 +1,35 @@
 //! The conformance suite against `MemoryStore`: directly, behind `dyn`, and
 //! behind each blanket impl; several runs at once on one store; and, to
 //! show the suite has teeth, against stores broken on purpose.
-#![cfg(feature = "conformance")]
+#![cfg(feature = "testing")]
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use jwt_rotate::{
-    Expected, MemoryStore, RefreshStore, Revocation, Rotation, SessionId, SessionRecord,
-    StoreError, conformance,
+use jwt_rotate::store::{
+    ExpectedGeneration, RefreshStore, Revocation, RotationUpdate, SessionRecord, StoreError,
 };
+use jwt_rotate::testing;
+use jwt_rotate::{MemoryStore, SessionId};
 use time::OffsetDateTime;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn memory_store() {
-    conformance::run_all(&Arc::new(MemoryStore::new())).await;
+    testing::run_all(&Arc::new(MemoryStore::new())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn memory_store_as_arc_dyn() {
     let store: Arc<dyn RefreshStore> = Arc::new(MemoryStore::new());
-    conformance::run_all(&store).await;
+    testing::run_all(&store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn memory_store_through_the_box_and_arc_impls() {
     let boxed: Box<dyn RefreshStore> = Box::new(MemoryStore::new());
-    conformance::run_all(&Arc::new(boxed)).await;
+    testing::run_all(&Arc::new(boxed)).await;
     let shared: Arc<dyn RefreshStore> = Arc::new(MemoryStore::new());
-    conformance::run_all(&Arc::new(shared)).await;
+    testing::run_all(&Arc::new(shared)).await;
 }
 
 /// Parallel test binaries sharing one database look like this: runs that
@@ -39,13 +40,13 @@ async fn overlapping_runs_on_one_store() {
     let runs: Vec<_> = (0..3)
         .map(|_| {
             let store = Arc::clone(&store);
-            tokio::spawn(async move { conformance::run_all(&store).await })
+            tokio::spawn(async move { testing::run_all(&store).await })
         })
         .collect();
     for run in runs {
         run.await.expect("a run failed");
     }
-    conformance::run_all(&store).await;
+    testing::run_all(&store).await;
 }
 
 /// A rule a broken store gets wrong.
@@ -79,13 +80,13 @@ impl RefreshStore for Broken {
     async fn rotate(
         &self,
         id: &SessionId,
-        expected: &Expected,
-        next: &Rotation,
+        expected: &ExpectedGeneration,
+        next: &RotationUpdate,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let Some(stored) = self.0.get(id).await? else {
             return Ok(None);
         };
-        let as_stored = Expected {
+        let as_stored = ExpectedGeneration {
             generation: stored.generation,
             secret_hash: stored.secret_hash,
         };
@@ -98,7 +99,7 @@ impl RefreshStore for Broken {
                 let Some(now) = self.0.get(id).await? else {
                     return Ok(None);
                 };
-                let blind = Expected {
+                let blind = ExpectedGeneration {
                     generation: now.generation,
                     secret_hash: now.secret_hash,
                 };
@@ -152,35 +153,35 @@ fn broken(bug: Bug) -> Arc<Broken> {
 #[tokio::test]
 #[should_panic(expected = "rotate applied with another secret hash")]
 async fn catches_a_rotate_that_ignores_the_secret_hash() {
-    conformance::rotate_is_compare_and_swap(&broken(Bug::IgnoresSecretHash)).await;
+    testing::rotate_is_compare_and_swap(&broken(Bug::IgnoresSecretHash)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[should_panic(expected = "concurrent rotations with the same expected generation succeeded")]
 async fn catches_a_rotate_that_checks_then_writes() {
-    conformance::concurrent_rotate_has_one_winner(&broken(Bug::CheckThenWrite)).await;
+    testing::concurrent_rotate_has_one_winner(&broken(Bug::CheckThenWrite)).await;
 }
 
 #[tokio::test]
 #[should_panic(expected = "revoke of a revoked session must return false")]
 async fn catches_a_revoke_that_always_says_true() {
-    conformance::revoke_keeps_the_first_revocation(&broken(Bug::RevokeAlwaysTrue)).await;
+    testing::revoke_keeps_the_first_revocation(&broken(Bug::RevokeAlwaysTrue)).await;
 }
 
 #[tokio::test]
 #[should_panic(expected = "revoke_subject must count the live sessions it revoked")]
 async fn catches_a_revoke_subject_that_ignores_except() {
-    conformance::revoke_subject_spares_except_and_others(&broken(Bug::IgnoresExcept)).await;
+    testing::revoke_subject_spares_except_and_others(&broken(Bug::IgnoresExcept)).await;
 }
 
 #[tokio::test]
 #[should_panic(expected = "wrong sessions for")]
 async fn catches_sessions_that_lists_revoked_ones() {
-    conformance::sessions_lists_live_records_of_one_subject(&broken(Bug::ListsRevoked)).await;
+    testing::sessions_lists_live_records_of_one_subject(&broken(Bug::ListsRevoked)).await;
 }
 
 #[tokio::test]
 #[should_panic(expected = "counted fewer, 5 times in a row")]
 async fn catches_a_purge_that_miscounts() {
-    conformance::purge_expired_deletes_only_expired(&broken(Bug::PurgeCountsZero)).await;
+    testing::purge_expired_deletes_only_expired(&broken(Bug::PurgeCountsZero)).await;
 }

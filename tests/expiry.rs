@@ -4,7 +4,8 @@
 mod common;
 
 use common::tokens::exp_claim;
-use jwt_rotate::{Clock, Error, RefreshStore};
+use jwt_rotate::store::RefreshStore;
+use jwt_rotate::{Clock, Error};
 use time::Duration;
 
 #[tokio::test]

@@ -9,9 +9,10 @@ use std::error::Error as _;
 use std::io;
 
 use common::store::{CREATE, FailingStore, GET, REVOKE, ROTATE, SESSIONS};
+use jwt_rotate::store::{RefreshStore, SessionRecord, StoreError, StoreErrorKind};
 use jwt_rotate::{
-    Error, ErrorClass, ManualClock, MemoryStore, NoClaims, RefreshStore, RevocationReason,
-    SessionId, SessionInfo, SessionRecord, StoreError, StoreErrorKind, TokenPair, TokenService,
+    Error, ErrorClass, ManualClock, MemoryStore, NoClaims, RevocationReason, SessionId,
+    SessionInfo, TokenPair, TokenService,
 };
 use time::Duration;
 

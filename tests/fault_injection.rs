@@ -1,22 +1,23 @@
 //! Every store call of `issue`, `refresh` (rotation, grace replay, reuse,
 //! revoked session), `revoke`, `revoke_session` and `revoke_subject` fails
 //! in turn, before reaching the store and after it (a lost answer), through
-//! `conformance::FaultyStore`. Each time: a typed, retryable store error;
+//! `testing::FaultyStore`. Each time: a typed, retryable store error;
 //! before the store, no change at all; after it, no change but the one the
 //! call itself was making; never a session revoked by the failure; and once
 //! the store is back, the same refresh token does what it did before.
 //!
 //! `--nocapture` prints each operation's store calls and its case count.
-#![cfg(feature = "conformance")]
+#![cfg(feature = "testing")]
 
 mod common;
 
 use std::future::Future;
 
-use jwt_rotate::conformance::{Calls, Fault, FaultyStore, StoreOp};
+use jwt_rotate::store::{RefreshStore, SessionRecord, StoreErrorKind};
+use jwt_rotate::testing::{Calls, Fault, FaultyStore, StoreOp};
 use jwt_rotate::{
-    Error, ErrorClass, ManualClock, MemoryStore, NoClaims, RefreshStore, RevocationReason,
-    SessionId, SessionInfo, SessionRecord, StoreErrorKind, TokenPair, TokenService,
+    Error, ErrorClass, ManualClock, MemoryStore, NoClaims, RevocationReason, SessionId,
+    SessionInfo, TokenPair, TokenService,
 };
 use time::Duration;
 

@@ -1,19 +1,17 @@
-//! `conformance::FaultyStore` itself: which calls each `Calls` selects,
+//! `testing::FaultyStore` itself: which calls each `Calls` selects,
 //! what each `Fault` does to the store behind it, delays on a paused clock,
 //! and transparency when no fault is injected (it passes the conformance
 //! suite).
-#![cfg(feature = "conformance")]
+#![cfg(feature = "testing")]
 
 use std::error::Error as _;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jwt_rotate::conformance::{self, Calls, Fault, FaultyStore, StoreOp};
-use jwt_rotate::{
-    MemoryStore, RefreshStore, Revocation, RevocationReason, SessionId, SessionInfo, SessionRecord,
-    StoreError, StoreErrorKind,
-};
+use jwt_rotate::store::{RefreshStore, Revocation, SessionRecord, StoreError, StoreErrorKind};
+use jwt_rotate::testing::{self, Calls, Fault, FaultyStore, StoreOp};
+use jwt_rotate::{MemoryStore, RevocationReason, SessionId, SessionInfo};
 use time::OffsetDateTime;
 
 fn record(subject: &str) -> SessionRecord {
@@ -22,7 +20,7 @@ fn record(subject: &str) -> SessionRecord {
         id: SessionId::random(),
         subject: subject.to_owned(),
         generation: 0,
-        secret_hash: jwt_rotate::SecretHash::from_bytes([9; 32]),
+        secret_hash: jwt_rotate::store::SecretHash::from_bytes([9; 32]),
         previous: None,
         created_at: t,
         refreshed_at: t,
@@ -203,7 +201,7 @@ async fn a_delay_lets_another_call_overtake() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn without_faults_it_is_transparent() {
     let store = Arc::new(FaultyStore::new(MemoryStore::new()));
-    conformance::run_all(&store).await;
+    testing::run_all(&store).await;
     assert_eq!(store.faults_injected(), 0);
     let calls = store.take_calls();
     for op in StoreOp::ALL {

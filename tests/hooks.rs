@@ -9,9 +9,10 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use common::login_with_claims;
 use common::tokens::payload;
+use jwt_rotate::store::RefreshStore;
 use jwt_rotate::{
-    Denied, Error, ErrorClass, Hooks, Key, ManualClock, MemoryStore, RefreshContext, RefreshStore,
-    SessionInfo, TokenService, TokenServiceBuilder,
+    Denied, Error, ErrorClass, Hooks, Key, ManualClock, MemoryStore, RefreshContext, SessionInfo,
+    TokenService, TokenServiceBuilder,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use common::tokens::{header, payload};
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use jwt_rotate::{Error, Key, ManualClock, MemoryStore, RefreshStore};
+use jwt_rotate::store::RefreshStore;
+use jwt_rotate::{Error, Key, ManualClock, MemoryStore};
 use serde_json::Value;
 use time::Duration;
 

@@ -2,7 +2,7 @@
 //! time; skipped when unset, required under CI). Every test makes its own
 //! database, `jwt_rotate_test_<random>`, and drops it at the end, so runs
 //! never see each other's rows.
-#![cfg(all(feature = "postgres", feature = "conformance"))]
+#![cfg(all(feature = "postgres", feature = "testing"))]
 
 mod common;
 mod sql;
@@ -10,9 +10,9 @@ mod sql;
 use std::sync::Arc;
 
 use jwt_rotate::sqlx::{self, AssertSqlSafe};
-use jwt_rotate::{
-    ManualClock, PostgresStore, RefreshStore, SessionId, StoreErrorKind, conformance,
-};
+use jwt_rotate::store::{PostgresStore, RefreshStore, StoreErrorKind};
+use jwt_rotate::testing;
+use jwt_rotate::{ManualClock, SessionId};
 use sql::pg::{TestDb, with_database};
 use time::Duration;
 
@@ -34,7 +34,7 @@ async fn conformance_suite() {
     let Some(db) = TestDb::create().await else {
         return;
     };
-    conformance::run_all(&Arc::new(db.store(8).await)).await;
+    testing::run_all(&Arc::new(db.store(8).await)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -66,9 +66,9 @@ async fn a_table_prefix_keeps_stores_apart_and_migrations_run_once() {
     let other = stores.pop().expect("a store");
     other.migrate().await.expect("a repeated migrate");
     assert_eq!(other.table(), "app_sessions");
-    conformance::run_all(&Arc::new(other.clone())).await;
+    testing::run_all(&Arc::new(other.clone())).await;
 
-    let record = conformance::sample_record(&conformance::unique_subject("apart"));
+    let record = testing::sample_record(&testing::unique_subject("apart"));
     other.create(&record).await.unwrap();
     assert!(default.get(&record.id).await.unwrap().is_none());
     let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM app_migrations")
@@ -194,7 +194,7 @@ async fn damaged_rows_are_corrupt_errors() {
     let damage = |change: &'static str| {
         let store = store.clone();
         async move {
-            let record = conformance::sample_record(&conformance::unique_subject("damaged"));
+            let record = testing::sample_record(&testing::unique_subject("damaged"));
             store.create(&record).await.unwrap();
             let sql = format!("UPDATE jwt_rotate_sessions SET {change} WHERE id = $1");
             let update = sqlx::query(AssertSqlSafe(sql)).bind(&record.id.as_bytes()[..]);

@@ -2,7 +2,7 @@
 //! timeout, a serialization failure, an exhausted pool. Each is a
 //! retryable store error that revokes nothing, and the next call works.
 //! Like `tests/postgres.rs`, each test has a database of its own.
-#![cfg(all(feature = "postgres", feature = "conformance"))]
+#![cfg(all(feature = "postgres", feature = "testing"))]
 
 mod common;
 mod sql;
@@ -11,9 +11,8 @@ use std::str::FromStr;
 
 use jwt_rotate::sqlx;
 use jwt_rotate::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use jwt_rotate::{
-    Error, ManualClock, PostgresStore, RefreshStore, SessionId, TokenPair, TokenService,
-};
+use jwt_rotate::store::{PostgresStore, RefreshStore};
+use jwt_rotate::{Error, ManualClock, SessionId, TokenPair, TokenService};
 use sql::pg::TestDb;
 use time::Duration;
 

@@ -6,7 +6,7 @@
 //!
 //! The guarantees these show are written in the rustdoc of
 //! `TokenService::revoke`, `revoke_session` and `revoke_subject`.
-#![cfg(feature = "conformance")]
+#![cfg(feature = "testing")]
 
 mod common;
 
@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration as StdDuration;
 
-use jwt_rotate::conformance::{Calls, Fault, FaultyStore, StoreOp};
+use jwt_rotate::testing::{Calls, Fault, FaultyStore, StoreOp};
 use jwt_rotate::{
     Error, ManualClock, MemoryStore, NoClaims, RevocationReason, SessionInfo, TokenPair,
     TokenService,

@@ -5,7 +5,7 @@
 //!
 //! The server may be shared: each test uses its own random key prefix and
 //! deletes its keys when done, even if it fails. Never `FLUSHDB`.
-#![cfg(all(feature = "redis", feature = "conformance"))]
+#![cfg(all(feature = "redis", feature = "testing"))]
 
 mod common;
 #[path = "redis/errors.rs"]
@@ -18,10 +18,9 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jwt_rotate::redis;
-use jwt_rotate::{
-    Error, ManualClock, RedisStore, RefreshStore, RevocationReason, SessionInfo, TokenPair,
-    TokenService, conformance,
-};
+use jwt_rotate::store::{RedisStore, RefreshStore};
+use jwt_rotate::testing;
+use jwt_rotate::{Error, ManualClock, RevocationReason, SessionInfo, TokenPair, TokenService};
 use sha2::{Digest, Sha256};
 use time::Duration;
 use tokio::sync::{Barrier, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -157,12 +156,12 @@ async fn passes_the_conformance_suite() {
     let Some(fixture) = Fixture::new().await else {
         return;
     };
-    conformance::run_all(&Arc::new(fixture.store.clone())).await;
+    testing::run_all(&Arc::new(fixture.store.clone())).await;
     // Behind `dyn`, and two runs at once on one prefix.
     let shared: Arc<dyn RefreshStore> = Arc::new(fixture.store.clone());
     let other = Arc::clone(&shared);
-    let run = tokio::spawn(async move { conformance::run_all(&other).await });
-    conformance::run_all(&shared).await;
+    let run = tokio::spawn(async move { testing::run_all(&other).await });
+    testing::run_all(&shared).await;
     run.await.expect("the overlapping run failed");
 }
 

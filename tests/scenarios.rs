@@ -11,9 +11,10 @@ use std::net::{IpAddr, Ipv4Addr};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::tokens::{header, jti, payload};
+use jwt_rotate::store::{RefreshStore, StoreError, StoreErrorKind};
 use jwt_rotate::{
     AccessToken, Clock, Denied, Error, ErrorClass, Key, ManualClock, MemoryStore, NoClaims,
-    RefreshStore, RefreshToken, SessionInfo, StoreError, StoreErrorKind, TokenPair, TokenService,
+    RefreshToken, SessionInfo, TokenPair, TokenService,
 };
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};

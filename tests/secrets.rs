@@ -13,9 +13,10 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use jwt_rotate::store::{ExpectedGeneration, RefreshStore, RotationUpdate};
 use jwt_rotate::{
-    Event, Expected, Hooks, Key, ManualClock, MemoryStore, NoClaims, RefreshContext, RefreshCookie,
-    RefreshStore, Rotation, SessionInfo, TokenPair, TokenService,
+    Event, Hooks, Key, ManualClock, MemoryStore, NoClaims, RefreshContext, RefreshCookie,
+    SessionInfo, TokenPair, TokenService,
 };
 use time::Duration;
 
@@ -158,11 +159,11 @@ async fn a_sessions_life(
     show("GraceData", format!("{grace:?}"));
     show("SecretHash", format!("{:?}", record.secret_hash));
     show("WrappedSecret", format!("{:?}", grace.wrapped_secret));
-    let expected = Expected {
+    let expected = ExpectedGeneration {
         generation: record.generation,
         secret_hash: record.secret_hash,
     };
-    let rotation = Rotation {
+    let rotation = RotationUpdate {
         generation: record.generation + 1,
         secret_hash: record.secret_hash,
         previous: grace.clone(),
@@ -170,8 +171,8 @@ async fn a_sessions_life(
         idle_expires_at: record.idle_expires_at,
         claims_json: None,
     };
-    show("Expected", format!("{expected:?}"));
-    show("Rotation", format!("{rotation:#?}"));
+    show("ExpectedGeneration", format!("{expected:?}"));
+    show("RotationUpdate", format!("{rotation:#?}"));
     show("MemoryStore", format!("{:?}", service.store()));
     let cookie = RefreshCookie::builder().build().unwrap();
     let set = cookie.set_cookie(&g1.refresh_token, g1.refresh_expires_at, common::start());

@@ -1,7 +1,7 @@
 //! `SqliteStore` on real database files: the conformance suite, refreshes
 //! racing over separate connections, a restart, what lies in the file, a
 //! locked database and damaged rows.
-#![cfg(all(feature = "sqlite", feature = "conformance"))]
+#![cfg(all(feature = "sqlite", feature = "testing"))]
 
 mod common;
 mod sql;
@@ -10,7 +10,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use jwt_rotate::sqlx::{self, Connection, SqliteConnection};
-use jwt_rotate::{Error, ManualClock, RefreshStore, SqliteStore, StoreErrorKind, conformance};
+use jwt_rotate::store::{RefreshStore, SqliteStore, StoreErrorKind};
+use jwt_rotate::testing;
+use jwt_rotate::{Error, ManualClock};
 use tempfile::TempDir;
 use time::Duration;
 
@@ -60,7 +62,7 @@ impl TempDb {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn conformance_on_a_file_with_several_connections() {
     let db = TempDb::new();
-    conformance::run_all(&Arc::new(db.store(8).await)).await;
+    testing::run_all(&Arc::new(db.store(8).await)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -71,7 +73,7 @@ async fn conformance_in_memory_with_several_connections() {
         .await
         .unwrap();
     store.migrate().await.unwrap();
-    conformance::run_all(&Arc::new(store)).await;
+    testing::run_all(&Arc::new(store)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -85,9 +87,9 @@ async fn a_table_prefix_keeps_stores_apart_in_one_file() {
         .unwrap();
     other.migrate().await.unwrap();
     assert_eq!(other.table(), "app_sessions");
-    conformance::run_all(&Arc::new(other.clone())).await;
+    testing::run_all(&Arc::new(other.clone())).await;
 
-    let record = conformance::sample_record(&conformance::unique_subject("apart"));
+    let record = testing::sample_record(&testing::unique_subject("apart"));
     other.create(&record).await.unwrap();
     assert!(default.get(&record.id).await.unwrap().is_none());
     let tables: Vec<String> =
@@ -282,7 +284,7 @@ async fn damaged_rows_are_corrupt_errors() {
     let damage = |change: &'static str| {
         let store = store.clone();
         async move {
-            let record = conformance::sample_record(&conformance::unique_subject("damaged"));
+            let record = testing::sample_record(&testing::unique_subject("damaged"));
             store.create(&record).await.unwrap();
             let sql = format!("UPDATE jwt_rotate_sessions SET {change} WHERE id = $1");
             let update = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&record.id.as_bytes()[..]);

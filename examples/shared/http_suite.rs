@@ -15,10 +15,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
-use jwt_rotate::{
-    CookieSecurity, Expected, ManualClock, MemoryStore, RefreshCookie, RefreshStore, Revocation,
-    Rotation, SessionId, SessionRecord, StoreError,
+use jwt_rotate::store::{
+    ExpectedGeneration, RefreshStore, Revocation, RotationUpdate, SessionRecord, StoreError,
 };
+use jwt_rotate::{CookieSecurity, ManualClock, MemoryStore, RefreshCookie, SessionId};
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::HeaderMap;
 use reqwest::{Response, Url};
@@ -129,8 +129,8 @@ impl RefreshStore for Outage {
     async fn rotate(
         &self,
         id: &SessionId,
-        expected: &Expected,
-        next: &Rotation,
+        expected: &ExpectedGeneration,
+        next: &RotationUpdate,
     ) -> Result<Option<SessionRecord>, StoreError> {
         self.check()?;
         self.inner.rotate(id, expected, next).await

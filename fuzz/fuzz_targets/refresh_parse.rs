@@ -7,7 +7,9 @@
 
 use std::sync::LazyLock;
 
-use jwt_rotate::{Error, MemoryStore, RefreshStore, SessionId, TokenService};
+use jwt_rotate::{Error, MemoryStore, SessionId, TokenService};
+
+use jwt_rotate::store::RefreshStore;
 use jwt_rotate_fuzz::{GENUINE, GenuineRefresh, runtime, service};
 use libfuzzer_sys::fuzz_target;
 

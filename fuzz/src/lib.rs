@@ -8,10 +8,8 @@ use std::sync::LazyLock;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jwt_rotate::{
-    Key, ManualClock, MemoryStore, NoClaims, RefreshStore, SecretHash, SessionId, SessionInfo,
-    SessionRecord, TokenService, TokenServiceBuilder,
-};
+use jwt_rotate::{Key, ManualClock, MemoryStore, NoClaims, SessionId, SessionInfo, TokenService, TokenServiceBuilder};
+use jwt_rotate::store::{RefreshStore, SecretHash, SessionRecord};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};

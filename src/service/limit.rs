@@ -1,16 +1,15 @@
 //! `max_sessions_per_subject`: the revocations a login makes, and the
 //! clean-up when they fail.
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use super::{TokenService, newest_first};
 use crate::error::Error;
 use crate::session::{RevocationReason, SessionId, SessionRecord};
 use crate::store::RefreshStore;
+use crate::token::AppClaims;
 
-impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> TokenService<S, C> {
+impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// Revokes the live sessions of the new session's subject beyond the
     /// `max` newest, but only those older than the new one.
     ///

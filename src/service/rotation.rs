@@ -1,20 +1,18 @@
 //! The refresh flow: one compare-and-swap, and when it fails, one read to
 //! tell grace replay, reuse, revocation and expiry apart.
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
+use super::hooks::{Event, RefreshContext};
 use super::{TokenService, session_status};
-use crate::access;
-use crate::error::{Error, StoreError};
-use crate::hooks::{Event, RefreshContext};
-use crate::pair::TokenPair;
-use crate::refresh::{self, Expiry, RefreshSecret, SecretHash, VerifiedRefresh};
-use crate::session::{GraceData, Revocation, RevocationReason, SessionRecord};
-use crate::store::{Expected, RefreshStore, Rotation};
+use crate::error::Error;
+use crate::session::{GraceData, Revocation, RevocationReason, SecretHash, SessionRecord};
+use crate::store::{ExpectedGeneration, RefreshStore, RotationUpdate, StoreError};
+use crate::token::claims::claims_to_json;
+use crate::token::refresh::{self, Expiry, VerifiedRefresh};
+use crate::token::{AppClaims, RefreshSecret, TokenPair};
 
-impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> TokenService<S, C> {
+impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// Rotates: spends `refresh_token` and returns a new pair. One store
     /// call when all is well.
     ///
@@ -34,7 +32,7 @@ impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> T
         let settings = &inner.settings;
         let now = self.now();
         let presented = refresh::verify(
-            settings,
+            &settings.rules,
             &inner.refresh,
             refresh_token.as_ref(),
             now,
@@ -47,12 +45,12 @@ impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> T
         };
         let new_claims = inner.hooks.before_refresh(&context).await?;
         let claims_json = new_claims
-            .map(|claims| access::claims_to_json(&claims))
+            .map(|claims| claims_to_json(&claims))
             .transpose()?;
 
         let presented_hash = presented.secret.hash();
         let next = RefreshSecret::random();
-        let rotation = Rotation {
+        let rotation = RotationUpdate {
             generation: presented
                 .generation
                 .checked_add(1)
@@ -68,7 +66,7 @@ impl<S: RefreshStore, C: Serialize + DeserializeOwned + Send + Sync + 'static> T
             idle_expires_at: now + settings.refresh_ttl,
             claims_json,
         };
-        let expected = Expected {
+        let expected = ExpectedGeneration {
             generation: presented.generation,
             secret_hash: presented_hash,
         };

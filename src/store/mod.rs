@@ -1,16 +1,26 @@
-//! Where sessions live: the [`RefreshStore`] trait and its backends.
-
-use std::sync::Arc;
+//! Where sessions live: what a store implementer needs.
+//!
+//! The [`RefreshStore`] contract, the records it keeps ([`SessionRecord`],
+//! [`GraceData`], the secret hashes), the arguments of its compare-and-swap
+//! ([`ExpectedGeneration`], [`RotationUpdate`]), its error type, and the
+//! backends this crate ships, each behind a feature but [`MemoryStore`].
+//!
+//! A store knows records, never tokens, keys or policy: the rotation logic
+//! lives once, in [`TokenService`](crate::TokenService). To write a store
+//! for another database, implement [`RefreshStore`] and run the
+//! conformance suite in `jwt_rotate::testing` (feature `testing`) on it.
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::error::StoreError;
-use crate::refresh::SecretHash;
-use crate::session::{GraceData, Revocation, SessionId, SessionRecord};
+pub use crate::error::{StoreError, StoreErrorKind};
+use crate::session::SessionId;
+pub use crate::session::{
+    GraceData, ParseReasonError, Revocation, RevocationReason, SecretHash, SessionRecord,
+    WrappedSecret,
+};
 
-#[cfg(feature = "conformance")]
-pub mod conformance;
+mod delegate;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -29,19 +39,20 @@ pub use self::redis::{RedisStore, RedisStoreBuilder};
 pub use self::sqlite::{SqliteStore, SqliteStoreBuilder};
 pub use memory::MemoryStore;
 
-/// What `rotate` expects to find: the generation being consumed and its
-/// secret hash.
+/// What [`RefreshStore::rotate`] expects to find: the generation the
+/// presented refresh token belongs to, and its secret hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Expected {
+pub struct ExpectedGeneration {
     /// The generation the presented refresh token belongs to.
     pub generation: u64,
     /// SHA-256 of the presented token's secret.
     pub secret_hash: SecretHash,
 }
 
-/// The change `rotate` applies when the compare succeeds.
+/// The update [`RefreshStore::rotate`] applies when the compare succeeds:
+/// the next generation and what goes with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rotation {
+pub struct RotationUpdate {
     /// The new generation (`expected.generation + 1`).
     pub generation: u64,
     /// SHA-256 of the new secret.
@@ -65,7 +76,7 @@ pub struct Rotation {
 /// # Contract
 ///
 /// - `create` inserts a new record and fails with
-///   [`StoreErrorKind::AlreadyExists`](crate::StoreErrorKind::AlreadyExists)
+///   [`StoreErrorKind::AlreadyExists`]
 ///   if the id is taken.
 /// - `get` returns the record as stored, revoked or expired ones included,
 ///   until `purge_expired` removes them.
@@ -95,7 +106,7 @@ pub struct Rotation {
 ///   succeed. A store never reports a missing record as an error.
 ///
 /// A store written for another database can prove itself against this
-/// contract with the suite in `conformance` (feature `conformance`).
+/// contract with the suite in `jwt_rotate::testing` (feature `testing`).
 #[async_trait]
 pub trait RefreshStore: Send + Sync + 'static {
     /// Inserts a new session.
@@ -117,8 +128,8 @@ pub trait RefreshStore: Send + Sync + 'static {
     async fn rotate(
         &self,
         id: &SessionId,
-        expected: &Expected,
-        next: &Rotation,
+        expected: &ExpectedGeneration,
+        next: &RotationUpdate,
     ) -> Result<Option<SessionRecord>, StoreError>;
 
     /// Revokes one session; `Ok(false)` if missing or already revoked.
@@ -150,44 +161,3 @@ pub trait RefreshStore: Send + Sync + 'static {
     /// Any failure of the backend.
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
 }
-
-macro_rules! delegate_store {
-    ($($wrapper:ident),*) => {$(
-        #[async_trait]
-        impl<T: RefreshStore + ?Sized> RefreshStore for $wrapper<T> {
-            async fn create(&self, session: &SessionRecord) -> Result<(), StoreError> {
-                (**self).create(session).await
-            }
-            async fn get(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
-                (**self).get(id).await
-            }
-            async fn rotate(
-                &self,
-                id: &SessionId,
-                expected: &Expected,
-                next: &Rotation,
-            ) -> Result<Option<SessionRecord>, StoreError> {
-                (**self).rotate(id, expected, next).await
-            }
-            async fn revoke(&self, id: &SessionId, why: &Revocation) -> Result<bool, StoreError> {
-                (**self).revoke(id, why).await
-            }
-            async fn revoke_subject(
-                &self,
-                subject: &str,
-                except: Option<&SessionId>,
-                why: &Revocation,
-            ) -> Result<u64, StoreError> {
-                (**self).revoke_subject(subject, except, why).await
-            }
-            async fn sessions(&self, subject: &str) -> Result<Vec<SessionRecord>, StoreError> {
-                (**self).sessions(subject).await
-            }
-            async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
-                (**self).purge_expired(now).await
-            }
-        }
-    )*};
-}
-
-delegate_store!(Arc, Box);

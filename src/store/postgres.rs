@@ -28,7 +28,8 @@ const D: Dialect = Dialect::Postgres;
 /// feature to your own dependencies to turn it on.
 ///
 /// ```no_run
-/// use jwt_rotate::{Key, PostgresStore, TokenService};
+/// use jwt_rotate::{Key, TokenService};
+/// use jwt_rotate::store::PostgresStore;
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let store = PostgresStore::connect("postgres://app@db.internal/app").await?;
@@ -170,7 +171,7 @@ fn judge(err: &dyn DatabaseError) -> Judged {
 /// Options for a [`PostgresStore`], checked when it connects or is built.
 ///
 /// ```no_run
-/// use jwt_rotate::PostgresStore;
+/// use jwt_rotate::store::PostgresStore;
 /// use time::Duration;
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {

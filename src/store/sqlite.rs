@@ -29,7 +29,8 @@ const D: Dialect = Dialect::Sqlite;
 /// `#[tokio::main]` makes).
 ///
 /// ```
-/// use jwt_rotate::{Key, NoClaims, SessionInfo, SqliteStore, TokenService};
+/// use jwt_rotate::{Key, NoClaims, SessionInfo, TokenService};
+/// use jwt_rotate::store::SqliteStore;
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
 /// let store = SqliteStore::connect("sqlite::memory:").await?;
@@ -162,7 +163,7 @@ fn judge(err: &dyn DatabaseError) -> Judged {
 /// Options for a [`SqliteStore`], checked when it connects or is built.
 ///
 /// ```
-/// use jwt_rotate::SqliteStore;
+/// use jwt_rotate::store::SqliteStore;
 /// use time::Duration;
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {

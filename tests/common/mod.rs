@@ -6,9 +6,11 @@ pub mod store;
 pub mod tokens;
 
 use jwt_rotate::{
-    Error, Key, ManualClock, MemoryStore, NoClaims, RefreshStore, SessionId, SessionInfo,
-    SessionRecord, TokenPair, TokenService, TokenServiceBuilder,
+    Error, Key, ManualClock, MemoryStore, NoClaims, SessionId, SessionInfo, TokenPair,
+    TokenService, TokenServiceBuilder,
 };
+
+use jwt_rotate::store::{RefreshStore, SessionRecord};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::{Duration, OffsetDateTime};

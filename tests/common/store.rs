@@ -6,8 +6,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use async_trait::async_trait;
-use jwt_rotate::{
-    Expected, RefreshStore, Revocation, Rotation, SessionId, SessionRecord, StoreError,
+use jwt_rotate::SessionId;
+use jwt_rotate::store::{
+    ExpectedGeneration, RefreshStore, Revocation, RotationUpdate, SessionRecord, StoreError,
 };
 use time::OffsetDateTime;
 use tokio::sync::Barrier;
@@ -122,8 +123,8 @@ impl<S: RefreshStore> RefreshStore for FailingStore<S> {
     async fn rotate(
         &self,
         id: &SessionId,
-        expected: &Expected,
-        next: &Rotation,
+        expected: &ExpectedGeneration,
+        next: &RotationUpdate,
     ) -> Result<Option<SessionRecord>, StoreError> {
         self.before(ROTATE)?;
         let result = self.inner.rotate(id, expected, next).await;

@@ -4,7 +4,9 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use jwt_rotate::{Error, ManualClock, MemoryStore, RefreshStore, TokenPair, TokenService};
+use jwt_rotate::{Error, ManualClock, MemoryStore, TokenPair, TokenService};
+
+use jwt_rotate::store::RefreshStore;
 use jwt_rotate::{NoClaims, RevocationReason, SessionInfo};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;

@@ -5,13 +5,11 @@
 use std::error::Error as _;
 use std::time::Duration as StdDuration;
 
-use jwt_rotate::conformance::{next_rotation, sample_record, unique_subject};
 use jwt_rotate::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use jwt_rotate::redis::{self, RedisError};
-use jwt_rotate::{
-    Error, RedisStore, RefreshStore, Revocation, RevocationReason, SessionId, StoreError,
-    StoreErrorKind,
-};
+use jwt_rotate::store::{RedisStore, RefreshStore, Revocation, StoreError, StoreErrorKind};
+use jwt_rotate::testing::{next_rotation, sample_record, unique_subject};
+use jwt_rotate::{Error, RevocationReason, SessionId};
 use time::{Duration, OffsetDateTime};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};

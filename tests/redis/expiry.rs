@@ -1,8 +1,9 @@
 //! What the conformance suite cannot see: TTLs, and the subject index.
 
-use jwt_rotate::conformance::{next_rotation, sample_record, unique_subject};
 use jwt_rotate::redis::{self, aio::MultiplexedConnection};
-use jwt_rotate::{RefreshStore, Revocation, RevocationReason, SessionId, StoreErrorKind};
+use jwt_rotate::store::{RefreshStore, Revocation, StoreErrorKind};
+use jwt_rotate::testing::{next_rotation, sample_record, unique_subject};
+use jwt_rotate::{RevocationReason, SessionId};
 use time::{Duration, OffsetDateTime};
 
 use crate::Fixture;

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jwt_rotate::{Error, ManualClock, RefreshStore, TokenPair, TokenService};
+use jwt_rotate::store::RefreshStore;
+use jwt_rotate::{Error, ManualClock, TokenPair, TokenService};
 use time::Duration;
 use tokio::sync::Barrier;
 
@@ -192,7 +193,7 @@ pub async fn exercise<S: RefreshStore>(service: &TokenService<S>) -> Vec<TokenPa
 /// Instants come back to the microsecond, before 1970 too; finer parts are
 /// dropped (rounded down), as documented.
 pub async fn instants_round_trip_to_the_microsecond<S: RefreshStore>(store: &S) {
-    use jwt_rotate::conformance;
+    use jwt_rotate::testing;
     use time::OffsetDateTime;
 
     let at = |nanos: i128| OffsetDateTime::from_unix_timestamp_nanos(nanos).expect("in range");
@@ -203,7 +204,7 @@ pub async fn instants_round_trip_to_the_microsecond<S: RefreshStore>(store: &S) 
         (-1_000_000_001, -1_000_001_000),
     ];
     for (written, read) in cases {
-        let mut record = conformance::sample_record(&conformance::unique_subject("instant"));
+        let mut record = testing::sample_record(&testing::unique_subject("instant"));
         record.created_at = at(written);
         store.create(&record).await.expect("create");
         let stored = store.get(&record.id).await.expect("get").expect("stored");

@@ -1,9 +1,9 @@
 //! A PostgreSQL database of its own for each test.
 
-use jwt_rotate::PostgresStore;
 use jwt_rotate::SessionId;
 use jwt_rotate::sqlx::postgres::PgConnection;
 use jwt_rotate::sqlx::{self, AssertSqlSafe, Connection};
+use jwt_rotate::store::PostgresStore;
 
 use crate::common;
 

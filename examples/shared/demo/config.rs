@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use jwt_rotate::{Clock, CookieSecurity, MemoryStore, SqliteStore, SystemClock};
+use jwt_rotate::{Clock, CookieSecurity, MemoryStore, SystemClock};
+
+use jwt_rotate::store::SqliteStore;
 use time::Duration;
 
 use super::Store;

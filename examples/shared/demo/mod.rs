@@ -10,9 +10,11 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use jwt_rotate::{
-    Clock, CookieError, Key, NoClaims, RefreshCookie, RefreshStore, RefreshToken, SessionId,
-    SessionInfo, SetCookie, TokenPair, TokenService,
+    Clock, CookieError, Key, NoClaims, RefreshCookie, RefreshToken, SessionId, SessionInfo,
+    SetCookie, TokenPair, TokenService,
 };
+
+use jwt_rotate::store::RefreshStore;
 use time::OffsetDateTime;
 
 pub use self::config::{Config, EnvError, Signing, sqlite_store};

@@ -27,7 +27,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::{Expected, RefreshStore, Rotation};
+use super::{ExpectedGeneration, RefreshStore, RotationUpdate};
 use crate::error::StoreError;
 use crate::session::{Revocation, SessionId, SessionRecord};
 
@@ -47,7 +47,8 @@ const SHARDS: usize = 16;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use jwt_rotate::{MemoryStore, RefreshStore};
+/// use jwt_rotate::MemoryStore;
+/// use jwt_rotate::store::RefreshStore;
 ///
 /// let store: Arc<dyn RefreshStore> = Arc::new(MemoryStore::new());
 /// ```
@@ -102,8 +103,8 @@ impl RefreshStore for MemoryStore {
     async fn rotate(
         &self,
         id: &SessionId,
-        expected: &Expected,
-        next: &Rotation,
+        expected: &ExpectedGeneration,
+        next: &RotationUpdate,
     ) -> Result<Option<SessionRecord>, StoreError> {
         // Allocated before locking so the critical section stays short.
         let claims = next.claims_json.as_deref().map(Box::from);
@@ -147,7 +148,7 @@ mod tests {
     use time::Duration;
 
     use super::*;
-    use crate::refresh::SecretHash;
+    use crate::session::SecretHash;
     use crate::session::{RevocationReason, SessionInfo};
 
     fn record(id: SessionId, subject: &str) -> SessionRecord {

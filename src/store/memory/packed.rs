@@ -20,10 +20,10 @@ use std::num::NonZeroU32;
 use time::OffsetDateTime;
 
 use crate::error::{StoreError, StoreErrorKind};
-use crate::refresh::{SecretHash, WrappedSecret};
 use crate::session::SessionRecord;
 use crate::session::{GraceData, Revocation, RevocationReason, SessionId, SessionInfo};
-use crate::store::{Expected, Rotation};
+use crate::session::{SecretHash, WrappedSecret};
+use crate::store::{ExpectedGeneration, RotationUpdate};
 
 /// No slot: the end of a subject's list.
 pub(super) const NIL: u32 = u32::MAX;
@@ -183,7 +183,7 @@ impl Slot {
 
     /// The compare of the compare-and-swap: at `expected`, not revoked,
     /// both expiries after the rotation instant.
-    pub(super) fn accepts(&self, expected: &Expected, next: &Rotation) -> bool {
+    pub(super) fn accepts(&self, expected: &ExpectedGeneration, next: &RotationUpdate) -> bool {
         self.generation == expected.generation
             && self.secret_hash == expected.secret_hash
             && !self.is_revoked()
@@ -191,7 +191,7 @@ impl Slot {
     }
 
     /// The swap. `claims` is `next.claims_json`, already boxed.
-    pub(super) fn apply(&mut self, next: &Rotation, claims: Option<Box<str>>) {
+    pub(super) fn apply(&mut self, next: &RotationUpdate, claims: Option<Box<str>>) {
         self.generation = next.generation;
         self.secret_hash = next.secret_hash;
         self.previous = Some(Grace::new(&next.previous));
@@ -316,7 +316,7 @@ mod tests {
         let plain = record();
         let mut slot = Slot::new(&plain);
         let at = plain.created_at + Duration::minutes(1);
-        let next = Rotation {
+        let next = RotationUpdate {
             generation: 4,
             secret_hash: SecretHash::from_bytes([9; 32]),
             previous: GraceData {
@@ -329,7 +329,7 @@ mod tests {
             idle_expires_at: at + Duration::days(7),
             claims_json: Some(r#"{"a":1}"#.into()),
         };
-        let expected = Expected {
+        let expected = ExpectedGeneration {
             generation: 3,
             secret_hash: plain.secret_hash,
         };

@@ -23,7 +23,7 @@ use super::packed::{NIL, Slot, Stamp};
 use super::slab::Slab;
 use crate::error::{StoreError, StoreErrorKind};
 use crate::session::{Revocation, SessionId, SessionRecord};
-use crate::store::{Expected, Rotation};
+use crate::store::{ExpectedGeneration, RotationUpdate};
 
 #[derive(Default)]
 pub(super) struct Shard {
@@ -69,8 +69,8 @@ impl Shard {
     pub(super) fn rotate(
         &mut self,
         id: &SessionId,
-        expected: &Expected,
-        next: &Rotation,
+        expected: &ExpectedGeneration,
+        next: &RotationUpdate,
         claims: Option<Box<str>>,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let Some(slot) = self.find(id).and_then(|n| self.slots.get_mut(n)) else {
@@ -226,7 +226,7 @@ mod tests {
     use time::Duration;
 
     use super::*;
-    use crate::refresh::SecretHash;
+    use crate::session::SecretHash;
     use crate::session::{RevocationReason, SessionInfo};
 
     fn at() -> OffsetDateTime {

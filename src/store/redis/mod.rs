@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 use self::error::store_error;
 use self::keys::{Keys, scripts};
 use self::record::instant;
-use super::{Expected, RefreshStore, Rotation};
+use super::{ExpectedGeneration, RefreshStore, RotationUpdate};
 use crate::error::{StoreError, StoreErrorKind};
 use crate::session::{Revocation, SessionId, SessionRecord};
 
@@ -30,7 +30,8 @@ const BATCH: usize = 500;
 /// by Redis itself.
 ///
 /// ```no_run
-/// use jwt_rotate::{Key, RedisStore, TokenService};
+/// use jwt_rotate::{Key, TokenService};
+/// use jwt_rotate::store::RedisStore;
 /// use time::Duration;
 ///
 /// # async fn run() -> Result<(), jwt_rotate::Error> {
@@ -201,8 +202,8 @@ impl RefreshStore for RedisStore {
     async fn rotate(
         &self,
         id: &SessionId,
-        expected: &Expected,
-        next: &Rotation,
+        expected: &ExpectedGeneration,
+        next: &RotationUpdate,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let previous = &next.previous;
         let mut rotate = scripts().rotate.key(self.keys.session(id));

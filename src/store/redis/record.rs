@@ -19,8 +19,8 @@ use redis::Value;
 use time::{Duration, OffsetDateTime};
 
 use crate::error::{StoreError, StoreErrorKind};
-use crate::refresh::{SecretHash, WrappedSecret};
 use crate::session::{GraceData, Revocation, RevocationReason, SessionId, SessionRecord};
+use crate::session::{SecretHash, WrappedSecret};
 
 /// An instant as the store writes it.
 pub(super) fn instant(at: OffsetDateTime) -> String {

@@ -130,7 +130,7 @@ macro_rules! impl_apply_migration {
         async fn apply(
             &self,
             migration: &$crate::store::sql::migrate::Migration,
-        ) -> Result<(), $crate::StoreError> {
+        ) -> Result<(), $crate::store::StoreError> {
             use $crate::store::sql::migrate;
             use $crate::store::sql::{Op, row::micros};
             let prefix = &self.queries.prefix;

@@ -13,8 +13,8 @@ macro_rules! impl_refresh_store {
         impl $crate::store::RefreshStore for $store {
             async fn create(
                 &self,
-                session: &$crate::SessionRecord,
-            ) -> Result<(), $crate::StoreError> {
+                session: &$crate::store::SessionRecord,
+            ) -> Result<(), $crate::store::StoreError> {
                 use $crate::store::sql::{Op, row};
                 let query = sqlx::query(self.queries.insert.clone());
                 row::bind_record(D, query, session)?
@@ -27,7 +27,7 @@ macro_rules! impl_refresh_store {
             async fn get(
                 &self,
                 id: &$crate::SessionId,
-            ) -> Result<Option<$crate::SessionRecord>, $crate::StoreError> {
+            ) -> Result<Option<$crate::store::SessionRecord>, $crate::store::StoreError> {
                 use $crate::store::sql::{Op, row};
                 let found = sqlx::query(self.queries.get.clone())
                     .bind(&id.as_bytes()[..])
@@ -40,9 +40,9 @@ macro_rules! impl_refresh_store {
             async fn rotate(
                 &self,
                 id: &$crate::SessionId,
-                expected: &$crate::Expected,
-                next: &$crate::Rotation,
-            ) -> Result<Option<$crate::SessionRecord>, $crate::StoreError> {
+                expected: &$crate::store::ExpectedGeneration,
+                next: &$crate::store::RotationUpdate,
+            ) -> Result<Option<$crate::store::SessionRecord>, $crate::store::StoreError> {
                 use $crate::store::sql::{Op, row};
                 if i64::try_from(expected.generation).is_err() {
                     // No row can be at a generation the column cannot hold.
@@ -59,8 +59,8 @@ macro_rules! impl_refresh_store {
             async fn revoke(
                 &self,
                 id: &$crate::SessionId,
-                why: &$crate::Revocation,
-            ) -> Result<bool, $crate::StoreError> {
+                why: &$crate::store::Revocation,
+            ) -> Result<bool, $crate::store::StoreError> {
                 use $crate::store::sql::{Op, row};
                 let done = sqlx::query(self.queries.revoke.clone())
                     .bind(&id.as_bytes()[..])
@@ -76,8 +76,8 @@ macro_rules! impl_refresh_store {
                 &self,
                 subject: &str,
                 except: Option<&$crate::SessionId>,
-                why: &$crate::Revocation,
-            ) -> Result<u64, $crate::StoreError> {
+                why: &$crate::store::Revocation,
+            ) -> Result<u64, $crate::store::StoreError> {
                 use $crate::store::sql::{Op, row};
                 let done = sqlx::query(self.queries.revoke_subject.clone())
                     .bind(subject)
@@ -93,7 +93,7 @@ macro_rules! impl_refresh_store {
             async fn sessions(
                 &self,
                 subject: &str,
-            ) -> Result<Vec<$crate::SessionRecord>, $crate::StoreError> {
+            ) -> Result<Vec<$crate::store::SessionRecord>, $crate::store::StoreError> {
                 use $crate::store::sql::{Op, row};
                 let rows = sqlx::query(self.queries.sessions.clone())
                     .bind(subject)
@@ -106,7 +106,7 @@ macro_rules! impl_refresh_store {
             async fn purge_expired(
                 &self,
                 now: time::OffsetDateTime,
-            ) -> Result<u64, $crate::StoreError> {
+            ) -> Result<u64, $crate::store::StoreError> {
                 use $crate::store::sql::{Op, row};
                 let done = sqlx::query(self.queries.purge.clone())
                     .bind(row::micros(D, now)?)

@@ -12,9 +12,9 @@ use time::OffsetDateTime;
 
 use super::{Dialect, corrupt, unwritable};
 use crate::error::StoreError;
-use crate::refresh::{SecretHash, WrappedSecret};
 use crate::session::{GraceData, Revocation, SessionId, SessionInfo, SessionRecord};
-use crate::store::{Expected, Rotation};
+use crate::session::{SecretHash, WrappedSecret};
+use crate::store::{ExpectedGeneration, RotationUpdate};
 
 /// An instant as integer microseconds since the epoch (rounded down).
 ///
@@ -98,8 +98,8 @@ pub(in crate::store) fn bind_rotation<'q, DB>(
     dialect: Dialect,
     query: Query<'q, DB, DB::Arguments>,
     id: &SessionId,
-    expected: &Expected,
-    next: &Rotation,
+    expected: &ExpectedGeneration,
+    next: &RotationUpdate,
 ) -> Result<Query<'q, DB, DB::Arguments>, StoreError>
 where
     DB: Database,

@@ -1,4 +1,5 @@
-use jwt_rotate::{Error, StoreError};
+use jwt_rotate::Error;
+use jwt_rotate::store::StoreError;
 
 use super::*;
 

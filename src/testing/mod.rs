@@ -1,5 +1,9 @@
-//! A conformance suite for [`RefreshStore`] implementations (feature
-//! `conformance`).
+//! The testing API (feature `testing`): the conformance suite for
+//! [`RefreshStore`] implementations, and [`FaultyStore`].
+//!
+//! For tests only: nothing here belongs in a production build. The feature
+//! was called `conformance` before 0.2 (and this module
+//! `jwt_rotate::conformance`); both old names still work for one release.
 //!
 //! Every store in this crate runs it, and a store written for another
 //! database proves itself against the [contract](RefreshStore#contract) the
@@ -13,18 +17,18 @@
 //!
 //! # Running it
 //!
-//! In the store's crate, add `jwt-rotate` with feature `conformance` and
+//! In the store's crate, add `jwt-rotate` with feature `testing` and
 //! `tokio` with features `rt-multi-thread` and `macros` to the
 //! dev-dependencies, then write a test such as (with your store in place of
 //! `MemoryStore`):
 //!
 //! ```
 //! # use std::sync::Arc;
-//! # use jwt_rotate::{MemoryStore, conformance};
+//! # use jwt_rotate::{MemoryStore, testing};
 //! #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 //! async fn my_store_conforms() {
 //!     let store = Arc::new(MemoryStore::new());
-//!     conformance::run_all(&store).await;
+//!     testing::run_all(&store).await;
 //! }
 //! # fn main() {}
 //! ```
@@ -33,14 +37,16 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use jwt_rotate::{MemoryStore, RefreshStore, conformance};
+//! use jwt_rotate::MemoryStore;
+//! use jwt_rotate::store::RefreshStore;
+//! use jwt_rotate::testing;
 //!
 //! let runtime = tokio::runtime::Builder::new_multi_thread()
 //!     .worker_threads(2)
 //!     .build()?;
 //! // `Arc<dyn RefreshStore>` works as well as the concrete type.
 //! let store: Arc<dyn RefreshStore> = Arc::new(MemoryStore::new());
-//! runtime.block_on(conformance::run_all(&store));
+//! runtime.block_on(testing::run_all(&store));
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
@@ -71,10 +77,8 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use tokio::task::JoinHandle;
 
-use super::{Expected, RefreshStore, Rotation};
-use crate::error::StoreError;
-use crate::refresh::{SecretHash, WrappedSecret};
-use crate::session::{GraceData, SessionInfo, SessionRecord};
+use crate::session::{GraceData, SecretHash, SessionInfo, SessionRecord, WrappedSecret};
+use crate::store::{ExpectedGeneration, RefreshStore, RotationUpdate, StoreError};
 
 mod concurrent;
 mod faulty;
@@ -128,7 +132,7 @@ pub async fn run_all<S: RefreshStore + ?Sized>(store: &Arc<S>) {
 pub fn sample_record(subject: &str) -> SessionRecord {
     let now = at(OffsetDateTime::now_utc().unix_timestamp());
     SessionRecord {
-        id: crate::SessionId::random(),
+        id: crate::session::SessionId::random(),
         subject: subject.to_owned(),
         generation: 0,
         secret_hash: random_secret_hash(),
@@ -146,12 +150,15 @@ pub fn sample_record(subject: &str) -> SessionRecord {
 /// What the service would pass to `rotate` to move `record` on by one
 /// generation at `at`: a random new secret hash, the idle expiry an hour
 /// after `at` (capped at the absolute one), claims kept.
-pub fn next_rotation(record: &SessionRecord, at: OffsetDateTime) -> (Expected, Rotation) {
-    let expected = Expected {
+pub fn next_rotation(
+    record: &SessionRecord,
+    at: OffsetDateTime,
+) -> (ExpectedGeneration, RotationUpdate) {
+    let expected = ExpectedGeneration {
         generation: record.generation,
         secret_hash: record.secret_hash,
     };
-    let rotation = Rotation {
+    let rotation = RotationUpdate {
         generation: record.generation + 1,
         secret_hash: random_secret_hash(),
         previous: GraceData {
@@ -255,7 +262,7 @@ async fn assert_stored<S: RefreshStore + ?Sized>(
 }
 
 /// What `rotate` must make of `record` when `next` applies.
-fn rotated(record: &SessionRecord, next: &Rotation) -> SessionRecord {
+fn rotated(record: &SessionRecord, next: &RotationUpdate) -> SessionRecord {
     let mut record = record.clone();
     record.generation = next.generation;
     record.secret_hash = next.secret_hash;

@@ -19,9 +19,9 @@ use serde_json::Value;
 
 use super::{Compact, decode_segment};
 use crate::error::Error;
-use crate::keys::verify_signature;
+use crate::token::provider::verify_signature;
 
-const VECTORS: &str = include_str!("../../tests/data/wycheproof/json_web_signature_test.json");
+const VECTORS: &str = include_str!("../../../tests/data/wycheproof/json_web_signature_test.json");
 
 /// Marked invalid, yet byte for byte the same JWS and key as the valid
 /// tc357 (`ValidMac`): an error in the data, not a verdict we can honour.

@@ -7,9 +7,9 @@ use super::{
     rotated, sample_record, unique_subject,
 };
 use crate::error::StoreErrorKind;
-use crate::refresh::WrappedSecret;
+use crate::session::WrappedSecret;
 use crate::session::{GraceData, Revocation, RevocationReason, SessionId, SessionInfo};
-use crate::store::{Expected, RefreshStore};
+use crate::store::{ExpectedGeneration, RefreshStore};
 
 /// Every reason a store must keep apart (the enum is non-exhaustive).
 pub(super) const REASONS: [RevocationReason; 6] = [
@@ -126,7 +126,7 @@ pub async fn rotate_is_compare_and_swap<S: RefreshStore + ?Sized>(store: &S) {
         ("the new secret hash", 3, next.secret_hash),
     ];
     for (what, generation, secret_hash) in wrong {
-        let wrong = Expected {
+        let wrong = ExpectedGeneration {
             generation,
             secret_hash,
         };

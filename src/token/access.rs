@@ -1,4 +1,4 @@
-//! Access tokens: claims, signing, and strict verification.
+//! Access tokens: the claims, signing, and strict verification.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -6,23 +6,16 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::builder::Settings;
-use crate::error::{Error, StoreError, StoreErrorKind};
-use crate::jws::{self, Times};
-use crate::keys::KeyRing;
-use crate::pair::AccessToken;
+use super::claims::{ClaimMembers, NoClaims};
+use super::jws::{self, Times};
+use super::pair::AccessToken;
+use super::ring::KeyRing;
+use super::rules::TokenRules;
+use crate::error::Error;
 use crate::session::SessionId;
 
 /// The `typ` header of access tokens (RFC 9068).
 pub(crate) const ACCESS_TYP: &str = "at+jwt";
-
-/// Claim names the service writes itself; app claims may not use them.
-const REGISTERED: [&str; 8] = ["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid"];
-
-/// No application claims: the default `C` of
-/// [`TokenService`](crate::TokenService).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NoClaims {}
 
 /// The claims of a verified access token: the registered ones, and the
 /// application's own (`extra`, of type `C`).
@@ -78,51 +71,31 @@ struct OutClaims<'a> {
     sid: &'a SessionId,
 }
 
-/// Serializes the app's claims for storage: a JSON object using none of
-/// the registered names.
-pub(crate) fn claims_to_json<C: Serialize>(claims: &C) -> Result<String, Error> {
-    let value =
-        serde_json::to_value(claims).map_err(|e| Error::Claims("serialization failed", Some(e)))?;
-    let Some(map) = value.as_object() else {
-        return Err(Error::Claims("must serialize to a JSON object", None));
-    };
-    if map.keys().any(|k| REGISTERED.contains(&k.as_str())) {
-        return Err(Error::Claims("must not use a registered claim name", None));
-    }
-    Ok(value.to_string())
-}
-
 /// Signs an access token for `sub` in session `sid`, valid from `now` for
-/// `access_ttl` but never past `session_end`, carrying `claims_json` (an
-/// object, as stored).
+/// `access_ttl` but never past `session_end`, carrying the app's claims.
 pub(crate) fn sign(
-    settings: &Settings,
+    rules: &TokenRules,
     ring: &KeyRing,
     sub: &str,
     sid: &SessionId,
-    claims_json: &str,
+    app_claims: ClaimMembers<'_>,
     now: OffsetDateTime,
     session_end: OffsetDateTime,
 ) -> Result<(AccessToken, OffsetDateTime), Error> {
-    let expires_at = (now + settings.access_ttl).min(session_end);
+    let expires_at = (now + rules.access_ttl).min(session_end);
     let mut jti = [0u8; 16];
     rand::fill(&mut jti);
     let mut payload = serde_json::to_vec(&OutClaims {
-        iss: &settings.issuer,
+        iss: &rules.issuer,
         sub,
-        aud: &settings.audience,
+        aud: &rules.audience,
         exp: expires_at.unix_timestamp(),
         iat: now.unix_timestamp(),
         jti: &URL_SAFE_NO_PAD.encode(jti),
         sid,
     })
     .map_err(|e| Error::Claims("serialization failed", Some(e)))?;
-    let members = object_members(claims_json).ok_or_else(|| {
-        StoreError::new(
-            StoreErrorKind::Corrupt,
-            "stored claims are not a JSON object",
-        )
-    })?;
+    let members = app_claims.as_str();
     if !members.is_empty() {
         payload.pop(); // the closing brace
         payload.push(b',');
@@ -133,32 +106,24 @@ pub(crate) fn sign(
     Ok((AccessToken::new(token), expires_at))
 }
 
-/// The text between the braces of a JSON object, trimmed.
-fn object_members(json: &str) -> Option<&str> {
-    json.trim()
-        .strip_prefix('{')?
-        .strip_suffix('}')
-        .map(str::trim)
-}
-
 /// Verifies an access token: signature (algorithm pinned by `kid`), `typ`,
 /// size, and every claim rule. No store access.
 pub(crate) fn verify<C: DeserializeOwned>(
-    settings: &Settings,
+    rules: &TokenRules,
     ring: &KeyRing,
     token: &str,
     now: OffsetDateTime,
 ) -> Result<AccessClaims<C>, Error> {
-    let payload = jws::verify(token, settings.max_token_bytes, ACCESS_TYP, ring)?;
+    let payload = jws::verify(token, rules.max_token_bytes, ACCESS_TYP, ring)?;
     let wire: WireClaims<C> =
         serde_json::from_slice(&payload).map_err(|_| Error::Malformed("invalid claims"))?;
 
     let iss = required("iss", wire.iss)?;
-    if iss != settings.issuer {
+    if iss != rules.issuer {
         return Err(invalid("iss", "wrong issuer"));
     }
     let aud = required("aud", wire.aud)?;
-    if aud != settings.audience {
+    if aud != rules.audience {
         return Err(invalid("aud", "wrong audience"));
     }
     let sub = required("sub", wire.sub).and_then(non_empty("sub"))?;
@@ -171,7 +136,7 @@ pub(crate) fn verify<C: DeserializeOwned>(
 
     let times = Times {
         now: now.unix_timestamp(),
-        leeway: settings.leeway.whole_seconds(),
+        leeway: rules.leeway.whole_seconds(),
     };
     times.check_exp(exp)?;
     times.check_not_future(iat)?;
@@ -179,7 +144,7 @@ pub(crate) fn verify<C: DeserializeOwned>(
         times.check_not_future(nbf)?;
     }
     let lifetime = exp.checked_sub(iat).unwrap_or(i64::MAX);
-    if lifetime <= 0 || lifetime > settings.access_ttl.whole_seconds() {
+    if lifetime <= 0 || lifetime > rules.access_ttl.whole_seconds() {
         return Err(invalid("exp", "lifetime longer than access_ttl"));
     }
 
@@ -219,39 +184,4 @@ fn invalid(claim: &'static str, problem: &'static str) -> Error {
 
 fn timestamp(claim: &'static str, seconds: i64) -> Result<OffsetDateTime, Error> {
     OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| invalid(claim, "out of range"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(Serialize)]
-    struct Roles {
-        roles: Vec<&'static str>,
-    }
-
-    #[test]
-    fn app_claims_must_be_an_object_without_registered_names() {
-        assert_eq!(claims_to_json(&NoClaims {}).unwrap(), "{}");
-        assert_eq!(
-            claims_to_json(&Roles {
-                roles: vec!["admin"]
-            })
-            .unwrap(),
-            r#"{"roles":["admin"]}"#
-        );
-        assert!(matches!(claims_to_json(&42), Err(Error::Claims(..))));
-        assert!(matches!(
-            claims_to_json(&serde_json::json!({"sub": "root"})),
-            Err(Error::Claims(..))
-        ));
-    }
-
-    #[test]
-    fn object_members_splits_braces() {
-        assert_eq!(object_members("{}"), Some(""));
-        assert_eq!(object_members(" { } "), Some(""));
-        assert_eq!(object_members(r#"{"a": 1}"#), Some(r#""a": 1"#));
-        assert_eq!(object_members("[1]"), None);
-    }
 }

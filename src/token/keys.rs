@@ -1,36 +1,15 @@
-//! Signing keys, the key ring that finds them by `kid`, and the JWKS.
+//! [`Key`]: one signing key with its `kid`, checked at construction.
 
 use std::fmt;
-use std::sync::Once;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::crypto::CryptoProvider;
-use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, JwkSet, PublicKeyUse, ThumbprintHash};
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use sha2::{Digest, Sha256};
 
+use super::provider::{PROVIDER, ensure_provider, verify_signature};
 use crate::error::{ConfigError, Error};
-
-#[cfg(not(any(feature = "aws-lc-rs", feature = "rust-crypto")))]
-compile_error!("jwt-rotate needs a crypto backend: enable feature `aws-lc-rs` or `rust-crypto`");
-
-// With both features on (feature unification), the faster backend wins.
-#[cfg(feature = "aws-lc-rs")]
-static PROVIDER: &CryptoProvider = &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
-#[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
-static PROVIDER: &CryptoProvider = &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
-
-/// Makes jsonwebtoken's process-wide provider usable. jsonwebtoken panics at
-/// first use when it cannot choose one itself (no backend, or both); our own
-/// signing never depends on this, but its JWK helpers do. An application
-/// that installed a provider first keeps it.
-fn ensure_provider() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let _already_installed = PROVIDER.install_default();
-    });
-}
 
 /// A signing key with its `kid`: HMAC, Ed25519, ES256 or RS256.
 ///
@@ -225,19 +204,6 @@ impl Key {
     }
 }
 
-/// Whether `signature` is an `algorithm` signature of `message` under
-/// `decoding`, by the crate's crypto backend. The one place signatures are
-/// checked, shared by [`Key`] and the Wycheproof vectors' keys.
-pub(crate) fn verify_signature(
-    algorithm: Algorithm,
-    decoding: &DecodingKey,
-    message: &[u8],
-    signature: &[u8],
-) -> bool {
-    (PROVIDER.verifier_factory)(&algorithm, decoding)
-        .is_ok_and(|verifier| verifier.verify(message, &signature.to_vec()).is_ok())
-}
-
 fn fingerprint(material: &[u8]) -> [u8; 32] {
     let mut hash = Sha256::new();
     hash.update(b"jwt-rotate/key-fingerprint/v1\0");
@@ -245,88 +211,15 @@ fn fingerprint(material: &[u8]) -> [u8; 32] {
     hash.finalize().into()
 }
 
-/// Keys by `kid`: the first signs, all verify. Holds the JWS header each
-/// key writes, encoded once.
-pub(crate) struct KeyRing {
-    keys: Vec<RingKey>,
-}
-
-pub(crate) struct RingKey {
-    pub(crate) key: Key,
-    /// `base64url(header) + "."`, the constant start of every token signed
-    /// by this key.
-    pub(crate) prefix: String,
-}
-
-impl KeyRing {
-    /// A ring whose tokens carry header `typ`; `signing` signs, `accepted`
-    /// only verify.
-    pub(crate) fn new(typ: &str, signing: Key, accepted: Vec<Key>) -> Result<Self, ConfigError> {
-        let keys: Vec<RingKey> = std::iter::once(signing)
-            .chain(accepted)
-            .map(|key| {
-                let header = serde_json::json!({
-                    "alg": key.algorithm(),
-                    "typ": typ,
-                    "kid": key.kid(),
-                });
-                let mut prefix = URL_SAFE_NO_PAD.encode(header.to_string());
-                prefix.push('.');
-                RingKey { key, prefix }
-            })
-            .collect();
-        for (i, a) in keys.iter().enumerate() {
-            check_kid(a.key.kid())?;
-            if keys[..i].iter().any(|b| b.key.kid() == a.key.kid()) {
-                return Err(ConfigError::new(format!(
-                    "two keys share the kid `{}`",
-                    a.key.kid()
-                )));
-            }
-        }
-        Ok(Self { keys })
-    }
-
-    pub(crate) fn signing(&self) -> &RingKey {
-        &self.keys[0]
-    }
-
-    pub(crate) fn find(&self, kid: &str) -> Option<&Key> {
-        self.keys.iter().map(|k| &k.key).find(|k| k.kid() == kid)
-    }
-
-    pub(crate) fn keys(&self) -> impl Iterator<Item = &Key> {
-        self.keys.iter().map(|k| &k.key)
-    }
-
-    /// The public keys of the ring as a JWK Set (HMAC keys have none).
-    pub(crate) fn jwks(&self) -> JwkSet {
-        JwkSet {
-            keys: self.keys().filter_map(Key::public_jwk).collect(),
-        }
-    }
-}
-
-fn check_kid(kid: &str) -> Result<(), ConfigError> {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
-    if (1..=128).contains(&kid.len()) && kid.chars().all(allowed) {
-        Ok(())
-    } else {
-        Err(ConfigError::new(
-            "a kid must be 1 to 128 characters from A-Z a-z 0-9 - _ .",
-        ))
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
 
-    pub(crate) const ED25519_PEM: &str = include_str!("../tests/data/keys/ed25519.pem");
-    pub(crate) const ES256_PEM: &str = include_str!("../tests/data/keys/es256.pem");
-    pub(crate) const ES384_PEM: &str = include_str!("../tests/data/keys/es384.pem");
-    pub(crate) const RS256_PEM: &str = include_str!("../tests/data/keys/rs256.pem");
-    pub(crate) const RSA1024_PEM: &str = include_str!("../tests/data/keys/rsa1024.pem");
+    pub(crate) const ED25519_PEM: &str = include_str!("../../tests/data/keys/ed25519.pem");
+    pub(crate) const ES256_PEM: &str = include_str!("../../tests/data/keys/es256.pem");
+    pub(crate) const ES384_PEM: &str = include_str!("../../tests/data/keys/es384.pem");
+    pub(crate) const RS256_PEM: &str = include_str!("../../tests/data/keys/rs256.pem");
+    pub(crate) const RSA1024_PEM: &str = include_str!("../../tests/data/keys/rsa1024.pem");
 
     #[test]
     fn hmac_secrets_must_match_the_hash_size() {
@@ -399,17 +292,6 @@ pub(crate) mod tests {
             assert_eq!(key.kid().len(), 43, "RFC 7638 SHA-256 thumbprint");
             assert!(key.public_jwk().is_some());
         }
-    }
-
-    #[test]
-    fn ring_rejects_duplicate_and_odd_kids() {
-        let a = || Key::hs256([1u8; 32]).unwrap();
-        let b = || Key::hs256([2u8; 32]).unwrap();
-        assert!(KeyRing::new("at+jwt", a(), vec![b()]).is_ok());
-        assert!(KeyRing::new("at+jwt", a(), vec![b().with_kid(a().kid())]).is_err());
-        assert!(KeyRing::new("at+jwt", a().with_kid(""), vec![]).is_err());
-        assert!(KeyRing::new("at+jwt", a().with_kid("a/b"), vec![]).is_err());
-        assert!(KeyRing::new("at+jwt", a().with_kid("x".repeat(129)), vec![]).is_err());
     }
 
     #[test]

@@ -125,7 +125,7 @@ pub struct NoHooks;
 impl<C> Hooks<C> for NoHooks {}
 
 /// Sends `event` to `tracing` and to the application's hooks.
-pub(crate) fn emit<C: 'static>(hooks: &dyn Hooks<C>, event: Event<'_>) {
+pub(super) fn emit<C: 'static>(hooks: &dyn Hooks<C>, event: Event<'_>) {
     match event {
         Event::Issued {
             subject,

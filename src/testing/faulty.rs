@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::error::{StoreError, StoreErrorKind};
 use crate::session::{Revocation, SessionId, SessionRecord};
-use crate::store::{Expected, RefreshStore, Rotation};
+use crate::store::{ExpectedGeneration, RefreshStore, RotationUpdate};
 
 /// One of the seven [`RefreshStore`] operations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -143,7 +143,7 @@ struct Plan {
 /// recorded, faulted or not.
 ///
 /// ```
-/// use jwt_rotate::conformance::{Calls, Fault, FaultyStore, StoreOp};
+/// use jwt_rotate::testing::{Calls, Fault, FaultyStore, StoreOp};
 /// use jwt_rotate::{Error, Key, MemoryStore, NoClaims, SessionInfo, TokenService};
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_time().build()?.block_on(async {
@@ -287,8 +287,8 @@ impl<S: RefreshStore> RefreshStore for FaultyStore<S> {
     async fn rotate(
         &self,
         id: &SessionId,
-        expected: &Expected,
-        next: &Rotation,
+        expected: &ExpectedGeneration,
+        next: &RotationUpdate,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let call = self.inner.rotate(id, expected, next);
         self.run(StoreOp::Rotate, call).await

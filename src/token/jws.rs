@@ -9,8 +9,8 @@ use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
+use super::ring::KeyRing;
 use crate::error::Error;
-use crate::keys::KeyRing;
 
 /// The only header we accept: exactly what we write. Any other parameter
 /// (`crit`, `jwk`, `jku`, `x5u`, `x5c`, `b64`...) is refused instead of
@@ -185,7 +185,7 @@ impl Times {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::Key;
+    use crate::token::keys::Key;
 
     fn ring() -> KeyRing {
         KeyRing::new("at+jwt", Key::hs256([1u8; 32]).unwrap(), vec![]).unwrap()
@@ -212,7 +212,7 @@ mod tests {
     #[test]
     fn signatures_longer_than_the_first_buffer_still_verify() {
         // RSA-3072: 512 characters of signature, past SIGNATURE_ROOM.
-        let pem = include_str!("../tests/data/keys/rs3072.pem");
+        let pem = include_str!("../../tests/data/keys/rs3072.pem");
         let ring = KeyRing::new("at+jwt", Key::rs256_pem(pem).unwrap(), vec![]).unwrap();
         let token = sign(&ring, br#"{"a":1}"#).unwrap();
         assert!(token.rsplit('.').next().unwrap().len() > SIGNATURE_ROOM);

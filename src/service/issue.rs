@@ -1,0 +1,83 @@
+//! `issue`: a login starts a session.
+
+use super::{TokenService, whole_seconds};
+use crate::error::Error;
+use crate::session::{SessionId, SessionInfo, SessionRecord};
+use crate::store::{RefreshStore, StoreErrorKind};
+use crate::token::claims::claims_to_json;
+use crate::token::{AppClaims, RefreshSecret, TokenPair};
+
+use super::hooks::Event;
+
+impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
+    /// Starts a session for `subject` (after the app checked the
+    /// password), carrying `claims` into every access token it gets.
+    ///
+    /// # Errors
+    /// [`Error::Claims`] if `subject` is empty or `claims` do not serialize
+    /// to a JSON object free of registered claim names; [`Error::Store`] if
+    /// the store fails. Then no token is returned and no session of this
+    /// login is left live: if the store failed after the session might
+    /// have been created (a lost answer to `create`, or a failure while
+    /// [`max_sessions_per_subject`] was being enforced), the new session is
+    /// revoked again ([`RevocationReason::IssueFailed`]). That is best
+    /// effort: a store that stays down leaves it live, with no token, until
+    /// it expires. No other session was revoked, except older ones the
+    /// limit had already revoked before the failure (they were beyond it).
+    ///
+    /// [`max_sessions_per_subject`]: TokenServiceBuilder::max_sessions_per_subject
+    pub async fn issue(
+        &self,
+        subject: &str,
+        claims: C,
+        info: SessionInfo,
+    ) -> Result<TokenPair, Error> {
+        if subject.is_empty() {
+            return Err(Error::Claims("subject must not be empty", None));
+        }
+        let settings = &self.inner.settings;
+        let claims_json = claims_to_json(&claims)?;
+        let reading = self.inner.clock.now();
+        let now = whole_seconds(reading);
+        let secret = RefreshSecret::random();
+        let record = SessionRecord {
+            id: SessionId::random(),
+            subject: subject.to_owned(),
+            generation: 0,
+            secret_hash: secret.hash(),
+            previous: None,
+            // Finer than the token times: it orders logins for the
+            // session limit. Microseconds, what databases keep.
+            created_at: reading
+                .replace_nanosecond(reading.microsecond() * 1_000)
+                .unwrap_or(now),
+            refreshed_at: now,
+            idle_expires_at: now + settings.refresh_ttl,
+            absolute_expires_at: now + settings.session_ttl,
+            revoked: None,
+            claims_json,
+            info,
+        };
+        // Signed before the store is touched: nothing after `create` but
+        // the session limit can fail.
+        let pair = self.tokens(&record, &secret, now)?;
+        if let Err(error) = self.inner.store.create(&record).await {
+            // A create whose answer was lost may still have happened.
+            if error.kind() != StoreErrorKind::AlreadyExists {
+                self.abandon(&record.id, now).await;
+            }
+            return Err(error.into());
+        }
+        if let Some(max) = settings.max_sessions_per_subject
+            && let Err(error) = self.enforce_session_limit(&record, max, now).await
+        {
+            self.abandon(&record.id, now).await;
+            return Err(error);
+        }
+        self.emit(Event::Issued {
+            subject,
+            session_id: &record.id,
+        });
+        Ok(pair)
+    }
+}

@@ -1,0 +1,102 @@
+//! [`Settings`]: every setting of a service, written once, with its default
+//! and the checks `build()` makes.
+
+use time::Duration;
+
+use crate::error::ConfigError;
+use crate::token::TokenRules;
+
+/// The settings a service runs with. The builder holds one, filled with the
+/// defaults; [`check`](Self::check) validates it at `build()`.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    /// What the token formats need (issuer, audience, access lifetime,
+    /// leeway, size cap).
+    pub(crate) rules: TokenRules,
+    pub(crate) refresh_ttl: Duration,
+    pub(crate) session_ttl: Duration,
+    pub(crate) reuse_grace: Duration,
+    pub(crate) max_sessions_per_subject: Option<usize>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            rules: TokenRules {
+                issuer: String::new(),
+                audience: String::new(),
+                access_ttl: Duration::minutes(15),
+                leeway: Duration::seconds(5),
+                max_token_bytes: 8 * 1024,
+            },
+            refresh_ttl: Duration::days(7),
+            session_ttl: Duration::days(30),
+            reuse_grace: Duration::seconds(10),
+            max_sessions_per_subject: None,
+        }
+    }
+}
+
+impl Settings {
+    /// Refuses settings the service cannot run with; see
+    /// [`TokenServiceBuilder::build`](super::TokenServiceBuilder::build).
+    pub(crate) fn check(&self) -> Result<(), ConfigError> {
+        let rules = &self.rules;
+        for (name, value) in [("issuer", &rules.issuer), ("audience", &rules.audience)] {
+            if value.is_empty() {
+                return Err(ConfigError::new(format!("{name} is required")));
+            }
+        }
+        let durations = [
+            ("access_ttl", rules.access_ttl),
+            ("refresh_ttl", self.refresh_ttl),
+            ("session_ttl", self.session_ttl),
+            ("reuse_grace", self.reuse_grace),
+            ("leeway", rules.leeway),
+        ];
+        if let Some((name, _)) = durations.iter().find(|(_, d)| d.subsec_nanoseconds() != 0) {
+            return Err(ConfigError::new(format!(
+                "{name} must be whole seconds (JWT time)"
+            )));
+        }
+        let checks = [
+            (
+                rules.access_ttl > Duration::ZERO,
+                "access_ttl must be positive",
+            ),
+            (
+                self.refresh_ttl > rules.access_ttl,
+                "refresh_ttl must exceed access_ttl",
+            ),
+            (
+                self.session_ttl >= self.refresh_ttl,
+                "session_ttl must be at least refresh_ttl",
+            ),
+            (
+                !self.reuse_grace.is_negative(),
+                "reuse_grace must not be negative",
+            ),
+            (
+                self.reuse_grace < rules.access_ttl,
+                "reuse_grace must be below access_ttl",
+            ),
+            (!rules.leeway.is_negative(), "leeway must not be negative"),
+            (
+                rules.leeway <= Duration::minutes(5),
+                "leeway must be at most 5 minutes",
+            ),
+            (
+                rules.max_token_bytes >= 512,
+                "max_token_bytes must be at least 512",
+            ),
+            (
+                self.max_sessions_per_subject != Some(0),
+                "max_sessions_per_subject must be at least 1",
+            ),
+        ];
+        match checks.iter().find(|(ok, _)| !ok) {
+            Some((_, message)) => Err(ConfigError::new(*message)),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! One session as a store keeps it, and as an app may show it.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::{Revocation, SecretHash, SessionId, WrappedSecret};
+
+/// What the app knows about the device behind a session, for a "your
+/// devices" page. All optional; the crate never interprets it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SessionInfo {
+    /// The `User-Agent` seen at login.
+    pub user_agent: Option<String>,
+    /// The client address seen at login.
+    pub ip: Option<IpAddr>,
+    /// A name for the session chosen by the app or the user ("Work laptop").
+    pub label: Option<String>,
+}
+
+impl SessionInfo {
+    /// Sets the user agent.
+    pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Sets the client address.
+    pub fn with_ip(mut self, ip: IpAddr) -> Self {
+        self.ip = Some(ip);
+        self
+    }
+
+    /// Sets the label.
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+}
+
+/// What a session keeps about the generation before the current one, so a
+/// replay inside the grace window gets the current token back.
+///
+/// Holds no usable token: the current secret is wrapped under the previous
+/// one, which the store does not have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraceData {
+    /// The previous generation (`generation - 1` of the record).
+    pub generation: u64,
+    /// SHA-256 of the previous generation's secret.
+    pub secret_hash: SecretHash,
+    /// When the previous generation was rotated away.
+    pub rotated_at: OffsetDateTime,
+    /// The current secret, wrapped under the previous one.
+    pub wrapped_secret: WrappedSecret,
+}
+
+/// One session as a store keeps it: one record per login, whatever the
+/// number of rotations.
+///
+/// Stores build and read these field by field; the service owns every rule
+/// about them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// The session's id.
+    pub id: SessionId,
+    /// Whose session it is (the `sub` of its tokens).
+    pub subject: String,
+    /// The rotation counter: 0 at login, +1 per rotation.
+    pub generation: u64,
+    /// SHA-256 of the current refresh token's secret.
+    pub secret_hash: SecretHash,
+    /// The previous generation, for grace replay (`None` before the first
+    /// rotation).
+    pub previous: Option<GraceData>,
+    /// Login time, to the microsecond (it orders logins; token times are
+    /// whole seconds).
+    pub created_at: OffsetDateTime,
+    /// Last rotation (the login second before the first).
+    pub refreshed_at: OffsetDateTime,
+    /// Dead if not refreshed before this instant (`refresh_ttl`).
+    pub idle_expires_at: OffsetDateTime,
+    /// Dead at this instant whatever happens (`session_ttl` after login).
+    pub absolute_expires_at: OffsetDateTime,
+    /// Set once the session is revoked; never cleared.
+    pub revoked: Option<Revocation>,
+    /// The app's claims, a JSON object, carried into every access token.
+    pub claims_json: String,
+    /// What the app recorded about the device.
+    pub info: SessionInfo,
+}
+
+impl SessionRecord {
+    /// When the session dies unless refreshed: the earlier of its idle and
+    /// absolute expiry.
+    pub fn expires_at(&self) -> OffsetDateTime {
+        self.idle_expires_at.min(self.absolute_expires_at)
+    }
+
+    /// Not revoked and not expired at `now`.
+    pub fn is_live(&self, now: OffsetDateTime) -> bool {
+        self.revoked.is_none() && now < self.expires_at()
+    }
+}
+
+/// A session as an app may show it to its user: no secrets, no grace data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct SessionView {
+    /// The session's id (to revoke it with `revoke_session`).
+    pub id: SessionId,
+    /// What the app recorded at login.
+    pub info: SessionInfo,
+    /// Login time.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// Last refresh.
+    #[serde(with = "time::serde::rfc3339")]
+    pub refreshed_at: OffsetDateTime,
+    /// Dead if not refreshed before this.
+    #[serde(with = "time::serde::rfc3339")]
+    pub idle_expires_at: OffsetDateTime,
+    /// Dead at this instant whatever happens.
+    #[serde(with = "time::serde::rfc3339")]
+    pub absolute_expires_at: OffsetDateTime,
+}
+
+impl From<SessionRecord> for SessionView {
+    fn from(record: SessionRecord) -> Self {
+        Self {
+            id: record.id,
+            info: record.info,
+            created_at: record.created_at,
+            refreshed_at: record.refreshed_at,
+            idle_expires_at: record.idle_expires_at,
+            absolute_expires_at: record.absolute_expires_at,
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! Token formats: keys and their rings, compact JWS, access tokens,
+//! refresh tokens and their secrets.
+//!
+//! Configured only by a narrow [`TokenRules`]; knows sessions by their id
+//! and secret hashes, never the store or the service's policy.
+
+pub(crate) mod access;
+pub(crate) mod claims;
+pub(crate) mod jws;
+pub(crate) mod keys;
+pub(crate) mod pair;
+pub(crate) mod provider;
+pub(crate) mod refresh;
+pub(crate) mod ring;
+pub(crate) mod rules;
+pub(crate) mod secret;
+
+pub(crate) use access::ACCESS_TYP;
+pub use access::AccessClaims;
+pub use claims::{AppClaims, NoClaims};
+pub use keys::Key;
+pub use pair::{AccessToken, RefreshToken, TokenPair};
+pub(crate) use refresh::REFRESH_TYP;
+pub(crate) use ring::KeyRing;
+pub(crate) use rules::TokenRules;
+pub(crate) use secret::RefreshSecret;
