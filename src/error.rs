@@ -9,7 +9,21 @@ type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// Everything a [`TokenService`](crate::TokenService) call can fail with.
 ///
 /// Token problems never carry attacker-controlled text: the reasons are fixed
-/// strings, safe to log. Use [`Error::class`] to choose the HTTP answer.
+/// strings, safe to log. Use [`Error::class`] to choose the HTTP answer and
+/// [`Error::code`] for the body:
+///
+/// | variant | [`class`](Error::class) | HTTP | [`code`](Error::code) |
+/// |---|---|---|---|
+/// | [`Malformed`](Error::Malformed), [`InvalidSignature`](Error::InvalidSignature), [`InvalidClaim`](Error::InvalidClaim) | `Unauthorized` | 401 | `invalid_token` |
+/// | [`Expired`](Error::Expired) | `Unauthorized` | 401 | `token_expired` |
+/// | [`NotYetValid`](Error::NotYetValid) | `Unauthorized` | 401 | `token_not_yet_valid` |
+/// | [`SessionRevoked`](Error::SessionRevoked) | `Unauthorized` | 401 | `session_revoked` |
+/// | [`SessionExpired`](Error::SessionExpired) | `Unauthorized` | 401 | `session_expired` |
+/// | [`ReuseDetected`](Error::ReuseDetected) | `Unauthorized` | 401 | `reuse_detected` |
+/// | [`Denied`](Error::Denied) | `Unauthorized` | 401 (or 403) | `denied` |
+/// | [`Store`](Error::Store), [retryable](StoreError::is_retryable) | `TryLater` | 503 | `store_unavailable` |
+/// | [`Store`](Error::Store), not retryable | `Internal` | 500 | `server_error` |
+/// | [`Config`](Error::Config), [`Claims`](Error::Claims) | `Internal` | 500 | `server_error` |
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -42,46 +56,76 @@ pub enum Error {
     /// An old refresh token was presented again: the session is now revoked.
     #[error("refresh token reuse detected; the session has been revoked")]
     ReuseDetected,
-    /// The application's [`Hooks`](crate::Hooks) refused the refresh.
-    #[error("refresh denied: {0}")]
+    /// The application's [`Hooks`](crate::Hooks) refused the refresh; the
+    /// reason is the source.
+    #[error("refresh denied")]
     Denied(#[from] Denied),
     /// The store failed; nothing about the token is known to be wrong.
+    /// Whether a retry may help is the [`StoreError`]'s to say.
     #[error("session store failure")]
     Store(#[from] StoreError),
-    /// The service or a key is misconfigured (from builders and `Key`).
-    #[error("configuration: {0}")]
+    /// The service or a key is misconfigured (from builders and `Key`); the
+    /// [`ConfigError`] source says what.
+    #[error("invalid configuration")]
     Config(#[from] ConfigError),
-    /// The application's claims could not be turned into a token payload.
-    #[error("application claims: {0}")]
-    Claims(&'static str, #[source] Option<serde_json::Error>),
+    /// The application's claims or subject cannot go into a token: `problem`
+    /// says why; `source` is serde_json's error when serialization failed.
+    #[error("application claims: {problem}")]
+    Claims {
+        /// What is wrong, e.g. `"must serialize to a JSON object"`.
+        problem: &'static str,
+        /// serde_json's error, when serializing the claims failed.
+        #[source]
+        source: Option<serde_json::Error>,
+    },
 }
 
-/// What an [`Error`] means for the client: the answer to send.
+/// What an [`Error`] means for the client: the answer to send. The table
+/// on [`Error`] gives the class of each variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorClass {
     /// The credentials are not good: answer 401, the client logs in again.
     Unauthorized,
-    /// The server failed: answer 500/503, the client keeps its tokens and
-    /// retries later. Never log a user out for this.
+    /// The store is unavailable for now: answer 503 (with `Retry-After`);
+    /// the client keeps its tokens and retries later. Never log a user out
+    /// for this.
     TryLater,
+    /// A fault on the server's side that the same request will meet again
+    /// (a misconfiguration, claims the app cannot serialize, a store that
+    /// refuses the data or returns data it cannot read): answer 500 and
+    /// alert; the client should neither retry in a loop nor log the user
+    /// out.
+    Internal,
 }
 
 impl Error {
-    /// Whether this means "401, log in again" or "try later".
+    /// Whether this means "401, log in again", "503, try later" or "500,
+    /// our fault"; see the table on [`Error`].
     ///
     /// ```
-    /// use jwt_rotate::{Error, ErrorClass};
     /// use jwt_rotate::store::StoreError;
+    /// use jwt_rotate::{Error, ErrorClass};
     ///
     /// assert_eq!(Error::Expired.class(), ErrorClass::Unauthorized);
     /// let outage = StoreError::unavailable("connection refused");
     /// assert_eq!(Error::from(outage).class(), ErrorClass::TryLater);
+    /// let refused = StoreError::other("invalid byte sequence");
+    /// assert_eq!(Error::from(refused).class(), ErrorClass::Internal);
     /// ```
     pub fn class(&self) -> ErrorClass {
         match self {
-            Error::Store(_) | Error::Config(_) | Error::Claims(..) => ErrorClass::TryLater,
-            _ => ErrorClass::Unauthorized,
+            Error::Malformed(_)
+            | Error::InvalidSignature
+            | Error::Expired
+            | Error::NotYetValid
+            | Error::InvalidClaim { .. }
+            | Error::SessionRevoked
+            | Error::SessionExpired
+            | Error::ReuseDetected
+            | Error::Denied(_) => ErrorClass::Unauthorized,
+            Error::Store(store) if store.is_retryable() => ErrorClass::TryLater,
+            Error::Store(_) | Error::Config(_) | Error::Claims { .. } => ErrorClass::Internal,
         }
     }
 
@@ -105,8 +149,8 @@ impl Error {
             Error::SessionExpired => "session_expired",
             Error::ReuseDetected => "reuse_detected",
             Error::Denied(_) => "denied",
-            Error::Store(_) => "store_unavailable",
-            Error::Config(_) | Error::Claims(..) => "server_error",
+            Error::Store(store) if store.is_retryable() => "store_unavailable",
+            Error::Store(_) | Error::Config(_) | Error::Claims { .. } => "server_error",
         }
     }
 }
@@ -267,6 +311,34 @@ mod tests {
         ] {
             assert!(err.is_unauthorized(), "{err}");
         }
+    }
+
+    #[test]
+    fn permanent_failures_are_internal_not_try_later() {
+        let json = serde_json::from_str::<u8>("x").unwrap_err();
+        for err in [
+            Error::Store(StoreError::other("refused a NUL byte")),
+            Error::Store(StoreError::new(StoreErrorKind::Corrupt, "bad row")),
+            Error::Store(StoreError::new(StoreErrorKind::AlreadyExists, "taken")),
+            Error::Config(ConfigError::new("issuer is required")),
+            Error::Claims {
+                problem: "serialization failed",
+                source: Some(json),
+            },
+        ] {
+            assert_eq!(err.class(), ErrorClass::Internal, "{err}");
+            assert_eq!(err.code(), "server_error", "{err}");
+        }
+    }
+
+    #[test]
+    fn wrapped_errors_print_their_text_once() {
+        let config = Error::from(ConfigError::new("issuer is required"));
+        assert_eq!(config.to_string(), "invalid configuration");
+        assert_eq!(config.source().unwrap().to_string(), "issuer is required");
+        let denied = Error::from(Denied::new("user disabled"));
+        assert_eq!(denied.to_string(), "refresh denied");
+        assert_eq!(denied.source().unwrap().to_string(), "user disabled");
     }
 
     #[test]

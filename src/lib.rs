@@ -32,6 +32,43 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Where to start, for a web app
+//!
+//! 1. **Pick a store** by how you run ([`store`] has them all): one
+//!    process that may log everyone out on restart, [`MemoryStore`]; one
+//!    host without a database server, `SqliteStore` (feature `sqlite`);
+//!    several instances, `PostgresStore` (`postgres`) or `RedisStore`
+//!    (`redis`). Run the SQL stores' `migrate()` once at start-up.
+//! 2. **Build one [`TokenService`]** at start-up with
+//!    [`TokenService::builder`]: issuer, audience, two different keys
+//!    (an asymmetric access key, e.g. [`Key::ed25519_pem`], lets other
+//!    services verify with [`TokenService::jwks`]).
+//! 3. **Log in**: after checking the password, [`TokenService::issue`].
+//!    Send the access token in the body; put the refresh token in an
+//!    `HttpOnly` cookie with [`RefreshCookie`], which writes and reads it
+//!    framework-neutrally (`Secure`, `SameSite=Strict`, `Path=/auth`).
+//! 4. **Guard cookie routes against CSRF**: refresh and logout authenticate
+//!    by cookie, so refuse cross-site requests (`Sec-Fetch-Site`, else an
+//!    `Origin` equal to your own scheme, host and port).
+//! 5. **On every request**: [`TokenService::verify`] (no store access) or
+//!    [`TokenService::verify_live`] (one store read; a logout takes effect
+//!    at once).
+//! 6. **Refresh, log out, list devices**: [`TokenService::refresh`],
+//!    [`TokenService::revoke`], [`TokenService::sessions`]; answer errors
+//!    by [`Error::class`]: 401, 503 with `Retry-After`, or 500.
+//!
+//! The demo servers (`cargo run -p axum-demo`, `cargo run -p actix-demo`)
+//! do all of this in a few hundred lines each, CSRF checks and cookie
+//! handling included; copy from them.
+//!
+//! # Three doors
+//!
+//! - The crate root: what an application calls.
+//! - [`store`]: what a store implementer needs (the [`RefreshStore`]
+//!   contract, records, hashes, [`StoreError`]) and the backends.
+//! - `testing` (feature `testing`): the conformance suite every store
+//!   passes, and `FaultyStore` for testing what happens when a store fails.
+//!
 //! # What happens on refresh
 //!
 //! The refresh token is a JWS signed with its own key (`typ: rt+jwt`)
@@ -49,25 +86,30 @@
 //!   [`Error::SessionExpired`].
 //!
 //! A store failure is reported as [`Error::Store`] and never revokes
-//! anything; [`Error::class`] tells "401, log in again" from "try later".
+//! anything; [`Error::class`] tells "401, log in again" from "try later"
+//! and from "our fault".
 //!
 //! # Features
 //! - `aws-lc-rs` (default): jsonwebtoken's aws-lc-rs crypto backend.
 //! - `rust-crypto`: the pure-Rust backend instead. With both on, aws-lc-rs
 //!   is used; the crate installs its backend itself, so feature unification
 //!   never causes jsonwebtoken's "no provider" panic.
-//! - `conformance`: the public `conformance` module, the suite every store
-//!   must pass, for authors of stores for other databases.
-//! - `sqlite`: [`SqliteStore`], sessions in a SQLite file (sqlx, SQLite
+//! - `testing`: the `testing` module: the conformance suite every store
+//!   must pass, for authors of stores for other databases, and
+//!   `FaultyStore`. (`conformance` is its old name, kept for one release.)
+//! - `sqlite`: `SqliteStore`, sessions in a SQLite file (sqlx, SQLite
 //!   bundled).
-//! - `postgres`: [`PostgresStore`], sessions in PostgreSQL (sqlx).
-//! - `redis`: [`RedisStore`], sessions in Redis (the `redis` crate,
+//! - `postgres`: `PostgresStore`, sessions in PostgreSQL (sqlx).
+//! - `redis`: `RedisStore`, sessions in Redis (the `redis` crate,
 //!   re-exported), one Lua script per atomic operation.
 //!
 //! With either SQL feature the crate re-exports `sqlx`, for building the
 //! pool a store can be given.
-#![forbid(unsafe_code)]
-#![deny(missing_docs)]
+//!
+//! [`RefreshStore`]: store::RefreshStore
+//! [`RefreshStore::rotate`]: store::RefreshStore::rotate
+//! [`StoreError`]: store::StoreError
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod clock;
 mod cookie;

@@ -198,7 +198,7 @@ fn every_invalid_setting_is_a_config_error() {
     for (name, case) in INVALID {
         match case().build(MemoryStore::new()) {
             Err(err @ Error::Config(_)) => {
-                assert_eq!(err.class(), ErrorClass::TryLater, "{name}");
+                assert_eq!(err.class(), ErrorClass::Internal, "{name}");
                 assert!(!err.to_string().is_empty(), "{name}");
             }
             Err(other) => panic!("{name}: expected Error::Config, got {other:?}"),

@@ -229,7 +229,7 @@ async fn claims_with_a_registered_name_or_not_an_object_are_refused_at_issue() {
             .issue("alice", bad.clone(), SessionInfo::default())
             .await
             .unwrap_err();
-        assert!(matches!(err, Error::Claims(..)), "{bad}: {err:?}");
+        assert!(matches!(err, Error::Claims { .. }), "{bad}: {err:?}");
     }
     // Nothing was stored.
     assert!(service.store().sessions("alice").await.unwrap().is_empty());
@@ -241,7 +241,7 @@ async fn claims_with_a_registered_name_or_not_an_object_are_refused_at_issue() {
             .issue("", json!({}), SessionInfo::default())
             .await
             .unwrap_err(),
-        Error::Claims(..)
+        Error::Claims { .. }
     ));
     assert!(service.store().sessions("").await.unwrap().is_empty());
 
@@ -275,7 +275,7 @@ async fn bad_claims_from_the_hook_fail_the_refresh_and_touch_nothing() {
     let before = common::record(&service, &pair.session_id).await;
     assert!(matches!(
         service.refresh(&pair.refresh_token).await,
-        Err(Error::Claims(..))
+        Err(Error::Claims { .. })
     ));
     let after = common::record(&service, &pair.session_id).await;
     assert_eq!(after, before);

@@ -304,25 +304,34 @@ fn error_class_of_every_variant() {
         assert!(err.is_unauthorized(), "{err}");
         assert_eq!(err.code(), code, "{err}");
     }
-    let try_later = [
-        (
-            Error::Store(StoreError::unavailable("connection refused")),
-            "store_unavailable",
-        ),
-        (
-            Error::Store(StoreError::other("disk full")),
-            "store_unavailable",
-        ),
+    let try_later = Error::Store(StoreError::unavailable("connection refused"));
+    assert_eq!(try_later.class(), ErrorClass::TryLater, "{try_later}");
+    assert!(!try_later.is_unauthorized());
+    assert_eq!(try_later.code(), "store_unavailable");
+    let internal = [
+        (Error::Store(StoreError::other("disk full")), "server_error"),
         (
             Error::Store(StoreError::new(StoreErrorKind::Corrupt, "bad row")),
-            "store_unavailable",
+            "server_error",
         ),
         (config, "server_error"),
-        (Error::Claims("bad", Some(claims_source)), "server_error"),
-        (Error::Claims("bad", None), "server_error"),
+        (
+            Error::Claims {
+                problem: "bad",
+                source: Some(claims_source),
+            },
+            "server_error",
+        ),
+        (
+            Error::Claims {
+                problem: "bad",
+                source: None,
+            },
+            "server_error",
+        ),
     ];
-    for (err, code) in try_later {
-        assert_eq!(err.class(), ErrorClass::TryLater, "{err}");
+    for (err, code) in internal {
+        assert_eq!(err.class(), ErrorClass::Internal, "{err}");
         assert!(!err.is_unauthorized(), "{err}");
         assert_eq!(err.code(), code, "{err}");
     }

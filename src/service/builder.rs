@@ -12,7 +12,7 @@ use super::settings::Settings;
 use super::{Inner, TokenService};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{ConfigError, Error};
-use crate::store::RefreshStore;
+use crate::store::{MemoryStore, RefreshStore};
 use crate::token::{ACCESS_TYP, AppClaims, Key, KeyRing, NoClaims, REFRESH_TYP};
 
 /// Builds a [`TokenService`]; see each setter for its default. Nothing is
@@ -36,6 +36,15 @@ pub struct TokenServiceBuilder<C = NoClaims, H = NoHooks> {
     clock: Arc<dyn Clock>,
     hooks: H,
     claims: PhantomData<fn() -> C>,
+}
+
+impl TokenService<MemoryStore> {
+    /// A builder with every default (see [`TokenServiceBuilder`]). The store
+    /// is chosen at [`build`](TokenServiceBuilder::build), the claims type
+    /// with [`with_claims`](TokenServiceBuilder::with_claims).
+    pub fn builder() -> TokenServiceBuilder {
+        TokenServiceBuilder::new()
+    }
 }
 
 impl<C: AppClaims> Default for TokenServiceBuilder<C> {

@@ -20,12 +20,12 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// login is left live: if the store failed after the session might
     /// have been created (a lost answer to `create`, or a failure while
     /// [`max_sessions_per_subject`] was being enforced), the new session is
-    /// revoked again ([`RevocationReason::IssueFailed`]). That is best
+    /// revoked again ([`RevocationReason::IssueFailed`](crate::RevocationReason::IssueFailed)). That is best
     /// effort: a store that stays down leaves it live, with no token, until
     /// it expires. No other session was revoked, except older ones the
     /// limit had already revoked before the failure (they were beyond it).
     ///
-    /// [`max_sessions_per_subject`]: TokenServiceBuilder::max_sessions_per_subject
+    /// [`max_sessions_per_subject`]: crate::TokenServiceBuilder::max_sessions_per_subject
     pub async fn issue(
         &self,
         subject: &str,
@@ -33,7 +33,10 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         info: SessionInfo,
     ) -> Result<TokenPair, Error> {
         if subject.is_empty() {
-            return Err(Error::Claims("subject must not be empty", None));
+            return Err(Error::Claims {
+                problem: "subject must not be empty",
+                source: None,
+            });
         }
         let settings = &self.inner.settings;
         let claims_json = claims_to_json(&claims)?;

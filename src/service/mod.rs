@@ -13,18 +13,25 @@ use time::OffsetDateTime;
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::session::SessionRecord;
-use crate::store::{MemoryStore, RefreshStore, StoreError, StoreErrorKind};
+use crate::store::{RefreshStore, StoreError, StoreErrorKind};
 use crate::token::claims::ClaimMembers;
 use crate::token::{KeyRing, NoClaims, RefreshSecret, TokenPair, access, refresh};
 
+// The operations, one file each, declared in the order a user meets them:
+// rustdoc lists `TokenService`'s methods in this order.
 mod builder;
-mod hooks;
+
 mod issue;
-mod limit;
-mod revoke;
-mod rotation;
-mod settings;
+
 mod verify;
+
+mod rotation;
+
+mod revoke;
+
+mod hooks;
+mod limit;
+mod settings;
 
 pub use builder::TokenServiceBuilder;
 use hooks::emit;
@@ -73,15 +80,6 @@ struct Inner<S, C> {
     jwks: JwkSet,
     clock: Arc<dyn Clock>,
     hooks: Arc<dyn Hooks<C>>,
-}
-
-impl TokenService<MemoryStore> {
-    /// A builder with every default (see [`TokenServiceBuilder`]). The store
-    /// is chosen at [`build`](TokenServiceBuilder::build), the claims type
-    /// with [`with_claims`](TokenServiceBuilder::with_claims).
-    pub fn builder() -> TokenServiceBuilder {
-        TokenServiceBuilder::new()
-    }
 }
 
 impl<S, C> Clone for TokenService<S, C> {

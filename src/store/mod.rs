@@ -107,6 +107,28 @@ pub struct RotationUpdate {
 ///
 /// A store written for another database can prove itself against this
 /// contract with the suite in `jwt_rotate::testing` (feature `testing`).
+///
+/// # The methods, as you write them
+///
+/// The trait is usable as `dyn RefreshStore` (`Arc<dyn RefreshStore>` and
+/// `Box<dyn RefreshStore>` are stores too), so its methods go through
+/// [`async_trait`](https://docs.rs/async-trait), and the signatures below
+/// render with lifetimes and boxed futures. Implement them with
+/// `#[async_trait]` on your `impl` block, as these plain async functions:
+///
+/// ```text
+/// async fn create(&self, session: &SessionRecord) -> Result<(), StoreError>;
+/// async fn get(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError>;
+/// async fn rotate(&self, id: &SessionId, expected: &ExpectedGeneration, next: &RotationUpdate)
+///     -> Result<Option<SessionRecord>, StoreError>;
+/// async fn revoke(&self, id: &SessionId, why: &Revocation) -> Result<bool, StoreError>;
+/// async fn revoke_subject(&self, subject: &str, except: Option<&SessionId>, why: &Revocation)
+///     -> Result<u64, StoreError>;
+/// async fn sessions(&self, subject: &str) -> Result<Vec<SessionRecord>, StoreError>;
+/// async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
+/// ```
+///
+/// `examples/custom_store.rs` is a whole store in this shape.
 #[async_trait]
 pub trait RefreshStore: Send + Sync + 'static {
     /// Inserts a new session.

@@ -94,7 +94,10 @@ pub(crate) fn sign(
         jti: &URL_SAFE_NO_PAD.encode(jti),
         sid,
     })
-    .map_err(|e| Error::Claims("serialization failed", Some(e)))?;
+    .map_err(|e| Error::Claims {
+        problem: "serialization failed",
+        source: Some(e),
+    })?;
     let members = app_claims.as_str();
     if !members.is_empty() {
         payload.pop(); // the closing brace

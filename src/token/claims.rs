@@ -39,13 +39,21 @@ pub struct NoClaims {}
 /// Serializes the app's claims for storage: a JSON object using none of
 /// the registered names.
 pub(crate) fn claims_to_json<C: Serialize>(claims: &C) -> Result<String, Error> {
-    let value =
-        serde_json::to_value(claims).map_err(|e| Error::Claims("serialization failed", Some(e)))?;
+    let value = serde_json::to_value(claims).map_err(|e| Error::Claims {
+        problem: "serialization failed",
+        source: Some(e),
+    })?;
     let Some(map) = value.as_object() else {
-        return Err(Error::Claims("must serialize to a JSON object", None));
+        return Err(Error::Claims {
+            problem: "must serialize to a JSON object",
+            source: None,
+        });
     };
     if map.keys().any(|k| REGISTERED.contains(&k.as_str())) {
-        return Err(Error::Claims("must not use a registered claim name", None));
+        return Err(Error::Claims {
+            problem: "must not use a registered claim name",
+            source: None,
+        });
     }
     Ok(value.to_string())
 }
@@ -90,10 +98,10 @@ mod tests {
             .unwrap(),
             r#"{"roles":["admin"]}"#
         );
-        assert!(matches!(claims_to_json(&42), Err(Error::Claims(..))));
+        assert!(matches!(claims_to_json(&42), Err(Error::Claims { .. })));
         assert!(matches!(
             claims_to_json(&serde_json::json!({"sub": "root"})),
-            Err(Error::Claims(..))
+            Err(Error::Claims { .. })
         ));
     }
 

@@ -91,7 +91,10 @@ pub(crate) fn sign(
     // The payload holds the secret in the clear.
     let payload = serde_json::to_vec(&claims)
         .map(Zeroizing::new)
-        .map_err(|e| Error::Claims("serialization failed", Some(e)))?;
+        .map_err(|e| Error::Claims {
+            problem: "serialization failed",
+            source: Some(e),
+        })?;
     Ok(RefreshToken::new(jws::sign(ring, &payload)?))
 }
 

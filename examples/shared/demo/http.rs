@@ -162,12 +162,14 @@ impl ApiError {
     }
 
     /// The HTTP status: the crate's [`ErrorClass`] decides between 401
-    /// (log in again) and 503 (keep the tokens, try later).
+    /// (log in again), 503 (keep the tokens, try later) and 500 (our
+    /// fault: retrying will not help).
     pub fn status(&self) -> u16 {
         match &self.problem {
             Problem::Token(err) => match err.class() {
                 ErrorClass::Unauthorized => 401,
-                _ => 503,
+                ErrorClass::TryLater => 503,
+                _ => 500,
             },
             Problem::Cookie(_) | Problem::MissingBearer | Problem::InvalidCredentials => 401,
             Problem::WrongPassword | Problem::CrossSite => 403,
