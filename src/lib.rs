@@ -139,9 +139,9 @@ pub use sqlx;
 pub use store::MemoryStore;
 pub use token::{AccessClaims, AccessToken, AppClaims, Key, NoClaims, RefreshToken, TokenPair};
 
-/// The testing API's name before 0.2; use [`testing`] instead.
+/// The testing API's old name; use [`testing`] instead.
 #[cfg(feature = "testing")]
-#[deprecated(since = "0.2.0", note = "renamed to `jwt_rotate::testing`")]
+#[deprecated(note = "renamed to `jwt_rotate::testing`; this alias goes in the next release")]
 pub mod conformance {
     pub use crate::testing::*;
 }

@@ -2,8 +2,8 @@
 //! [`RefreshStore`] implementations, and [`FaultyStore`].
 //!
 //! For tests only: nothing here belongs in a production build. The feature
-//! was called `conformance` before 0.2 (and this module
-//! `jwt_rotate::conformance`); both old names still work for one release.
+//! was called `conformance` (and this module `jwt_rotate::conformance`);
+//! both old names still work, deprecated, until the next release.
 //!
 //! Every store in this crate runs it, and a store written for another
 //! database proves itself against the [contract](RefreshStore#contract) the
