@@ -4,6 +4,8 @@
 
 mod common;
 
+use sha2::Digest;
+
 use jwt_rotate::{
     Error, ErrorClass, Key, ManualClock, MemoryStore, TokenService, TokenServiceBuilder,
 };
@@ -56,6 +58,18 @@ const INVALID: &[Case] = &[
     }),
     ("same key under another kid", || {
         valid().refresh_key(access().with_kid("refresh-1"))
+    }),
+    ("the access key with a zero byte appended as refresh key", || {
+        let mut padded = common::ACCESS_SECRET.to_vec();
+        padded.push(0);
+        valid().refresh_key(Key::hs256(padded).unwrap())
+    }),
+    ("a key longer than the block and its SHA-256", || {
+        let long = [0x41u8; 100];
+        let hashed: [u8; 32] = sha2::Sha256::digest(long).into();
+        valid()
+            .access_key(Key::hs256(long).unwrap())
+            .refresh_key(Key::hs256(hashed).unwrap())
     }),
     ("same asymmetric key for both", || {
         valid()
@@ -218,8 +232,11 @@ fn allowed_boundaries_build() {
 
 #[test]
 fn config_errors_say_what_is_wrong() {
+    // The `ConfigError` says what; `Error::Config` itself only says
+    // "invalid configuration", so a report does not print it twice.
     let message = |b: TokenServiceBuilder| match b.build(MemoryStore::new()) {
-        Err(err) => err.to_string(),
+        Err(Error::Config(config)) => config.to_string(),
+        Err(other) => panic!("expected Error::Config, got {other:?}"),
         Ok(_) => panic!("built"),
     };
     assert!(message(without("issuer")).contains("issuer"));

@@ -135,6 +135,27 @@ async fn grace_window_boundary_is_exclusive() {
 }
 
 #[tokio::test]
+async fn a_clock_stepped_back_past_the_leeway_closes_the_grace_window() {
+    let (service, clock, _) = recorded();
+    let login = common::login(&service, "alice").await;
+    clock.advance(Duration::minutes(20));
+    let second = service.refresh(&login.refresh_token).await.unwrap();
+    // 4 s behind the rotation, within the 5 s leeway (another node's clock):
+    // still the same successor.
+    clock.advance(Duration::seconds(-4));
+    let replay = service.refresh(&login.refresh_token).await.unwrap();
+    assert_eq!(replay.refresh_token, second.refresh_token);
+    // Ten minutes behind it: time going backwards does not widen the
+    // window, so the spent token is reuse.
+    clock.advance(Duration::minutes(-10));
+    let err = service.refresh(&login.refresh_token).await.unwrap_err();
+    assert!(matches!(err, Error::ReuseDetected), "{err:?}");
+    let record = common::record(&service, &login.session_id).await;
+    let revoked = record.revoked.expect("the session is revoked");
+    assert_eq!(revoked.reason, RevocationReason::ReuseDetected);
+}
+
+#[tokio::test]
 async fn generation_n_minus_2_inside_the_window_is_reuse() {
     let (service, clock, recorder) = recorded();
     let g0 = common::login(&service, "alice").await;

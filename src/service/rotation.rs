@@ -130,6 +130,17 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         Err(Error::ReuseDetected)
     }
 
+    /// Whether `now` lies in the grace window of a rotation at `rotated_at`:
+    /// `0 <= now - rotated_at < reuse_grace`, where a clock up to `leeway`
+    /// behind the one that rotated (another node's, or a small step back)
+    /// still counts as 0. A clock further behind closes the window: time
+    /// going backwards must never widen it, so such a replay is reuse.
+    fn in_grace_window(&self, rotated_at: OffsetDateTime, now: OffsetDateTime) -> bool {
+        let settings = &self.inner.settings;
+        let elapsed = now - rotated_at;
+        elapsed >= -settings.rules.leeway && elapsed < settings.reuse_grace
+    }
+
     /// The current pair again, if `presented` is the previous generation
     /// within the grace window.
     fn grace_replay(
@@ -142,8 +153,7 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         let Some(previous) = &record.previous else {
             return Ok(None);
         };
-        let in_window = now < previous.rotated_at + self.inner.settings.reuse_grace;
-        if !in_window
+        if !self.in_grace_window(previous.rotated_at, now)
             || previous.generation != presented.generation
             || previous.secret_hash != *presented_hash
             || record.generation != previous.generation.wrapping_add(1)

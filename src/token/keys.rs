@@ -6,7 +6,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha384, Sha512};
+use zeroize::Zeroizing;
 
 use super::provider::{PROVIDER, ensure_provider, verify_signature};
 use crate::error::{ConfigError, Error};
@@ -153,9 +154,13 @@ impl Key {
             ))
             .into());
         }
+        // The kid and the fingerprint describe the key HMAC sees, so that
+        // two spellings of one key (`K` and `K || 0x00`, or a long key and
+        // its hash) share both and are refused as access and refresh keys.
+        let effective = hmac_effective_key(algorithm, secret);
         let mut kid_input = Sha256::new();
         kid_input.update(b"jwt-rotate/hmac-kid/v1\0");
-        kid_input.update(secret);
+        kid_input.update(&*effective);
         let digest = kid_input.finalize();
         Self::checked(Self {
             kid: URL_SAFE_NO_PAD.encode(&digest[..16]),
@@ -163,7 +168,7 @@ impl Key {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             public_jwk: None,
-            fingerprint: fingerprint(secret),
+            fingerprint: fingerprint(&effective),
         })
     }
 
@@ -204,6 +209,29 @@ impl Key {
     }
 }
 
+/// The key HMAC really uses (RFC 2104, section 2): a secret longer than the
+/// hash's block is replaced by its hash, and the result is padded with
+/// zeros to the block. Returned without the padding (trailing zeros
+/// stripped), so that equal results mean the very same MACs. For a random
+/// secret no longer than the block this is the secret itself, so its `kid`
+/// does not change.
+fn hmac_effective_key(algorithm: Algorithm, secret: &[u8]) -> Zeroizing<Vec<u8>> {
+    let (block, hashed): (usize, fn(&[u8]) -> Vec<u8>) = match algorithm {
+        Algorithm::HS384 => (128, |s| Sha384::digest(s).to_vec()),
+        Algorithm::HS512 => (128, |s| Sha512::digest(s).to_vec()),
+        _ => (64, |s| Sha256::digest(s).to_vec()),
+    };
+    let mut key = Zeroizing::new(if secret.len() > block {
+        hashed(secret)
+    } else {
+        secret.to_vec()
+    });
+    while key.last() == Some(&0) {
+        key.pop();
+    }
+    key
+}
+
 fn fingerprint(material: &[u8]) -> [u8; 32] {
     let mut hash = Sha256::new();
     hash.update(b"jwt-rotate/key-fingerprint/v1\0");
@@ -240,6 +268,31 @@ pub(crate) mod tests {
         assert_ne!(a.kid(), c.kid());
         assert!(a.public_jwk().is_none());
         assert_eq!(a.with_kid("2026-11").kid(), "2026-11");
+    }
+
+    #[test]
+    fn hmac_keys_are_known_by_the_key_hmac_sees() {
+        let secret = [7u8; 32];
+        let plain = Key::hs256(secret).unwrap();
+        let mut padded = secret.to_vec();
+        padded.push(0);
+        let padded = Key::hs256(&padded).unwrap();
+        assert_eq!(plain.kid(), padded.kid());
+        assert_eq!(plain.fingerprint(), padded.fingerprint());
+        // Past the 64-byte block, HMAC-SHA256 uses the key's hash.
+        let long = [9u8; 65];
+        let hashed: [u8; 32] = Sha256::digest(long).into();
+        let long = Key::hs256(long).unwrap();
+        let hashed = Key::hs256(hashed).unwrap();
+        assert_eq!(long.fingerprint(), hashed.fingerprint());
+        let mac = long.sign(b"m").unwrap();
+        assert!(hashed.verify(b"m", &mac), "the same key, spelled twice");
+        // Other keys stay apart.
+        assert_ne!(plain.kid(), Key::hs256([8u8; 32]).unwrap().kid());
+        // SHA-384 and SHA-512 have a 128-byte block.
+        let a = Key::hs512([5u8; 100]).unwrap();
+        let b = Key::hs512([5u8; 100].iter().chain(&[0u8; 28]).copied().collect::<Vec<_>>()).unwrap();
+        assert_eq!(a.fingerprint(), b.fingerprint());
     }
 
     #[test]
