@@ -2,7 +2,27 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use time::{Duration, OffsetDateTime};
+use time::{Duration, OffsetDateTime, PrimitiveDateTime};
+
+use crate::error::ConfigError;
+
+/// `instant + by`, or an error naming `what` when the result is not a
+/// representable instant (a clock near year 9999, or an enormous setting).
+///
+/// Every instant the crate computes from a clock reading and a setting goes
+/// through this: no setting and no clock reading may make an operation
+/// panic.
+pub(crate) fn shifted(
+    instant: OffsetDateTime,
+    by: Duration,
+    what: &'static str,
+) -> Result<OffsetDateTime, ConfigError> {
+    instant.checked_add(by).ok_or_else(|| {
+        ConfigError::new(format!(
+            "the clock reads {instant}, and {what} from then is not a representable instant"
+        ))
+    })
+}
 
 /// A source of the current time.
 ///
@@ -57,10 +77,15 @@ impl ManualClock {
         Self::new(now.replace_nanosecond(0).unwrap_or(now))
     }
 
-    /// Moves the clock by `by` (which may be negative).
+    /// Moves the clock by `by` (which may be negative), stopping at the
+    /// first or last representable instant rather than overflowing.
     pub fn advance(&self, by: Duration) {
         let mut now = self.now.lock().unwrap_or_else(PoisonError::into_inner);
-        *now += by;
+        *now = now.checked_add(by).unwrap_or(if by.is_negative() {
+            PrimitiveDateTime::MIN.assume_utc()
+        } else {
+            PrimitiveDateTime::MAX.assume_utc()
+        });
     }
 
     /// Sets the clock to `to`.

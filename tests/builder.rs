@@ -59,11 +59,14 @@ const INVALID: &[Case] = &[
     ("same key under another kid", || {
         valid().refresh_key(access().with_kid("refresh-1"))
     }),
-    ("the access key with a zero byte appended as refresh key", || {
-        let mut padded = common::ACCESS_SECRET.to_vec();
-        padded.push(0);
-        valid().refresh_key(Key::hs256(padded).unwrap())
-    }),
+    (
+        "the access key with a zero byte appended as refresh key",
+        || {
+            let mut padded = common::ACCESS_SECRET.to_vec();
+            padded.push(0);
+            valid().refresh_key(Key::hs256(padded).unwrap())
+        },
+    ),
     ("a key longer than the block and its SHA-256", || {
         let long = [0x41u8; 100];
         let hashed: [u8; 32] = sha2::Sha256::digest(long).into();

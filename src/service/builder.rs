@@ -218,7 +218,10 @@ impl<C: AppClaims, H> TokenServiceBuilder<C, H> {
     /// positive; `refresh_ttl <= access_ttl`; `session_ttl < refresh_ttl`;
     /// `reuse_grace` is negative or not below `access_ttl`; `leeway` is
     /// negative or over 5 minutes; `max_token_bytes < 512`;
-    /// `max_sessions_per_subject` is 0; a duration is not whole seconds.
+    /// `max_sessions_per_subject` is 0; a duration is not whole seconds or
+    /// is longer than 100 years (36,525 days, the largest allowed: every
+    /// instant the service computes, a clock reading plus a setting, must
+    /// be representable).
     pub fn build<S: RefreshStore>(self, store: S) -> Result<TokenService<S, C>, Error>
     where
         H: Hooks<C>,

@@ -1,6 +1,7 @@
 //! `issue`: a login starts a session.
 
 use super::{TokenService, whole_seconds};
+use crate::clock::shifted;
 use crate::error::Error;
 use crate::session::{SessionId, SessionInfo, SessionRecord};
 use crate::store::{RefreshStore, StoreErrorKind};
@@ -14,8 +15,13 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// password), carrying `claims` into every access token it gets.
     ///
     /// # Errors
-    /// [`Error::Claims`] if `subject` is empty or `claims` do not serialize
-    /// to a JSON object free of registered claim names; [`Error::Store`] if
+    /// [`Error::Claims`] if `subject` is empty, `claims` do not serialize
+    /// to a JSON object free of registered claim names, a field of `info`
+    /// is over its size limit, or the tokens would come near
+    /// `max_token_bytes` (the subject and the claims are in them; some room
+    /// is kept for the generation counter to grow); [`Error::Config`] if the
+    /// clock reading plus a lifetime is not a representable instant;
+    /// [`Error::Store`] if
     /// the store fails. Then no token is returned and no session of this
     /// login is left live: if the store failed after the session might
     /// have been created (a lost answer to `create`, or a failure while
@@ -38,6 +44,12 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
                 source: None,
             });
         }
+        if let Some(problem) = info.oversized_field() {
+            return Err(Error::Claims {
+                problem,
+                source: None,
+            });
+        }
         let settings = &self.inner.settings;
         let claims_json = claims_to_json(&claims)?;
         let reading = self.inner.clock.now();
@@ -55,15 +67,18 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
                 .replace_nanosecond(reading.microsecond() * 1_000)
                 .unwrap_or(now),
             refreshed_at: now,
-            idle_expires_at: now + settings.refresh_ttl,
-            absolute_expires_at: now + settings.session_ttl,
+            idle_expires_at: shifted(now, settings.refresh_ttl, "refresh_ttl")?,
+            absolute_expires_at: shifted(now, settings.session_ttl, "session_ttl")?,
             revoked: None,
             claims_json,
             info,
         };
         // Signed before the store is touched: nothing after `create` but
-        // the session limit can fail.
+        // the session limit can fail, and tokens too large to verify are
+        // refused before any session is written or revoked.
         let pair = self.tokens(&record, &secret, now)?;
+        self.check_headroom(pair.access_token.as_str())?;
+        self.check_headroom(pair.refresh_token.as_str())?;
         if let Err(error) = self.inner.store.create(&record).await {
             // A create whose answer was lost may still have happened.
             if error.kind() != StoreErrorKind::AlreadyExists {

@@ -159,6 +159,20 @@ impl<S: RefreshStore, C> TokenService<S, C> {
         })
     }
 
+    /// Refuses a token that leaves less than [`HEADROOM`] bytes below
+    /// `max_token_bytes`: a token of this session is never refused by our
+    /// own `verify`, however many times it rotates.
+    fn check_headroom(&self, token: &str) -> Result<(), Error> {
+        let max = self.inner.settings.rules.max_token_bytes;
+        if token.len().saturating_add(HEADROOM) > max {
+            return Err(Error::Claims {
+                problem: "the subject and claims make tokens too close to max_token_bytes",
+                source: None,
+            });
+        }
+        Ok(())
+    }
+
     /// The clock, to whole seconds: JWT times have no fractions, and
     /// stored instants then match the tokens exactly.
     fn now(&self) -> OffsetDateTime {
@@ -172,6 +186,11 @@ impl<S: RefreshStore, C> TokenService<S, C> {
         emit(&*self.inner.hooks, event);
     }
 }
+
+/// Room kept below `max_token_bytes` at login and when a hook replaces the
+/// claims: a later generation's refresh token is longer (up to 19 more
+/// digits of `gen`, 26 characters of base64), and it must still verify.
+const HEADROOM: usize = 32;
 
 fn whole_seconds(instant: OffsetDateTime) -> OffsetDateTime {
     instant.replace_nanosecond(0).unwrap_or(instant)

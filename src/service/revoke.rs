@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 
 use super::hooks::Event;
 use super::{TokenService, newest_first};
+use crate::clock::shifted;
 use crate::error::Error;
 use crate::session::{Revocation, RevocationReason, SessionId, SessionRecord, SessionView};
 use crate::store::RefreshStore;
@@ -111,7 +112,7 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// # Errors
     /// [`Error::Store`] if the store fails.
     pub async fn purge_expired(&self) -> Result<u64, Error> {
-        let cutoff = self.now() - self.inner.settings.rules.leeway;
+        let cutoff = shifted(self.now(), -self.inner.settings.rules.leeway, "-leeway")?;
         Ok(self.inner.store.purge_expired(cutoff).await?)
     }
 

@@ -5,10 +5,12 @@ use time::OffsetDateTime;
 
 use super::hooks::{Event, RefreshContext};
 use super::{TokenService, session_status};
+use crate::clock::shifted;
 use crate::error::Error;
 use crate::session::{GraceData, Revocation, RevocationReason, SecretHash, SessionRecord};
 use crate::store::{ExpectedGeneration, RefreshStore, RotationUpdate, StoreError};
-use crate::token::claims::claims_to_json;
+use crate::token::access;
+use crate::token::claims::{ClaimMembers, claims_to_json};
 use crate::token::refresh::{self, Expiry, VerifiedRefresh};
 use crate::token::{AppClaims, RefreshSecret, TokenPair};
 
@@ -47,6 +49,10 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         let claims_json = new_claims
             .map(|claims| claims_to_json(&claims))
             .transpose()?;
+        let idle_expires_at = shifted(now, settings.refresh_ttl, "refresh_ttl")?;
+        if let Some(json) = &claims_json {
+            self.check_new_claims_fit(&presented, json, now, idle_expires_at)?;
+        }
 
         let presented_hash = presented.secret.hash();
         let next = RefreshSecret::random();
@@ -63,7 +69,7 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
                 wrapped_secret: presented.secret.wrap(&next),
             },
             refreshed_at: now,
-            idle_expires_at: now + settings.refresh_ttl,
+            idle_expires_at,
             claims_json,
         };
         let expected = ExpectedGeneration {
@@ -128,6 +134,33 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             current: record.generation,
         });
         Err(Error::ReuseDetected)
+    }
+
+    /// Claims a hook put in place of the stored ones must leave the access
+    /// token as much room below `max_token_bytes` as a login does: checked
+    /// by signing one before the rotation, which could not be undone.
+    fn check_new_claims_fit(
+        &self,
+        presented: &VerifiedRefresh,
+        claims_json: &str,
+        now: OffsetDateTime,
+        session_end: OffsetDateTime,
+    ) -> Result<(), Error> {
+        let inner = &*self.inner;
+        let members = ClaimMembers::of(claims_json).ok_or(Error::Claims {
+            problem: "must serialize to a JSON object",
+            source: None,
+        })?;
+        let (probe, _) = access::sign(
+            &inner.settings.rules,
+            &inner.access,
+            &presented.subject,
+            &presented.session_id,
+            members,
+            now,
+            session_end,
+        )?;
+        self.check_headroom(probe.as_str())
     }
 
     /// Whether `now` lies in the grace window of a rotation at `rotated_at`:

@@ -6,6 +6,12 @@ use time::Duration;
 use crate::error::ConfigError;
 use crate::token::TokenRules;
 
+/// The longest any lifetime setting may be: 100 years. Far beyond any
+/// sensible session, and far enough inside the range of an instant (years
+/// -9999 to 9999) that `now + setting` stays representable for any clock of
+/// this millennium; a clock outside it gets a typed error, never a panic.
+pub(crate) const LONGEST: Duration = Duration::days(36_525);
+
 /// The settings a service runs with. The builder holds one, filled with the
 /// defaults; [`check`](Self::check) validates it at `build()`.
 #[derive(Debug, Clone)]
@@ -57,6 +63,11 @@ impl Settings {
         if let Some((name, _)) = durations.iter().find(|(_, d)| d.subsec_nanoseconds() != 0) {
             return Err(ConfigError::new(format!(
                 "{name} must be whole seconds (JWT time)"
+            )));
+        }
+        if let Some((name, _)) = durations.iter().find(|(_, d)| *d > LONGEST) {
+            return Err(ConfigError::new(format!(
+                "{name} must be at most 100 years (36,525 days)"
             )));
         }
         let checks = [

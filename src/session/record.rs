@@ -9,6 +9,12 @@ use super::{Revocation, SecretHash, SessionId, WrappedSecret};
 
 /// What the app knows about the device behind a session, for a "your
 /// devices" page. All optional; the crate never interprets it.
+///
+/// Each text field has a size limit, so that a store is never asked to
+/// keep megabytes per session: `user_agent` at most
+/// [`MAX_USER_AGENT_BYTES`](Self::MAX_USER_AGENT_BYTES), `label` at most
+/// [`MAX_LABEL_BYTES`](Self::MAX_LABEL_BYTES). `issue` refuses a longer one
+/// with `Error::Claims`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SessionInfo {
@@ -21,6 +27,25 @@ pub struct SessionInfo {
 }
 
 impl SessionInfo {
+    /// The longest `user_agent` accepted, in bytes: 1 KiB (real ones are a
+    /// few hundred).
+    pub const MAX_USER_AGENT_BYTES: usize = 1024;
+
+    /// The longest `label` accepted, in bytes.
+    pub const MAX_LABEL_BYTES: usize = 256;
+
+    /// Which field is over its limit, if any.
+    pub(crate) fn oversized_field(&self) -> Option<&'static str> {
+        let over = |field: &Option<String>, max| field.as_ref().is_some_and(|f| f.len() > max);
+        if over(&self.user_agent, Self::MAX_USER_AGENT_BYTES) {
+            Some("session info: user_agent is longer than 1024 bytes")
+        } else if over(&self.label, Self::MAX_LABEL_BYTES) {
+            Some("session info: label is longer than 256 bytes")
+        } else {
+            None
+        }
+    }
+
     /// Sets the user agent.
     pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = Some(user_agent.into());

@@ -11,6 +11,7 @@ use super::jws::{self, Times};
 use super::pair::AccessToken;
 use super::ring::KeyRing;
 use super::rules::TokenRules;
+use crate::clock::shifted;
 use crate::error::Error;
 use crate::session::SessionId;
 
@@ -82,7 +83,7 @@ pub(crate) fn sign(
     now: OffsetDateTime,
     session_end: OffsetDateTime,
 ) -> Result<(AccessToken, OffsetDateTime), Error> {
-    let expires_at = (now + rules.access_ttl).min(session_end);
+    let expires_at = shifted(now, rules.access_ttl, "access_ttl")?.min(session_end);
     let mut jti = [0u8; 16];
     rand::fill(&mut jti);
     let mut payload = serde_json::to_vec(&OutClaims {
@@ -106,6 +107,13 @@ pub(crate) fn sign(
         payload.push(b'}');
     }
     let token = jws::sign(ring, &payload)?;
+    if token.len() > rules.max_token_bytes {
+        // Our own `verify` would refuse it: never hand it out.
+        return Err(Error::Claims {
+            problem: "the access token would exceed max_token_bytes",
+            source: None,
+        });
+    }
     Ok((AccessToken::new(token), expires_at))
 }
 

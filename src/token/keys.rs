@@ -291,7 +291,14 @@ pub(crate) mod tests {
         assert_ne!(plain.kid(), Key::hs256([8u8; 32]).unwrap().kid());
         // SHA-384 and SHA-512 have a 128-byte block.
         let a = Key::hs512([5u8; 100]).unwrap();
-        let b = Key::hs512([5u8; 100].iter().chain(&[0u8; 28]).copied().collect::<Vec<_>>()).unwrap();
+        let b = Key::hs512(
+            [5u8; 100]
+                .iter()
+                .chain(&[0u8; 28])
+                .copied()
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
         assert_eq!(a.fingerprint(), b.fingerprint());
     }
 

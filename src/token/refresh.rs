@@ -95,7 +95,15 @@ pub(crate) fn sign(
             problem: "serialization failed",
             source: Some(e),
         })?;
-    Ok(RefreshToken::new(jws::sign(ring, &payload)?))
+    let token = RefreshToken::new(jws::sign(ring, &payload)?);
+    if token.as_str().len() > rules.max_token_bytes {
+        // Our own `verify` would refuse it: never hand it out.
+        return Err(Error::Claims {
+            problem: "the refresh token would exceed max_token_bytes",
+            source: None,
+        });
+    }
+    Ok(token)
 }
 
 /// Verifies a refresh token without touching the store: signature with the
