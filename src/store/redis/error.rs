@@ -15,13 +15,32 @@ const RETRYABLE_CODES: [&str; 2] = ["BUSY", "OOM"];
 /// `err`, met while `doing` something, as a store error that keeps it as
 /// its source.
 pub(super) fn store_error(err: RedisError, doing: &'static str) -> StoreError {
+    if redirected(&err) {
+        return StoreError::other(format!(
+            "{doing}: a Redis Cluster node redirected the call (MOVED/ASK), which a \
+             single-server connection cannot follow; connect to a cluster with a \
+             cluster connection"
+        ))
+        .with_source(err);
+    }
     let kind = kind_of(&err);
     StoreError::new(kind, doing).with_source(err)
 }
 
+/// A Cluster redirection reached us: the connection is to one node of a
+/// cluster but cannot follow redirections, so every retry meets the same
+/// answer. A configuration mistake, not an outage.
+fn redirected(err: &RedisError) -> bool {
+    matches!(
+        err.kind(),
+        ErrorKind::Server(ServerErrorKind::Moved | ServerErrorKind::Ask)
+    ) || server_code(err).is_some_and(|c| c == "MOVED" || c == "ASK")
+}
+
 /// Retryable: the connection (refused, dropped, timed out, any I/O error)
 /// and a server that cannot serve now (loading, busy, a script missing
-/// after a restart, failover and Cluster reconfiguration). A malformed
+/// after a restart, failover, a cluster that is down or resharding). A
+/// malformed
 /// record is `Corrupt`; anything else (a wrong password, a bad reply) is
 /// `Other`.
 fn kind_of(err: &RedisError) -> StoreErrorKind {
@@ -45,8 +64,6 @@ fn kind_of(err: &RedisError) -> StoreErrorKind {
                 | ServerErrorKind::ClusterDown
                 | ServerErrorKind::MasterDown
                 | ServerErrorKind::ReadOnly
-                | ServerErrorKind::Moved
-                | ServerErrorKind::Ask
         ) | ErrorKind::ClusterConnectionNotFound
     );
     if retryable_server || code.is_some_and(|c| RETRYABLE_CODES.contains(&c.as_str())) {
@@ -126,6 +143,21 @@ mod tests {
         ] {
             let kind = store_error(err.clone(), "rotating").kind();
             assert_eq!(kind, StoreErrorKind::Other, "{err:?}");
+        }
+    }
+
+    #[test]
+    fn a_cluster_redirection_is_a_permanent_error_that_says_what_to_do() {
+        for err in [
+            known(ServerErrorKind::Moved),
+            known(ServerErrorKind::Ask),
+            server("MOVED"),
+        ] {
+            let store = store_error(err.clone(), "rotating");
+            assert!(!store.is_retryable(), "{err:?}");
+            assert_eq!(store.kind(), StoreErrorKind::Other);
+            assert!(store.to_string().contains("cluster connection"), "{store}");
+            assert!(store.source().is_some());
         }
     }
 
