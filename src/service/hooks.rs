@@ -18,7 +18,9 @@ pub struct RefreshContext<'a> {
 }
 
 /// A security-relevant event. Also logged to `tracing` (target
-/// `jwt_rotate`), with no token or secret in any field.
+/// `jwt_rotate`), with no token or secret in any field; the subject (a user
+/// identifier) only at `DEBUG`, the `INFO` and `WARN` lines name the
+/// session.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub enum Event<'a> {
@@ -125,48 +127,63 @@ pub struct NoHooks;
 impl<C> Hooks<C> for NoHooks {}
 
 /// Sends `event` to `tracing` and to the application's hooks.
+///
+/// The subject is a user identifier, personal data in most places: it goes
+/// only into a `DEBUG` line of its own, while the `INFO`/`WARN` line names
+/// the session. The hooks get the whole event.
 pub(super) fn emit<C: 'static>(hooks: &dyn Hooks<C>, event: Event<'_>) {
+    const T: &str = "jwt_rotate";
     match event {
-        Event::Issued {
-            subject,
-            session_id,
-        } => tracing::info!(target: "jwt_rotate", subject, %session_id, "session issued"),
-        Event::Refreshed {
-            subject,
-            session_id,
-            generation,
-        } => {
-            tracing::debug!(target: "jwt_rotate", subject, %session_id, generation, "session refreshed")
+        Event::Issued { session_id, .. } => {
+            tracing::info!(target: T, %session_id, "session issued")
         }
-        Event::GraceReplay {
-            subject,
+        Event::Refreshed {
             session_id,
             generation,
-        } => tracing::info!(target: "jwt_rotate", subject, %session_id, generation, "grace replay"),
+            ..
+        } => tracing::debug!(target: T, %session_id, generation, "session refreshed"),
+        Event::GraceReplay {
+            session_id,
+            generation,
+            ..
+        } => tracing::info!(target: T, %session_id, generation, "grace replay"),
         Event::ReuseDetected {
-            subject,
             session_id,
             presented,
             current,
+            ..
         } => tracing::warn!(
-            target: "jwt_rotate",
-            subject, %session_id, presented, current,
+            target: T,
+            %session_id, presented, current,
             "refresh token reuse detected; session revoked"
         ),
         Event::Revoked { session_id, reason } => {
-            tracing::info!(target: "jwt_rotate", %session_id, reason = reason.as_str(), "session revoked")
+            tracing::info!(target: T, %session_id, reason = reason.as_str(), "session revoked")
         }
-        Event::SubjectRevoked {
-            subject,
-            count,
-            reason,
-        } => tracing::info!(
-            target: "jwt_rotate",
-            subject, count, reason = reason.as_str(),
+        Event::SubjectRevoked { count, reason, .. } => tracing::info!(
+            target: T,
+            count, reason = reason.as_str(),
             "subject sessions revoked"
         ),
     }
+    if let Some(subject) = event.subject() {
+        tracing::debug!(target: T, subject, "the subject of the event above");
+    }
     hooks.on_event(&event);
+}
+
+impl Event<'_> {
+    /// The subject the event is about, when it names one.
+    pub fn subject(&self) -> Option<&str> {
+        match self {
+            Event::Issued { subject, .. }
+            | Event::Refreshed { subject, .. }
+            | Event::GraceReplay { subject, .. }
+            | Event::ReuseDetected { subject, .. }
+            | Event::SubjectRevoked { subject, .. } => Some(subject),
+            Event::Revoked { .. } => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -209,6 +226,44 @@ mod tests {
         assert!(heard[0].starts_with("ReuseDetected"), "{heard:?}");
         assert!(heard[0].contains("presented: 1"), "{heard:?}");
         assert!(heard[1].contains("Logout"), "{heard:?}");
+    }
+
+    /// What `emit` logs at `level` and above.
+    fn logged_at(level: tracing::Level, event: Event<'_>) -> String {
+        #[derive(Clone, Default)]
+        struct Buffer(std::sync::Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || emit::<()>(&NoHooks, event));
+        String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn the_subject_is_logged_only_at_debug() {
+        let id = SessionId::from_bytes([7; 16]);
+        let issued = || Event::Issued {
+            subject: "alice@example.com",
+            session_id: &id,
+        };
+        let info = logged_at(tracing::Level::INFO, issued());
+        assert!(info.contains("session issued"), "{info}");
+        assert!(info.contains(&id.to_string()), "{info}");
+        assert!(!info.contains("alice@example.com"), "{info}");
+        let debug = logged_at(tracing::Level::DEBUG, issued());
+        assert!(debug.contains("alice@example.com"), "{debug}");
     }
 
     #[tokio::test]
