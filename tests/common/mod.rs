@@ -2,7 +2,6 @@
 #![allow(dead_code)]
 
 pub mod hooks;
-pub mod store;
 pub mod tokens;
 
 use jwt_rotate::{
