@@ -45,10 +45,7 @@ where
     F: FnOnce(Config) -> Fut,
     Fut: Future<Output = TestServer>,
 {
-    let Some(browser) = Browser::start(name).await else {
-        return;
-    };
-    let browser = Arc::new(browser);
+    let browser = Arc::new(Browser::start(name).await);
     let server = Arc::new(spawn(config()).await);
     let outcome = tokio::spawn(scenario(Arc::clone(&browser), Arc::clone(&server), name)).await;
     if let Ok(browser) = Arc::try_unwrap(browser) {

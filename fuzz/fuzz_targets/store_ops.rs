@@ -1,15 +1,15 @@
 //! Random operation sequences (login, refresh with current, previous, old
 //! and forged tokens, revocations, clock jumps, listing, purge) against
 //! MemoryStore through the service, checked op by op against the test
-//! suite's reference model (tests/model/): its exact outcome, then the
-//! store's records. `arbitrary` picks the ops, in the ranges the proptest
-//! strategy of tests/model.rs uses.
+//! suite's reference model (tests/state_machine_model/): its exact outcome,
+//! then the store's records. `arbitrary` picks the ops, in the ranges the
+//! proptest strategy of tests/state_machine_model.rs uses.
 #![no_main]
 
-#[path = "../../tests/model/harness.rs"]
+#[path = "../../tests/state_machine_model/harness.rs"]
 #[allow(dead_code)]
 mod harness;
-#[path = "../../tests/model/reference.rs"]
+#[path = "../../tests/state_machine_model/reference.rs"]
 #[allow(dead_code)]
 mod reference;
 

@@ -1,11 +1,12 @@
 //! [`FaultyStore`]: any store, failing or stalling on command.
 
 use std::io;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
+use tokio::sync::Barrier;
 
 use crate::error::{StoreError, StoreErrorKind};
 use crate::session::{Revocation, SessionId, SessionRecord};
@@ -73,6 +74,35 @@ pub enum Fault {
     /// Waits this long on tokio's timer (so a paused test clock skips it),
     /// then goes through.
     Delay(Duration),
+    /// Holds each call, once the store has answered it, until this many
+    /// calls are held; then lets them all go on together, and the next
+    /// calls form the next group. So `n` concurrent calls have all reached
+    /// the store before any of them returns: `n` logins whose records all
+    /// exist before any of them goes on (to enforce the session limit,
+    /// say). A call another fault fails is held too, at the same point, so
+    /// a group fills whatever the answers; `Gather(0)` and `Gather(1)` hold
+    /// nothing. A group that never fills holds its calls for good.
+    ///
+    /// ```
+    /// use jwt_rotate::MemoryStore;
+    /// use jwt_rotate::store::RefreshStore;
+    /// use jwt_rotate::testing::{Calls, Fault, FaultyStore, StoreOp, sample_record};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// let store = FaultyStore::new(MemoryStore::new());
+    /// store.inject(Calls::Only(StoreOp::Create), Fault::Gather(2));
+    /// let (ann, bo) = (sample_record("ann"), sample_record("bo"));
+    /// // Each create sees the other's record stored before it returns.
+    /// let (a, b) = tokio::join!(
+    ///     async { store.create(&ann).await?; store.inner().get(&bo.id).await },
+    ///     async { store.create(&bo).await?; store.inner().get(&ann.id).await },
+    /// );
+    /// assert!(a?.is_some() && b?.is_some());
+    /// # Ok::<(), jwt_rotate::store::StoreError>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    Gather(usize),
 }
 
 /// Which calls a fault applies to, counted from when it is injected.
@@ -97,6 +127,8 @@ struct Rule {
     fault: Fault,
     /// Calls that matched the rule's operation filter so far.
     seen: u64,
+    /// The barrier of a [`Fault::Gather`].
+    gate: Option<Arc<Barrier>>,
 }
 
 impl Rule {
@@ -132,6 +164,7 @@ struct Plan {
     delay: Duration,
     before: Option<StoreErrorKind>,
     after: bool,
+    gates: Vec<Arc<Barrier>>,
 }
 
 /// Wraps a store and makes chosen calls fail, lose their response, or
@@ -140,7 +173,8 @@ struct Plan {
 /// Faults are injected with [`inject`](Self::inject) (several may be
 /// active; their delays add up, and a failure before the store wins over
 /// one after it) and cleared with [`heal`](Self::heal). Every call is
-/// recorded, faulted or not.
+/// recorded, faulted or not. Besides failures and delays, a fault can
+/// gather concurrent calls ([`Fault::Gather`]) to force an interleaving.
 ///
 /// ```
 /// use jwt_rotate::testing::{Calls, Fault, FaultyStore, StoreOp};
@@ -192,14 +226,20 @@ impl<S> FaultyStore<S> {
 
     /// Applies `fault` to the `calls` made from now on.
     pub fn inject(&self, calls: Calls, fault: Fault) {
+        let gate = match fault {
+            Fault::Gather(n) => Some(Arc::new(Barrier::new(n))),
+            _ => None,
+        };
         self.state().rules.push(Rule {
             calls,
             fault,
             seen: 0,
+            gate,
         });
     }
 
-    /// Removes every injected fault.
+    /// Removes every injected fault. Calls a [`Fault::Gather`] already
+    /// holds stay held until their group fills.
     pub fn heal(&self) {
         self.state().rules.clear();
     }
@@ -233,6 +273,7 @@ impl<S> FaultyStore<S> {
                 Fault::Fail => plan.before = plan.before.or(Some(StoreErrorKind::Unavailable)),
                 Fault::FailWith(kind) => plan.before = plan.before.or(Some(kind)),
                 Fault::FailAfter => plan.after = true,
+                Fault::Gather(_) => plan.gates.extend(rule.gate.clone()),
             }
         }
         if plan.before.is_some() || plan.after {
@@ -250,12 +291,19 @@ impl<S> FaultyStore<S> {
         if !plan.delay.is_zero() {
             tokio::time::sleep(plan.delay).await;
         }
-        if let Some(kind) = plan.before {
-            let cause = io::Error::new(io::ErrorKind::ConnectionRefused, "injected by FaultyStore");
-            return Err(StoreError::new(kind, "injected fault before the store").with_source(cause));
+        let result = match plan.before {
+            Some(kind) => {
+                let cause =
+                    io::Error::new(io::ErrorKind::ConnectionRefused, "injected by FaultyStore");
+                Err(StoreError::new(kind, "injected fault before the store").with_source(cause))
+            }
+            None => call.await,
+        };
+        for gate in &plan.gates {
+            gate.wait().await;
         }
-        let result = call.await;
-        if plan.after {
+        // A call failed before the store never got an answer to lose.
+        if plan.after && plan.before.is_none() {
             let cause = io::Error::new(io::ErrorKind::TimedOut, "injected by FaultyStore");
             return Err(StoreError::unavailable("injected fault: response lost").with_source(cause));
         }

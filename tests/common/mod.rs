@@ -2,7 +2,6 @@
 #![allow(dead_code)]
 
 pub mod hooks;
-pub mod store;
 pub mod tokens;
 
 use jwt_rotate::{
@@ -122,20 +121,29 @@ pub async fn assert_revoked<S: RefreshStore>(service: &TokenService<S>, pair: &T
 }
 
 /// The URL of a test server from the environment variable `var`
-/// (`DATABASE_URL`, `REDIS_URL`), read at run time.
+/// (`DATABASE_URL` or `REDIS_URL`), read at run time.
 ///
-/// Unset: prints why the test is skipped and returns `None`, so `cargo
-/// test` passes on a bare machine; but under CI (`JWT_ROTATE_REQUIRE_SERVERS`
-/// set, as `.ci/run` does) a missing server fails the test instead.
-pub fn server_url(var: &str) -> Option<String> {
+/// The tests that call this are `#[ignore = "needs ..."]`d, so a plain
+/// `cargo test` lists them as ignored; run with `-- --include-ignored`
+/// (as CI does), such a test fails here, saying what to set, when its
+/// server is missing: it never passes without having run.
+///
+/// # Panics
+/// When `var` is unset or empty.
+pub fn server_url(var: &str) -> String {
     match std::env::var(var) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var_os("JWT_ROTATE_REQUIRE_SERVERS").is_some() => {
-            panic!("{var} is not set, but JWT_ROTATE_REQUIRE_SERVERS requires this test to run")
-        }
+        Ok(url) if !url.is_empty() => url,
         _ => {
-            eprintln!("skipped: set {var} to run this test against a real server");
-            None
+            let (server, example) = match var {
+                "DATABASE_URL" => ("PostgreSQL", "postgres://postgres@127.0.0.1:5432/postgres"),
+                "REDIS_URL" => ("Redis", "redis://127.0.0.1:6379/"),
+                _ => ("real", "its URL"),
+            };
+            panic!(
+                "{var} is not set: this test needs a {server} server. Set {var} \
+                 (e.g. {var}={example}), or run without --include-ignored to \
+                 leave the server tests out"
+            )
         }
     }
 }

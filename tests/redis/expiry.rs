@@ -31,10 +31,9 @@ async fn assert_ttl(conn: &mut MultiplexedConnection, key: &str, want: Duration,
 }
 
 #[tokio::test]
+#[ignore = "needs REDIS_URL"]
 async fn a_session_key_lives_retention_past_its_expiry_or_its_last_write() {
-    let Some(fixture) = Fixture::with_retention(RETENTION).await else {
-        return;
-    };
+    let fixture = Fixture::with_retention(RETENTION).await;
     let (store, mut conn) = (&fixture.store, fixture.raw().await);
     let subject = unique_subject("ttl");
     let now = OffsetDateTime::now_utc();
@@ -101,10 +100,9 @@ fn sorted(ids: &[SessionId]) -> Vec<String> {
 }
 
 #[tokio::test]
+#[ignore = "needs REDIS_URL"]
 async fn the_index_forgets_sessions_gone_by_ttl_and_keeps_the_rest() {
-    let Some(fixture) = Fixture::with_retention(RETENTION).await else {
-        return;
-    };
+    let fixture = Fixture::with_retention(RETENTION).await;
     let (store, mut conn) = (&fixture.store, fixture.raw().await);
     let subject = unique_subject("index");
     let index = index_key(&fixture, &subject);
@@ -131,10 +129,9 @@ async fn the_index_forgets_sessions_gone_by_ttl_and_keeps_the_rest() {
 }
 
 #[tokio::test]
+#[ignore = "needs REDIS_URL"]
 async fn stale_index_entries_are_skipped_then_dropped() {
-    let Some(fixture) = Fixture::with_retention(RETENTION).await else {
-        return;
-    };
+    let fixture = Fixture::with_retention(RETENTION).await;
     let (store, mut conn) = (&fixture.store, fixture.raw().await);
     let owner = sample_record(&unique_subject("owner"));
     store.create(&owner).await.unwrap();

@@ -17,10 +17,13 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    /// A fresh database on the `DATABASE_URL` server; `None` (the test
-    /// skips) when that is unset.
-    pub async fn create() -> Option<Self> {
-        let server = common::server_url("DATABASE_URL")?;
+    /// A fresh database on the `DATABASE_URL` server.
+    ///
+    /// # Panics
+    /// When `DATABASE_URL` is unset (see [`common::server_url`]), or the
+    /// server refuses.
+    pub async fn create() -> Self {
+        let server = common::server_url("DATABASE_URL");
         let random = SessionId::random();
         let hex: String = random.as_bytes()[..8]
             .iter()
@@ -37,7 +40,7 @@ impl TestDb {
             .expect("create a database");
         admin.close().await.expect("close");
         let url = with_database(&server, &name);
-        Some(Self { server, name, url })
+        Self { server, name, url }
     }
 
     /// A migrated store with `connections` connections.

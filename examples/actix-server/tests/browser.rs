@@ -12,6 +12,7 @@ mod suite;
 mod support;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver"]
 async fn in_a_real_browser() {
     scenario::run("actix", support::spawn).await;
 }

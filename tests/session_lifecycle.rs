@@ -1,8 +1,13 @@
-//! Core scenarios: issue, verify, verify_live, what a pair holds, token
-//! kinds kept apart, the "your devices" view, error classes, the clock.
+//! A session's life through the public API. First the whole of it in one
+//! test: login, verify, access expiry, rotation, grace replay, and reuse
+//! revoking the family. Then each step in detail: what `issue` returns and
+//! stores, the token formats, redacted `Debug`, access and refresh tokens
+//! kept apart, garbled and foreign tokens refused, `verify_live`, the "your
+//! devices" view, the error classes, and the injectable clock.
 //!
 //! Expiry, rotation, revocation, claims and hooks, keys and the builder
-//! have their own files; see also `concurrency.rs` and `failing_store.rs`.
+//! have their own files; see also `concurrent_operations.rs` and
+//! `store_failures.rs`.
 
 mod common;
 
@@ -36,6 +41,39 @@ fn sorted_keys(object: &Value) -> Vec<String> {
     let mut keys: Vec<_> = object.as_object().unwrap().keys().cloned().collect();
     keys.sort();
     keys
+}
+
+#[tokio::test]
+async fn login_refresh_grace_then_reuse_revokes_the_family() {
+    let (service, clock) = common::service();
+    let login = common::login(&service, "alice").await;
+    let claims = service.verify(&login.access_token).unwrap();
+    assert_eq!(claims.sub, "alice");
+    assert_eq!(claims.sid, login.session_id);
+
+    clock.advance(Duration::minutes(16));
+    assert!(matches!(
+        service.verify(&login.access_token),
+        Err(Error::Expired)
+    ));
+
+    let second = service.refresh(&login.refresh_token).await.unwrap();
+    assert_ne!(second.refresh_token, login.refresh_token);
+    assert_eq!(service.verify(&second.access_token).unwrap().sub, "alice");
+
+    // Inside the grace window the spent token gets the very same successor.
+    clock.advance(Duration::seconds(5));
+    let replay = service.refresh(&login.refresh_token).await.unwrap();
+    assert_eq!(replay.refresh_token, second.refresh_token);
+
+    // Outside it, the same token is reuse: the whole family dies.
+    clock.advance(Duration::seconds(6));
+    assert!(matches!(
+        service.refresh(&login.refresh_token).await,
+        Err(Error::ReuseDetected)
+    ));
+    common::assert_revoked(&service, &second).await;
+    assert!(service.sessions("alice").await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
-//! The reference model for tests/model.rs: the ops, and what each must do,
-//! in whole seconds, from the rules in src/service.rs, refresh.rs, access.rs
-//! and jws.rs.
+//! The reference model for tests/state_machine_model.rs: the ops, and what
+//! each must do, in whole seconds, from the rules in src/service.rs,
+//! refresh.rs, access.rs and jws.rs.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -1,8 +1,7 @@
 //! `testing::FaultyStore` itself: which calls each `Calls` selects,
 //! what each `Fault` does to the store behind it, delays on a paused clock,
-//! and transparency when no fault is injected (it passes the conformance
-//! suite).
-#![cfg(feature = "testing")]
+//! gathered calls, and transparency when no fault is injected (it passes
+//! the conformance suite).
 
 use std::error::Error as _;
 use std::io;
@@ -207,4 +206,47 @@ async fn without_faults_it_is_transparent() {
     for op in StoreOp::ALL {
         assert!(calls.contains(&op), "the suite never called {}", op.name());
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn gather_holds_answered_calls_until_the_group_is_full() {
+    let store = Arc::new(FaultyStore::new(MemoryStore::new()));
+    store.inject(Calls::Only(StoreOp::Create), Fault::Gather(3));
+    let (a, b, c) = (record("ann"), record("ann"), record("ann"));
+    let create = |r: &SessionRecord| {
+        let (store, r) = (Arc::clone(&store), r.clone());
+        tokio::spawn(async move { store.create(&r).await })
+    };
+    let (first, second) = (create(&a), create(&b));
+    // Long enough on the paused clock for both to get as far as they can.
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert!(!first.is_finished() && !second.is_finished(), "held for 3");
+    // Held once the store answered: both records are in.
+    assert!(store.inner().get(&a.id).await.unwrap().is_some());
+    assert!(store.inner().get(&b.id).await.unwrap().is_some());
+
+    // The third fills the group, though another fault fails it.
+    store.inject(Calls::NthOf(StoreOp::Create, 1), Fault::Fail);
+    assert!(store.create(&c).await.is_err());
+    first.await.unwrap().unwrap();
+    second.await.unwrap().unwrap();
+    assert_eq!(store.inner().get(&c.id).await.unwrap(), None);
+    assert_eq!(store.faults_injected(), 1, "gathering is not a failure");
+
+    // The next calls form the next group: one alone stays held.
+    let bo = record("bo");
+    let alone = store.create(&bo);
+    let timed_out = tokio::time::timeout(Duration::from_secs(60), alone).await;
+    assert!(timed_out.is_err(), "held until two more creates come");
+}
+
+#[tokio::test]
+async fn gather_of_zero_or_one_holds_nothing() {
+    let store = FaultyStore::new(MemoryStore::new());
+    store.inject(Calls::All, Fault::Gather(0));
+    store.inject(Calls::All, Fault::Gather(1));
+    let r = record("ann");
+    store.create(&r).await.unwrap();
+    assert_eq!(store.get(&r.id).await.unwrap(), Some(r));
+    assert_eq!(store.faults_injected(), 0);
 }

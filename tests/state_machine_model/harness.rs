@@ -1,5 +1,6 @@
-//! The harness for tests/model.rs: runs each op against the service and
-//! the reference model, compares outcomes, then the store's records.
+//! The harness for tests/state_machine_model.rs: runs each op against the
+//! service and the reference model, compares outcomes, then the store's
+//! records.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;

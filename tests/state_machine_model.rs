@@ -1,14 +1,15 @@
-//! Model-based test: random op sequences run against the real service and a
-//! small reference model (tests/model/reference.rs) that predicts the exact
-//! outcome of every op. After each op the store's records must match too.
+//! The session state machine against a model: random op sequences run
+//! against the real service and a small reference model
+//! (tests/state_machine_model/reference.rs) that predicts the exact outcome
+//! of every op. After each op the store's records must match too.
 //!
 //! `JWT_ROTATE_PROPTEST_CASES` sets the number of cases (default 1000); run
 //! with `--nocapture` to see the case count, wall time and outcome coverage.
 
 mod common;
-#[path = "model/harness.rs"]
+#[path = "state_machine_model/harness.rs"]
 mod harness;
-#[path = "model/reference.rs"]
+#[path = "state_machine_model/reference.rs"]
 mod reference;
 
 use std::time::Instant;

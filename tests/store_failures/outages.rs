@@ -1,74 +1,29 @@
 //! A store that fails on command: a store failure is `Error::Store`
 //! ("try later"), never an invalid token, never a revocation; the cause is
-//! kept as the error's source. Also: which store calls each operation
-//! makes (the happy path of a refresh is exactly one).
-
-mod common;
+//! kept as the error's source; once the store is back, the tokens the
+//! failed calls were given work as before.
 
 use std::error::Error as _;
 use std::io;
 
-use common::store::{CREATE, FailingStore, GET, REVOKE, ROTATE, SESSIONS};
-use jwt_rotate::store::{RefreshStore, SessionRecord, StoreError, StoreErrorKind};
-use jwt_rotate::{
-    Error, ErrorClass, ManualClock, MemoryStore, NoClaims, RevocationReason, SessionId,
-    SessionInfo, TokenPair, TokenService,
-};
+use jwt_rotate::store::{RefreshStore, StoreError};
+use jwt_rotate::testing::StoreOp::*;
+use jwt_rotate::testing::{Calls, Fault};
+use jwt_rotate::{Error, RevocationReason};
 use time::Duration;
 
-type Service = TokenService<FailingStore<MemoryStore>>;
-
-fn service() -> (Service, ManualClock) {
-    let clock = ManualClock::new(common::start());
-    let service = common::builder(&clock)
-        .build(FailingStore::new(MemoryStore::new()))
-        .unwrap();
-    (service, clock)
-}
-
-/// A login, its store calls forgotten.
-async fn login(service: &Service, subject: &str) -> TokenPair {
-    let pair = common::login(service, subject).await;
-    service.store().take_calls();
-    pair
-}
-
-/// The error of a login that must fail.
-async fn login_error(service: &Service, subject: &str) -> Error {
-    service
-        .issue(subject, NoClaims {}, SessionInfo::default())
-        .await
-        .unwrap_err()
-}
-
-/// The record as the healthy inner store has it.
-async fn record(service: &Service, sid: &SessionId) -> SessionRecord {
-    service.store().inner.get(sid).await.unwrap().unwrap()
-}
-
-/// An outage: `Error::Store`, retryable, "try later", cause kept.
-#[track_caller]
-fn assert_outage(err: &Error) {
-    let Error::Store(store) = err else {
-        panic!("expected Error::Store, got {err:?}");
-    };
-    assert_eq!(store.kind(), StoreErrorKind::Unavailable);
-    assert!(store.is_retryable());
-    assert_eq!(err.class(), ErrorClass::TryLater);
-    assert!(!err.is_unauthorized());
-    assert_eq!(err.code(), "store_unavailable");
-}
+use super::{assert_outage, common, login, login_error, record, service};
 
 #[tokio::test]
 async fn issue_during_an_outage_fails_with_try_later_and_creates_nothing() {
-    let (service, _clock) = service();
-    service.store().fail(CREATE);
+    let (service, _clock) = service(None);
+    service.store().inject(Calls::Only(Create), Fault::Fail);
     let err = login_error(&service, "alice").await;
     assert_outage(&err);
     assert!(
         service
             .store()
-            .inner
+            .inner()
             .sessions("alice")
             .await
             .unwrap()
@@ -82,30 +37,30 @@ async fn issue_during_an_outage_fails_with_try_later_and_creates_nothing() {
 
 #[tokio::test]
 async fn the_cause_is_kept_as_the_source_chain() {
-    let (service, _clock) = service();
-    service.store().fail(CREATE);
+    let (service, _clock) = service(None);
+    service.store().inject(Calls::Only(Create), Fault::Fail);
     let err = login_error(&service, "alice").await;
     let store = err
         .source()
         .expect("the store error is the source")
         .downcast_ref::<StoreError>()
         .expect("a StoreError");
-    assert_eq!(store.to_string(), "injected outage");
+    assert_eq!(store.to_string(), "injected fault before the store");
     let cause = store.source().expect("the driver error is kept");
     let io = cause.downcast_ref::<io::Error>().expect("an io::Error");
     assert_eq!(io.kind(), io::ErrorKind::ConnectionRefused);
-    assert_eq!(io.to_string(), "connection refused");
+    assert_eq!(io.to_string(), "injected by FaultyStore");
     assert!(cause.source().is_none());
 }
 
 #[tokio::test]
 async fn refresh_during_an_outage_revokes_nothing_and_the_token_works_later() {
-    let (service, clock) = service();
+    let (service, clock) = service(None);
     let pair = login(&service, "alice").await;
     let before = record(&service, &pair.session_id).await;
     clock.advance(Duration::minutes(20));
 
-    service.store().fail(ROTATE);
+    service.store().inject(Calls::Only(Rotate), Fault::Fail);
     for _ in 0..3 {
         let err = service.refresh(&pair.refresh_token).await.unwrap_err();
         assert_outage(&err);
@@ -124,10 +79,12 @@ async fn refresh_during_an_outage_revokes_nothing_and_the_token_works_later() {
 
 #[tokio::test]
 async fn a_lost_rotate_response_is_recovered_by_the_grace_replay() {
-    let (service, clock) = service();
+    let (service, clock) = service(None);
     let pair = login(&service, "alice").await;
     // The rotation commits, but its answer never arrives.
-    service.store().fail_after(ROTATE);
+    service
+        .store()
+        .inject(Calls::Only(Rotate), Fault::FailAfter);
     assert_outage(&service.refresh(&pair.refresh_token).await.unwrap_err());
     assert_eq!(record(&service, &pair.session_id).await.generation, 1);
 
@@ -142,17 +99,17 @@ async fn a_lost_rotate_response_is_recovered_by_the_grace_replay() {
 
 #[tokio::test]
 async fn failing_get_after_a_refused_rotate_is_a_store_error_not_reuse() {
-    let (service, clock) = service();
+    let (service, clock) = service(None);
     let g0 = login(&service, "alice").await;
     let g1 = service.refresh(&g0.refresh_token).await.unwrap();
     clock.advance(Duration::minutes(1));
 
     // g0 is reuse now, but the store cannot tell us.
-    service.store().fail(GET);
+    service.store().inject(Calls::Only(Get), Fault::Fail);
     service.store().take_calls();
     let err = service.refresh(&g0.refresh_token).await.unwrap_err();
     assert_outage(&err);
-    assert_eq!(service.store().take_calls(), ["rotate", "get"]);
+    assert_eq!(service.store().take_calls(), [Rotate, Get]);
     assert!(record(&service, &g0.session_id).await.revoked.is_none());
 
     service.store().heal();
@@ -165,29 +122,16 @@ async fn failing_get_after_a_refused_rotate_is_a_store_error_not_reuse() {
 }
 
 #[tokio::test]
-async fn failing_get_during_a_grace_replay_is_a_store_error() {
-    let (service, clock) = service();
-    let g0 = login(&service, "alice").await;
-    let g1 = service.refresh(&g0.refresh_token).await.unwrap();
-    clock.advance(Duration::seconds(2));
-    service.store().fail(GET);
-    assert_outage(&service.refresh(&g0.refresh_token).await.unwrap_err());
-    service.store().heal();
-    let replay = service.refresh(&g0.refresh_token).await.unwrap();
-    assert_eq!(replay.refresh_token, g1.refresh_token);
-}
-
-#[tokio::test]
 async fn failing_revoke_on_reuse_reports_a_store_error() {
-    let (service, clock) = service();
+    let (service, clock) = service(None);
     let g0 = login(&service, "alice").await;
     service.refresh(&g0.refresh_token).await.unwrap();
     clock.advance(Duration::minutes(1));
-    service.store().fail(REVOKE);
+    service.store().inject(Calls::Only(Revoke), Fault::Fail);
     service.store().take_calls();
     let err = service.refresh(&g0.refresh_token).await.unwrap_err();
     assert_outage(&err);
-    assert_eq!(service.store().take_calls(), ["rotate", "get", "revoke"]);
+    assert_eq!(service.store().take_calls(), [Rotate, Get, Revoke]);
     // Not claimed as revoked, because it is not.
     assert!(record(&service, &g0.session_id).await.revoked.is_none());
     service.store().heal();
@@ -206,13 +150,13 @@ async fn failing_revoke_on_reuse_reports_a_store_error() {
 
 #[tokio::test]
 async fn every_other_operation_reports_the_outage() {
-    let (service, clock) = service();
+    let (service, clock) = service(None);
     let a = login(&service, "alice").await;
     let b = login(&service, "alice").await;
     clock.advance(Duration::days(8));
     let fresh = login(&service, "alice").await;
 
-    service.store().fail(u32::MAX);
+    service.store().inject(Calls::All, Fault::Fail);
     assert_outage(&service.revoke(&a.refresh_token).await.unwrap_err());
     assert_outage(&service.revoke_session(&a.session_id).await.unwrap_err());
     assert_outage(
@@ -240,66 +184,13 @@ async fn every_other_operation_reports_the_outage() {
 
 #[tokio::test]
 async fn session_limit_during_an_outage_revokes_nothing() {
-    let clock = ManualClock::new(common::start());
-    let service = common::builder(&clock)
-        .max_sessions_per_subject(1)
-        .build(FailingStore::new(MemoryStore::new()))
-        .unwrap();
+    let (service, clock) = service(Some(1));
     let first = login(&service, "alice").await;
     clock.advance(Duration::seconds(1));
-    service.store().fail(SESSIONS);
+    service.store().inject(Calls::Only(Sessions), Fault::Fail);
     let err = login_error(&service, "alice").await;
     assert_outage(&err);
     assert!(record(&service, &first.session_id).await.revoked.is_none());
     service.store().heal();
     service.refresh(&first.refresh_token).await.unwrap();
-}
-
-#[tokio::test]
-async fn store_calls_per_operation() {
-    let (service, clock) = service();
-    let store = service.store();
-    let g0 = common::login(&service, "alice").await;
-    assert_eq!(store.take_calls(), ["create"]);
-
-    service.verify(&g0.access_token).unwrap();
-    assert!(
-        store.take_calls().is_empty(),
-        "verify never reads the store"
-    );
-    service.verify_live(&g0.access_token).await.unwrap();
-    assert_eq!(store.take_calls(), ["get"]);
-
-    // The happy path of a refresh: exactly one store call.
-    let g1 = service.refresh(&g0.refresh_token).await.unwrap();
-    assert_eq!(store.take_calls(), ["rotate"]);
-
-    // A grace replay reads, never writes.
-    service.refresh(&g0.refresh_token).await.unwrap();
-    assert_eq!(store.take_calls(), ["rotate", "get"]);
-
-    // Forged, expired or mistyped tokens never reach the store.
-    let mut forged = g1.refresh_token.expose_secret().to_owned();
-    forged.truncate(forged.len() - 3);
-    assert!(service.refresh(forged.as_str()).await.is_err());
-    assert!(service.refresh(g1.access_token.as_str()).await.is_err());
-    clock.advance(Duration::days(8));
-    assert!(matches!(
-        service.refresh(&g1.refresh_token).await,
-        Err(Error::Expired)
-    ));
-    assert!(store.take_calls().is_empty());
-
-    // Reuse: the failed rotate, one read, one revocation.
-    let (service, clock) = self::service();
-    let store = service.store();
-    let g0 = login(&service, "alice").await;
-    service.refresh(&g0.refresh_token).await.unwrap();
-    clock.advance(Duration::minutes(1));
-    store.take_calls();
-    assert!(matches!(
-        service.refresh(&g0.refresh_token).await,
-        Err(Error::ReuseDetected)
-    ));
-    assert_eq!(store.take_calls(), ["rotate", "get", "revoke"]);
 }

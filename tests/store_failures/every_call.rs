@@ -1,60 +1,25 @@
 //! Every store call of `issue`, `refresh` (rotation, grace replay, reuse,
 //! revoked session), `revoke`, `revoke_session` and `revoke_subject` fails
-//! in turn, before reaching the store and after it (a lost answer), through
-//! `testing::FaultyStore`. Each time: a typed, retryable store error;
-//! before the store, no change at all; after it, no change but the one the
-//! call itself was making; never a session revoked by the failure; and once
-//! the store is back, the same refresh token does what it did before.
-//!
-//! `--nocapture` prints each operation's store calls and its case count.
-#![cfg(feature = "testing")]
-
-mod common;
+//! in turn, before reaching the store and after it (a lost answer). Each
+//! time: an outage error (typed, retryable, "try later"); before the store,
+//! no change at all; after it, no change but the one the call itself was
+//! making; never a session revoked by the failure; and once the store is
+//! back, the same refresh token does what it did before.
 
 use std::future::Future;
 
-use jwt_rotate::store::{RefreshStore, SessionRecord, StoreErrorKind};
-use jwt_rotate::testing::{Calls, Fault, FaultyStore, StoreOp};
-use jwt_rotate::{
-    Error, ErrorClass, ManualClock, MemoryStore, NoClaims, RevocationReason, SessionId,
-    SessionInfo, TokenPair, TokenService,
-};
+use jwt_rotate::store::StoreErrorKind;
+use jwt_rotate::testing::{Calls, Fault, StoreOp};
+use jwt_rotate::{Error, ErrorClass, NoClaims, RevocationReason, SessionInfo};
 use time::Duration;
 
-type Service = TokenService<FaultyStore<MemoryStore>>;
+use super::{Service, assert_outage, common, login, service, snapshot};
 
 /// A fault on the `n`th store call of the operation, of one kind.
 #[derive(Debug, Clone, Copy)]
 struct Injected {
     n: u64,
     fault: Fault,
-}
-
-fn service(max_sessions: Option<usize>) -> (Service, ManualClock) {
-    let clock = ManualClock::new(common::start());
-    let mut builder = common::builder(&clock);
-    if let Some(max) = max_sessions {
-        builder = builder.max_sessions_per_subject(max);
-    }
-    (
-        builder.build(FaultyStore::new(MemoryStore::new())).unwrap(),
-        clock,
-    )
-}
-
-async fn login(service: &Service, subject: &str) -> TokenPair {
-    let pair = common::login(service, subject).await;
-    service.store().take_calls();
-    pair
-}
-
-/// The records behind `ids`, read past the faults.
-async fn snapshot(service: &Service, ids: &[SessionId]) -> Vec<Option<SessionRecord>> {
-    let mut records = Vec::new();
-    for id in ids {
-        records.push(service.store().inner().get(id).await.unwrap());
-    }
-    records
 }
 
 /// Arms the fault, runs `op`, disarms; returns its error and the store
@@ -75,6 +40,8 @@ async fn faulted<T: std::fmt::Debug>(
     };
     assert_eq!(store.kind(), StoreErrorKind::Unavailable, "{at:?}");
     assert_eq!(err.class(), ErrorClass::TryLater, "{at:?}");
+    // And the rest of an outage: retryable, not a 401, its code.
+    assert_outage(&err);
     (err, calls[at.n as usize - 1])
 }
 

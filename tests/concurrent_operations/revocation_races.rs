@@ -1,151 +1,58 @@
-//! Races on a multi-threaded runtime: tabs refreshing one token at once,
-//! strict mode, distinct sessions, revocation racing refresh and issue.
-//!
-//! In strict mode (`reuse_grace(Duration::ZERO)`) two tabs racing with the
-//! same refresh token kill their own session: one rotates, the other is
-//! reuse. That is why the default grace window is 10 s: with it, every tab
-//! gets the same successor and the session lives on.
-
-mod common;
+//! Revocation against refresh and login: a revoke landing before or after
+//! a rotation (forced, and free-running), `revoke_subject` racing refresh
+//! loops and logins, and concurrent logins over the session limit. No
+//! token a revocation should have ended stays live.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use common::store::FailingStore;
-use jwt_rotate::store::RefreshStore;
-use jwt_rotate::{
-    Error, ManualClock, MemoryStore, RevocationReason, SessionId, TokenPair, TokenService,
-};
+#[cfg(feature = "testing")]
+use jwt_rotate::testing::{Calls, Fault, FaultyStore, StoreOp};
+use jwt_rotate::{Error, RevocationReason, SessionId};
+#[cfg(feature = "testing")]
+use jwt_rotate::{ManualClock, MemoryStore, NoClaims, SessionInfo};
+#[cfg(feature = "testing")]
+use time::Duration;
 use tokio::sync::{Barrier, Mutex};
 
-const TABS: usize = 32;
+use super::common;
+#[cfg(feature = "testing")]
+use super::forced;
 
-/// `TABS` tasks present the same refresh token at once.
-async fn race_refresh<S: RefreshStore>(
-    service: &TokenService<S>,
-    pair: &TokenPair,
-) -> Vec<Result<TokenPair, Error>> {
-    let barrier = Arc::new(Barrier::new(TABS));
-    let tasks: Vec<_> = (0..TABS)
-        .map(|_| {
-            let service = service.clone();
-            let token = pair.refresh_token.clone();
-            let barrier = Arc::clone(&barrier);
-            tokio::spawn(async move {
-                barrier.wait().await;
-                service.refresh(&token).await
-            })
-        })
-        .collect();
-    let mut results = Vec::with_capacity(TABS);
-    for task in tasks {
-        results.push(task.await.unwrap());
-    }
-    results
+#[cfg(feature = "testing")]
+#[tokio::test(start_paused = true)]
+async fn a_revoke_landing_between_verify_and_rotate_wins() {
+    let (service, _clock) = forced::service();
+    let g0 = common::login(&service, "alice").await;
+    forced::hold_next(&service, StoreOp::Rotate);
+    let refresh = forced::start_refresh(&service, &g0).await;
+    assert!(service.revoke(&g0.refresh_token).await.unwrap());
+    let refreshed = refresh.await.unwrap();
+    assert!(
+        matches!(refreshed, Err(Error::SessionRevoked)),
+        "{refreshed:?}"
+    );
+    assert_eq!(common::record(&service, &g0.session_id).await.generation, 0);
+    common::assert_revoked(&service, &g0).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn racing_tabs_with_a_grace_window_all_get_the_same_successor() {
-    for round in 0..50 {
-        let (service, _clock) = common::service();
-        let login = common::login(&service, "alice").await;
-        let results = race_refresh(&service, &login).await;
-        let pairs: Vec<TokenPair> = results
-            .into_iter()
-            .map(|r| r.unwrap_or_else(|e| panic!("round {round}: {e}")))
-            .collect();
-        let first = &pairs[0].refresh_token;
-        assert!(
-            pairs.iter().all(|p| p.refresh_token == *first),
-            "round {round}: tabs got different refresh tokens"
-        );
-        let record = common::record(&service, &login.session_id).await;
-        assert_eq!(record.generation, 1, "round {round}: one rotation only");
-        assert!(record.revoked.is_none(), "round {round}");
-        for pair in &pairs {
-            service.verify_live(&pair.access_token).await.unwrap();
-        }
-        // The shared successor rotates as usual.
-        service.refresh(first).await.unwrap();
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn racing_tabs_in_strict_mode_kill_the_session() {
-    for round in 0..20 {
-        let (service, _clock) = common::strict();
-        let login = common::login(&service, "alice").await;
-        let results = race_refresh(&service, &login).await;
-
-        let winners: Vec<&TokenPair> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
-        assert_eq!(winners.len(), 1, "round {round}: exactly one rotation");
-        let mut reuse = 0;
-        for result in &results {
-            match result {
-                Ok(_) => {}
-                Err(Error::ReuseDetected) => reuse += 1,
-                // A loser that reads the session after another loser
-                // revoked it is told so.
-                Err(Error::SessionRevoked) => {}
-                Err(other) => panic!("round {round}: unexpected {other:?}"),
-            }
-        }
-        assert!(reuse >= 1, "round {round}: reuse must be reported");
-
-        let record = common::record(&service, &login.session_id).await;
-        assert_eq!(record.generation, 1, "round {round}");
-        assert_eq!(
-            record.revoked.map(|r| r.reason),
-            Some(RevocationReason::ReuseDetected),
-            "round {round}"
-        );
-        // Even the winner's tokens are dead.
-        let winner = winners[0];
-        common::assert_revoked(&service, winner).await;
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_refreshes_of_distinct_sessions_all_succeed() {
-    const SESSIONS: usize = 64;
-    const ROUNDS: u64 = 5;
-    let (service, _clock) = common::service();
-    let mut logins = Vec::new();
-    for i in 0..SESSIONS {
-        let subject = format!("user-{}", i % 4);
-        logins.push(common::login(&service, &subject).await);
-    }
-    let barrier = Arc::new(Barrier::new(SESSIONS));
-    let tasks: Vec<_> = logins
-        .iter()
-        .map(|login| {
-            let service = service.clone();
-            let mut token = login.refresh_token.clone();
-            let barrier = Arc::clone(&barrier);
-            tokio::spawn(async move {
-                barrier.wait().await;
-                let mut last = None;
-                for _ in 0..ROUNDS {
-                    let pair = service.refresh(&token).await.unwrap();
-                    token = pair.refresh_token.clone();
-                    last = Some(pair);
-                }
-                last.unwrap()
-            })
-        })
-        .collect();
-    for (login, task) in logins.iter().zip(tasks) {
-        let last = task.await.unwrap();
-        assert_eq!(last.session_id, login.session_id);
-        let record = common::record(&service, &login.session_id).await;
-        assert_eq!(record.generation, ROUNDS);
-        assert!(record.revoked.is_none());
-        service.verify_live(&last.access_token).await.unwrap();
-    }
-    for i in 0..4 {
-        let live = service.sessions(&format!("user-{i}")).await.unwrap();
-        assert_eq!(live.len(), SESSIONS / 4);
-    }
+#[cfg(feature = "testing")]
+#[tokio::test(start_paused = true)]
+async fn a_revoke_landing_after_the_rotation_kills_the_new_tokens() {
+    let (service, _clock) = forced::service();
+    let g0 = common::login(&service, "alice").await;
+    forced::hold_next(&service, StoreOp::Revoke);
+    let revoke = {
+        let (service, sid) = (service.clone(), g0.session_id);
+        tokio::spawn(async move { service.revoke_session(&sid).await })
+    };
+    tokio::task::yield_now().await;
+    let g1 = service.refresh(&g0.refresh_token).await.unwrap();
+    assert!(revoke.await.unwrap().unwrap());
+    common::assert_revoked(&service, &g1).await;
+    // Not even the grace replay of the spent token brings them back.
+    let replay = service.refresh(&g0.refresh_token).await;
+    assert!(matches!(replay, Err(Error::SessionRevoked)), "{replay:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -207,6 +114,77 @@ async fn revoke_racing_refresh_never_leaves_a_live_token() {
             Err(Error::SessionRevoked)
         ));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_refresh_succeeds_after_revoke_subject_returned() {
+    const SESSIONS: usize = 16;
+    for round in 0..20 {
+        let (service, _clock) = common::service();
+        let mut logins = Vec::new();
+        for _ in 0..SESSIONS {
+            logins.push(common::login(&service, "alice").await);
+        }
+        let done = Arc::new(AtomicBool::new(false));
+        let loops: Vec<_> = logins
+            .iter()
+            .map(|login| {
+                let (service, done) = (service.clone(), Arc::clone(&done));
+                let mut pair = login.clone();
+                tokio::spawn(async move {
+                    loop {
+                        let after = done.load(Ordering::SeqCst);
+                        match service.refresh(&pair.refresh_token).await {
+                            Ok(next) => {
+                                assert!(!after, "round {round}: a refresh began after it");
+                                pair = next;
+                            }
+                            Err(Error::SessionRevoked) => return pair,
+                            Err(e) => panic!("round {round}: {e:?}"),
+                        }
+                        tokio::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        let count = service.revoke_subject("alice", None).await.unwrap();
+        done.store(true, Ordering::SeqCst);
+        assert_eq!(count, SESSIONS as u64, "round {round}");
+        for task in loops {
+            let last = task.await.unwrap();
+            common::assert_revoked(&service, &last).await;
+        }
+        assert!(service.sessions("alice").await.unwrap().is_empty());
+    }
+}
+
+#[cfg(feature = "testing")]
+#[tokio::test(start_paused = true)]
+async fn revoke_subject_revokes_what_was_issued_before_it_and_may_miss_a_login_in_flight() {
+    let (service, clock) = forced::service();
+    let before = common::login(&service, "alice").await;
+    clock.advance(Duration::seconds(1));
+    // A login whose `create` is held until after the revocation.
+    forced::hold_next(&service, StoreOp::Create);
+    let in_flight = {
+        let service = service.clone();
+        tokio::spawn(async move {
+            let info = SessionInfo::default();
+            service.issue("alice", NoClaims {}, info).await
+        })
+    };
+    tokio::task::yield_now().await;
+    assert_eq!(service.revoke_subject("alice", None).await.unwrap(), 1);
+    let late = in_flight.await.unwrap().unwrap();
+
+    common::assert_revoked(&service, &before).await;
+    // The documented boundary: its session did not exist yet.
+    service.verify_live(&late.access_token).await.unwrap();
+    assert_eq!(
+        common::session_ids(&service, "alice").await,
+        [late.session_id]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -274,14 +252,18 @@ async fn revoke_subject_racing_issue_revokes_every_session_created_before_it() {
     }
 }
 
+#[cfg(feature = "testing")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_logins_over_the_session_limit_keep_the_newest() {
     for max in [1usize, 2] {
         let logins = max + 1;
         let clock = ManualClock::new(common::start());
+        let store = FaultyStore::new(MemoryStore::new());
+        // Every login's record exists before any of them enforces the limit.
+        store.inject(Calls::Only(StoreOp::Create), Fault::Gather(logins));
         let service = common::builder(&clock)
             .max_sessions_per_subject(max)
-            .build(FailingStore::new(MemoryStore::new()).gate_creates(logins))
+            .build(store)
             .unwrap();
         let tasks: Vec<_> = (0..logins)
             .map(|_| {
