@@ -32,9 +32,10 @@ use crate::store::{ExpectedGeneration, RotationUpdate};
 ///
 /// # Adding a dialect
 ///
-/// One new file beside `sqlite.rs` (and its migrations under
-/// `migrations/`): the unit type and this trait's impl, its `connect` and
-/// `builder` on `SqlStore<ItsType>`, and its builder. Everything with a
+/// One new file beside `sqlite.rs`, with its migrations under
+/// `migrations/` and its `mod` and `pub use` lines: the unit type and this
+/// trait's impl, `connect` and `builder` on `SqlStore<ItsType>`, and its
+/// builder with the database's connect options. Everything with a
 /// default fits databases with `UPDATE ... RETURNING` and `$1`-style
 /// placeholders. MySQL and MariaDB have neither: their dialect overrides
 /// `placeholders` (each `$N` becomes `?`: the shared statements number
@@ -43,8 +44,12 @@ use crate::store::{ExpectedGeneration, RotationUpdate};
 /// `rotate`, with a sequence that is still one round trip when the
 /// compare-and-swap succeeds, e.g. a stored procedure its migration
 /// creates, which updates the row and selects it, run with one `CALL`.
+#[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
 pub trait Dialect: sealed::Sealed + Sized + fmt::Debug + Send + Sync + 'static {
     /// The sqlx database: `sqlx::Sqlite` or `sqlx::Postgres`.
+    ///
+    /// Its bound, `Driver`, is the crate's own: the sqlx calls the store
+    /// makes, implemented for every sqlx database whose driver has them.
     type Database: Driver;
 
     /// The database's name in error messages: `sqlite` or `postgres`.
