@@ -22,21 +22,19 @@ pub use crate::session::{
 
 mod delegate;
 mod memory;
-#[cfg(feature = "postgres")]
-mod postgres;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
-#[cfg(feature = "sqlite")]
-mod sqlite;
 
-#[cfg(feature = "postgres")]
-pub use self::postgres::{PostgresStore, PostgresStoreBuilder};
 #[cfg(feature = "redis")]
 pub use self::redis::{RedisStore, RedisStoreBuilder};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use self::sql::{Dialect, SqlStore};
+#[cfg(feature = "postgres")]
+pub use self::sql::{Postgres, PostgresStore, PostgresStoreBuilder};
 #[cfg(feature = "sqlite")]
-pub use self::sqlite::{SqliteStore, SqliteStoreBuilder};
+pub use self::sql::{Sqlite, SqliteStore, SqliteStoreBuilder};
 pub use memory::MemoryStore;
 
 /// What [`RefreshStore::rotate`] expects to find: the generation the

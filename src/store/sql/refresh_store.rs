@@ -1,122 +1,88 @@
-//! The `RefreshStore` methods, written once for both SQL stores.
-//!
-//! The two differ only in their pool's type, so the methods are the same
-//! text; a macro stamps it out for each (a generic impl would need a bound
-//! for every sqlx trait each call touches). The store type must have
-//! `pool`, `queries: Arc<Queries>` and `fn error(&self, Op, sqlx::Error)`,
-//! and a `D: Dialect` constant in scope.
+//! The `RefreshStore` methods, written once for every dialect.
 
-/// Implements [`RefreshStore`](crate::RefreshStore) for a SQL store type.
-macro_rules! impl_refresh_store {
-    ($store:ty) => {
-        #[async_trait::async_trait]
-        impl $crate::store::RefreshStore for $store {
-            async fn create(
-                &self,
-                session: &$crate::store::SessionRecord,
-            ) -> Result<(), $crate::store::StoreError> {
-                use $crate::store::sql::{Op, row};
-                let query = sqlx::query(self.queries.insert.clone());
-                row::bind_record(D, query, session)?
-                    .execute(&self.pool)
-                    .await
-                    .map_err(|e| self.error(Op::Create, e))?;
-                Ok(())
-            }
+use async_trait::async_trait;
+use time::OffsetDateTime;
 
-            async fn get(
-                &self,
-                id: &$crate::SessionId,
-            ) -> Result<Option<$crate::store::SessionRecord>, $crate::store::StoreError> {
-                use $crate::store::sql::{Op, row};
-                let found = sqlx::query(self.queries.get.clone())
-                    .bind(&id.as_bytes()[..])
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(|e| self.error(Op::Get, e))?;
-                found.map(|r| row::decode(D, &r)).transpose()
-            }
+use super::error::Op;
+use super::row::{self, micros};
+use super::{Dialect, SqlStore};
+use crate::error::StoreError;
+use crate::session::{Revocation, SessionId, SessionRecord};
+use crate::store::{ExpectedGeneration, RefreshStore, RotationUpdate};
 
-            async fn rotate(
-                &self,
-                id: &$crate::SessionId,
-                expected: &$crate::store::ExpectedGeneration,
-                next: &$crate::store::RotationUpdate,
-            ) -> Result<Option<$crate::store::SessionRecord>, $crate::store::StoreError> {
-                use $crate::store::sql::{Op, row};
-                if i64::try_from(expected.generation).is_err() {
-                    // No row can be at a generation the column cannot hold.
-                    return Ok(None);
-                }
-                let query = sqlx::query(self.queries.rotate.clone());
-                let updated = row::bind_rotation(D, query, id, expected, next)?
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(|e| self.error(Op::Rotate, e))?;
-                updated.map(|r| row::decode(D, &r)).transpose()
-            }
+#[async_trait]
+impl<D: Dialect> RefreshStore for SqlStore<D> {
+    async fn create(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        let statement = row::bind_record::<D>(self.statement(&self.queries.insert), session)?;
+        self.execute(Op::Create, statement).await?;
+        Ok(())
+    }
 
-            async fn revoke(
-                &self,
-                id: &$crate::SessionId,
-                why: &$crate::store::Revocation,
-            ) -> Result<bool, $crate::store::StoreError> {
-                use $crate::store::sql::{Op, row};
-                let done = sqlx::query(self.queries.revoke.clone())
-                    .bind(&id.as_bytes()[..])
-                    .bind(row::micros(D, why.at)?)
-                    .bind(why.reason.as_str())
-                    .execute(&self.pool)
-                    .await
-                    .map_err(|e| self.error(Op::Revoke, e))?;
-                Ok(done.rows_affected() > 0)
-            }
+    async fn get(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        let statement = self.statement(&self.queries.get).bind(&id.as_bytes()[..]);
+        self.fetch_optional(Op::Get, statement).await
+    }
 
-            async fn revoke_subject(
-                &self,
-                subject: &str,
-                except: Option<&$crate::SessionId>,
-                why: &$crate::store::Revocation,
-            ) -> Result<u64, $crate::store::StoreError> {
-                use $crate::store::sql::{Op, row};
-                let done = sqlx::query(self.queries.revoke_subject.clone())
-                    .bind(subject)
-                    .bind(except.map(|id| &id.as_bytes()[..]))
-                    .bind(row::micros(D, why.at)?)
-                    .bind(why.reason.as_str())
-                    .execute(&self.pool)
-                    .await
-                    .map_err(|e| self.error(Op::RevokeSubject, e))?;
-                Ok(done.rows_affected())
-            }
-
-            async fn sessions(
-                &self,
-                subject: &str,
-            ) -> Result<Vec<$crate::store::SessionRecord>, $crate::store::StoreError> {
-                use $crate::store::sql::{Op, row};
-                let rows = sqlx::query(self.queries.sessions.clone())
-                    .bind(subject)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(|e| self.error(Op::Sessions, e))?;
-                rows.iter().map(|r| row::decode(D, r)).collect()
-            }
-
-            async fn purge_expired(
-                &self,
-                now: time::OffsetDateTime,
-            ) -> Result<u64, $crate::store::StoreError> {
-                use $crate::store::sql::{Op, row};
-                let done = sqlx::query(self.queries.purge.clone())
-                    .bind(row::micros(D, now)?)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(|e| self.error(Op::Purge, e))?;
-                Ok(done.rows_affected())
-            }
+    async fn rotate(
+        &self,
+        id: &SessionId,
+        expected: &ExpectedGeneration,
+        next: &RotationUpdate,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        if i64::try_from(expected.generation).is_err() {
+            // No row can be at a generation the column cannot hold.
+            return Ok(None);
         }
-    };
+        D::rotate(self, id, expected, next).await
+    }
+
+    async fn revoke(&self, id: &SessionId, why: &Revocation) -> Result<bool, StoreError> {
+        let statement = self
+            .statement(&self.queries.revoke)
+            .bind(micros::<D>(why.at)?)
+            .bind(why.reason.as_str())
+            .bind(&id.as_bytes()[..]);
+        Ok(self.execute(Op::Revoke, statement).await? > 0)
+    }
+
+    async fn revoke_subject(
+        &self,
+        subject: &str,
+        except: Option<&SessionId>,
+        why: &Revocation,
+    ) -> Result<u64, StoreError> {
+        let statement = self
+            .statement(&self.queries.revoke_subject)
+            .bind(micros::<D>(why.at)?)
+            .bind(why.reason.as_str())
+            .bind(subject)
+            .bind(except.map(|id| &id.as_bytes()[..]));
+        self.execute(Op::RevokeSubject, statement).await
+    }
+
+    async fn sessions(&self, subject: &str) -> Result<Vec<SessionRecord>, StoreError> {
+        let statement = self.statement(&self.queries.sessions).bind(subject);
+        self.fetch_all(Op::Sessions, statement).await
+    }
+
+    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        let statement = self.statement(&self.queries.purge).bind(micros::<D>(now)?);
+        self.execute(Op::Purge, statement).await
+    }
 }
 
-pub(in crate::store) use impl_refresh_store;
+/// The rotate step of a database with `UPDATE ... RETURNING` (the default
+/// `Dialect::rotate`): one statement, one round trip, the updated row back.
+///
+/// # Errors
+/// A value the store cannot write; any failure of the database.
+pub(super) async fn update_returning<D: Dialect>(
+    store: &SqlStore<D>,
+    id: &SessionId,
+    expected: &ExpectedGeneration,
+    next: &RotationUpdate,
+) -> Result<Option<SessionRecord>, StoreError> {
+    let statement = store.statement(&store.queries.rotate);
+    let statement = row::bind_rotation::<D>(statement, id, expected, next)?;
+    store.fetch_optional(Op::Rotate, statement).await
+}

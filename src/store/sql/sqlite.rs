@@ -1,18 +1,76 @@
-//! [`SqliteStore`]: sessions in a SQLite database file (feature `sqlite`).
+//! [`Sqlite`], the SQLite dialect, and [`SqliteStore`] with its builder
+//! (feature `sqlite`).
 
-use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
 
 use sqlx::error::DatabaseError;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteQueryResult,
+};
 use time::Duration;
 
-use super::sql::migrate;
-use super::sql::{self, DEFAULT_PREFIX, Dialect, Judged, Op, Queries, std_duration};
-use crate::error::{ConfigError, Error, StoreError, StoreErrorKind};
+use super::dialect::{Spelling, sealed};
+use super::error::{Judged, Op, store_error};
+use super::migrate::Migration;
+use super::options::{DEFAULT_PREFIX, check_prefix, pool_limits, std_duration};
+use super::{Dialect, SqlStore};
+use crate::error::{ConfigError, Error, StoreErrorKind};
 
-const D: Dialect = Dialect::Sqlite;
+/// SQLite 3.35 or newer (for `RETURNING`), as the [`Dialect`] of
+/// [`SqliteStore`].
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Sqlite;
+
+impl sealed::Sealed for Sqlite {}
+
+impl Dialect for Sqlite {
+    type Database = sqlx::Sqlite;
+
+    const NAME: &'static str = "sqlite";
+
+    const SPELLING: Spelling = Spelling {
+        least: "min",
+        null_safe_eq: "IS",
+        integer: "INTEGER",
+        bytes: "BLOB",
+        table_options: " STRICT",
+    };
+
+    const MIGRATIONS: &'static [Migration] = &[Migration::new(
+        1,
+        "sessions",
+        include_str!("../../../migrations/sqlite/0001_sessions.sql"),
+    )];
+
+    /// SQLite's result codes: the primary code is the low byte.
+    fn judge(err: &dyn DatabaseError) -> Judged {
+        const BUSY: i32 = 5;
+        const LOCKED: i32 = 6;
+        const ERROR: i32 = 1;
+        let code = err.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0);
+        match code & 0xff {
+            // Another connection holds the lock past the busy timeout.
+            BUSY | LOCKED => Judged::kind(StoreErrorKind::Unavailable),
+            ERROR if err.message().starts_with("no such table") => Judged::missing_table(),
+            _ => Judged::kind(StoreErrorKind::Other),
+        }
+    }
+
+    fn rows_affected(done: &SqliteQueryResult) -> u64 {
+        done.rows_affected()
+    }
+
+    /// IMMEDIATE takes the write lock before the migration record is read,
+    /// so a concurrent runner waits here and then sees the migration
+    /// applied. The lock is the whole file's, whatever the prefix.
+    async fn begin_migration(
+        pool: &SqlitePool,
+        _prefix: &str,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        pool.begin_with("BEGIN IMMEDIATE").await
+    }
+}
 
 /// Sessions in a SQLite database: embedded, persistent, shared by every
 /// process that opens the file.
@@ -22,7 +80,7 @@ const D: Dialect = Dialect::Sqlite;
 /// processes, have exactly one winner. [`connect`](Self::connect) opens the
 /// file in WAL mode (readers never wait for the writer) with a busy timeout
 /// (a writer waits for another instead of failing at once) and creates it
-/// if missing. Run [`migrate`](Self::migrate) once at start-up.
+/// if missing. Run [`migrate`](SqlStore::migrate) once at start-up.
 ///
 /// Instants are kept to the microsecond. Cloning is cheap and shares the
 /// pool. Like sqlx, it needs a Tokio runtime with timers enabled (as
@@ -47,13 +105,10 @@ const D: Dialect = Dialect::Sqlite;
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone)]
-pub struct SqliteStore {
-    pool: SqlitePool,
-    queries: Arc<Queries>,
-}
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub type SqliteStore = SqlStore<Sqlite>;
 
-impl SqliteStore {
+impl SqlStore<Sqlite> {
     /// Opens the database at `url` with the defaults of [`SqliteStoreBuilder`].
     ///
     /// `url` is `sqlite://path/to/file.db` (created if missing unless the
@@ -67,96 +122,9 @@ impl SqliteStore {
         Self::builder().connect(url).await
     }
 
-    /// A store over a pool you configured, with the default table prefix
-    /// `jwt_rotate_`.
-    ///
-    /// Give it several connections for concurrency; WAL mode and a busy
-    /// timeout are yours to set (sqlx's default busy timeout is 5 s, its
-    /// default journal is `DELETE`, under which readers wait for writers).
-    pub fn from_pool(pool: SqlitePool) -> Self {
-        Self {
-            pool,
-            queries: Queries::new(D, DEFAULT_PREFIX),
-        }
-    }
-
     /// Options: table prefix, pool size, timeouts.
     pub fn builder() -> SqliteStoreBuilder {
         SqliteStoreBuilder::default()
-    }
-
-    /// Creates or updates the schema: applies every shipped migration this
-    /// database has not recorded, each in one `BEGIN IMMEDIATE`
-    /// transaction. Safe to run at every start, from several processes at
-    /// once.
-    ///
-    /// # Errors
-    /// Any failure of the database; a recorded migration whose text differs
-    /// from the shipped one.
-    pub async fn migrate(&self) -> Result<(), StoreError> {
-        let prefix = &self.queries.prefix;
-        let err = |e| self.error(Op::Migrate, e);
-        sqlx::query(migrate::version_table(D, prefix))
-            .execute(&self.pool)
-            .await
-            .map_err(err)?;
-        for migration in migrate::SQLITE {
-            self.apply(migration).await?;
-        }
-        Ok(())
-    }
-
-    /// The transaction a migration runs in. IMMEDIATE takes the write lock
-    /// before the migration record is read, so a concurrent runner waits
-    /// here and then sees the migration applied.
-    async fn begin_migration(
-        &self,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(|e| self.error(Op::Migrate, e))
-    }
-
-    super::sql::migrate::impl_apply_migration!();
-
-    /// The pool, to share it or to close it.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
-    /// The sessions table's name: the prefix and `sessions`.
-    pub fn table(&self) -> &str {
-        &self.queries.table
-    }
-
-    fn error(&self, op: Op, err: sqlx::Error) -> StoreError {
-        sql::store_error(D, op, err, judge)
-    }
-}
-
-impl fmt::Debug for SqliteStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SqliteStore")
-            .field("table", &self.queries.table)
-            .finish_non_exhaustive()
-    }
-}
-
-/// SQLite's result codes: the primary code is the low byte.
-fn judge(err: &dyn DatabaseError) -> Judged {
-    const BUSY: i32 = 5;
-    const LOCKED: i32 = 6;
-    const ERROR: i32 = 1;
-    let code = err.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0);
-    match code & 0xff {
-        // Another connection holds the lock past the busy timeout.
-        BUSY | LOCKED => Judged::kind(StoreErrorKind::Unavailable),
-        ERROR if err.message().starts_with("no such table") => Judged {
-            kind: StoreErrorKind::Other,
-            hint: Some("the table is missing; run `migrate()`"),
-        },
-        _ => Judged::kind(StoreErrorKind::Other),
     }
 }
 
@@ -178,6 +146,7 @@ fn judge(err: &dyn DatabaseError) -> Judged {
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 #[derive(Debug, Clone)]
 pub struct SqliteStoreBuilder {
     prefix: String,
@@ -235,14 +204,9 @@ impl SqliteStoreBuilder {
     /// [`Error::Config`] for invalid options or a malformed URL;
     /// [`Error::Store`] if the file cannot be opened.
     pub async fn connect(self, url: &str) -> Result<SqliteStore, Error> {
-        sql::check_prefix(&self.prefix)?;
+        check_prefix(&self.prefix)?;
         let busy = std_duration(self.busy_timeout, "busy_timeout")?;
-        let acquire = std_duration(self.acquire_timeout, "acquire_timeout")?;
-        if self.max_connections == 0 || acquire.is_zero() {
-            return Err(
-                ConfigError::new("max_connections and acquire_timeout must be positive").into(),
-            );
-        }
+        let acquire = pool_limits(self.max_connections, self.acquire_timeout)?;
         let mut options = SqliteConnectOptions::from_str(url)
             .map_err(|e| ConfigError::with_source("invalid SQLite URL", e))?
             .journal_mode(SqliteJournalMode::Wal)
@@ -257,36 +221,29 @@ impl SqliteStoreBuilder {
             .test_before_acquire(false)
             .connect_with(options)
             .await
-            .map_err(|e| sql::store_error(D, Op::Connect, e, judge))?;
-        Ok(SqliteStore {
-            pool,
-            queries: Queries::new(D, &self.prefix),
-        })
+            .map_err(|e| store_error::<Sqlite>(Op::Connect, e))?;
+        Ok(SqlStore::with_prefix(pool, &self.prefix))
     }
 
-    /// A store over `pool` (see [`SqliteStore::from_pool`]) with this
-    /// table prefix; the pool keeps its own settings.
+    /// A store over `pool` (see [`SqlStore::from_pool`]) with this table
+    /// prefix; the pool keeps its own settings.
     ///
     /// # Errors
     /// [`Error::Config`] for an invalid prefix.
     pub fn build(self, pool: SqlitePool) -> Result<SqliteStore, Error> {
-        sql::check_prefix(&self.prefix)?;
-        Ok(SqliteStore {
-            pool,
-            queries: Queries::new(D, &self.prefix),
-        })
+        check_prefix(&self.prefix)?;
+        Ok(SqlStore::with_prefix(pool, &self.prefix))
     }
 }
-
-super::sql::impl_refresh_store!(SqliteStore);
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::sql::fake;
+    use crate::store::sql::queries::Queries;
 
     fn kind(op: Op, err: sqlx::Error) -> StoreErrorKind {
-        sql::store_error(D, op, err, judge).kind()
+        store_error::<Sqlite>(op, err).kind()
     }
 
     #[test]
@@ -320,12 +277,20 @@ mod tests {
     #[test]
     fn a_missing_table_says_to_migrate() {
         let err = fake::error("1", "no such table: jwt_rotate_sessions");
-        let e = sql::store_error(D, Op::Get, err, judge);
+        let e = store_error::<Sqlite>(Op::Get, err);
         assert_eq!(e.kind(), StoreErrorKind::Other);
         assert_eq!(
             e.to_string(),
             "sqlite get failed: the table is missing; run `migrate()`"
         );
+    }
+
+    #[test]
+    fn statements_use_sqlite_spellings() {
+        let q = Queries::new::<Sqlite>("");
+        assert!(q.get.as_str().ends_with("FROM sessions WHERE id = $1"));
+        assert!(q.purge.as_str().contains("min("));
+        assert!(q.revoke_subject.as_str().contains("NOT (id IS $4)"));
     }
 
     #[tokio::test]

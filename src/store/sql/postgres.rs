@@ -1,31 +1,110 @@
-//! [`PostgresStore`]: sessions in PostgreSQL (feature `postgres`).
+//! [`Postgres`], the PostgreSQL dialect, and [`PostgresStore`] with its
+//! builder (feature `postgres`).
 
-use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
 
-use sqlx::Transaction;
+use sha2::{Digest, Sha256};
 use sqlx::error::DatabaseError;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgQueryResult};
 use time::Duration;
 
-use super::sql::migrate;
-use super::sql::{self, DEFAULT_PREFIX, Dialect, Judged, Op, Queries, std_duration};
-use crate::error::{ConfigError, Error, StoreError, StoreErrorKind};
+use super::dialect::{Spelling, sealed};
+use super::error::{Judged, Op, store_error};
+use super::migrate::Migration;
+use super::options::{DEFAULT_PREFIX, check_prefix, pool_limits};
+use super::{Dialect, SqlStore};
+use crate::error::{ConfigError, Error, StoreErrorKind};
 
-const D: Dialect = Dialect::Postgres;
+/// PostgreSQL, as the [`Dialect`] of [`PostgresStore`].
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Postgres;
+
+impl sealed::Sealed for Postgres {}
+
+impl Dialect for Postgres {
+    type Database = sqlx::Postgres;
+
+    const NAME: &'static str = "postgres";
+
+    const SPELLING: Spelling = Spelling {
+        least: "LEAST",
+        null_safe_eq: "IS NOT DISTINCT FROM",
+        integer: "BIGINT",
+        bytes: "BYTEA",
+        table_options: "",
+    };
+
+    const MIGRATIONS: &'static [Migration] = &[Migration::new(
+        1,
+        "sessions",
+        include_str!("../../../migrations/postgres/0001_sessions.sql"),
+    )];
+
+    /// PostgreSQL's SQLSTATE codes: which ones a retry may get past.
+    fn judge(err: &dyn DatabaseError) -> Judged {
+        let Some(code) = err.code() else {
+            return Judged::kind(StoreErrorKind::Other);
+        };
+        let retryable = matches!(
+            &*code,
+            // serialization failure, deadlock
+            "40001" | "40P01"
+            // admin or crash shutdown, cannot connect now
+            | "57P01" | "57P02" | "57P03"
+            // statement or lock timeout
+            | "57014" | "55P03"
+            // a read-only transaction: connected to a standby after a failover
+            | "25006"
+        ) || code.starts_with("08") // connection exception
+            || code.starts_with("53"); // insufficient resources (too many connections...)
+        match &*code {
+            _ if retryable => Judged::kind(StoreErrorKind::Unavailable),
+            "42P01" => Judged::missing_table(),
+            _ => Judged::kind(StoreErrorKind::Other),
+        }
+    }
+
+    fn rows_affected(done: &PgQueryResult) -> u64 {
+        done.rows_affected()
+    }
+
+    /// A transaction-scoped advisory lock: released by the commit or
+    /// rollback, so a runner that dies cannot leave it held.
+    async fn begin_migration(
+        pool: &PgPool,
+        prefix: &str,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(lock_key(prefix))
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
+}
+
+/// The advisory lock key of the migrations of tables named with `prefix`:
+/// runners for other prefixes need not wait for each other.
+fn lock_key(prefix: &str) -> i64 {
+    let digest = Sha256::digest(format!("jwt-rotate/migrate/{prefix}"));
+    let mut key = [0u8; 8];
+    key.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(key)
+}
 
 /// Sessions in PostgreSQL, shared by every instance of the service.
 ///
 /// One row per session. A refresh is one `UPDATE ... RETURNING` statement:
 /// one round trip, and the row lock makes concurrent refreshes of one
 /// token take turns, so exactly one wins (at the default READ COMMITTED
-/// isolation and above). Run [`migrate`](Self::migrate) once at start-up.
+/// isolation and above). Run [`migrate`](SqlStore::migrate) once at
+/// start-up.
 ///
 /// Instants are kept to the microsecond. Cloning is cheap and shares the
 /// pool. Like sqlx, it needs a Tokio runtime with I/O and timers enabled
-/// (as `#[tokio::main]` makes). TLS: sqlx is built without it here; add `sqlx` with a `tls-*`
-/// feature to your own dependencies to turn it on.
+/// (as `#[tokio::main]` makes). TLS: sqlx is built without it here; add
+/// `sqlx` with a `tls-*` feature to your own dependencies to turn it on.
 ///
 /// ```no_run
 /// use jwt_rotate::{Key, TokenService};
@@ -44,13 +123,10 @@ const D: Dialect = Dialect::Postgres;
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone)]
-pub struct PostgresStore {
-    pool: PgPool,
-    queries: Arc<Queries>,
-}
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub type PostgresStore = SqlStore<Postgres>;
 
-impl PostgresStore {
+impl SqlStore<Postgres> {
     /// Connects to `url` (`postgres://user:password@host:port/database`)
     /// with the defaults of [`PostgresStoreBuilder`].
     ///
@@ -61,110 +137,9 @@ impl PostgresStore {
         Self::builder().connect(url).await
     }
 
-    /// A store over a pool you configured, with the default table prefix
-    /// `jwt_rotate_`.
-    ///
-    /// sqlx's pools ping every connection before lending it
-    /// (`test_before_acquire`), a second round trip per call;
-    /// [`connect`](Self::connect) turns that off.
-    pub fn from_pool(pool: PgPool) -> Self {
-        Self {
-            pool,
-            queries: Queries::new(D, DEFAULT_PREFIX),
-        }
-    }
-
     /// Options: table prefix, pool size, timeout.
     pub fn builder() -> PostgresStoreBuilder {
         PostgresStoreBuilder::default()
-    }
-
-    /// Creates or updates the schema: applies every shipped migration this
-    /// database has not recorded, each in one transaction holding an
-    /// advisory lock. Safe to run at every start, from several instances
-    /// at once.
-    ///
-    /// # Errors
-    /// Any failure of the database; a recorded migration whose text differs
-    /// from the shipped one.
-    pub async fn migrate(&self) -> Result<(), StoreError> {
-        let prefix = &self.queries.prefix;
-        let err = |e| self.error(Op::Migrate, e);
-        // Under the lock: concurrent `CREATE TABLE IF NOT EXISTS` can
-        // still collide in the catalog.
-        let mut tx = self.begin_migration().await?;
-        sqlx::query(migrate::version_table(D, prefix))
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-        tx.commit().await.map_err(err)?;
-        for migration in migrate::POSTGRES {
-            self.apply(migration).await?;
-        }
-        Ok(())
-    }
-
-    /// A transaction holding this prefix's migration lock until it ends.
-    async fn begin_migration(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
-        let err = |e| self.error(Op::Migrate, e);
-        let mut tx = self.pool.begin().await.map_err(err)?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(migrate::lock_key(&self.queries.prefix))
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-        Ok(tx)
-    }
-
-    super::sql::migrate::impl_apply_migration!();
-
-    /// The pool, to share it or to close it.
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
-    /// The sessions table's name: the prefix and `sessions`.
-    pub fn table(&self) -> &str {
-        &self.queries.table
-    }
-
-    fn error(&self, op: Op, err: sqlx::Error) -> StoreError {
-        sql::store_error(D, op, err, judge)
-    }
-}
-
-impl fmt::Debug for PostgresStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PostgresStore")
-            .field("table", &self.queries.table)
-            .finish_non_exhaustive()
-    }
-}
-
-/// PostgreSQL's SQLSTATE codes: which ones a retry may get past.
-fn judge(err: &dyn DatabaseError) -> Judged {
-    let Some(code) = err.code() else {
-        return Judged::kind(StoreErrorKind::Other);
-    };
-    let retryable = matches!(
-        &*code,
-        // serialization failure, deadlock
-        "40001" | "40P01"
-        // admin or crash shutdown, cannot connect now
-        | "57P01" | "57P02" | "57P03"
-        // statement or lock timeout
-        | "57014" | "55P03"
-        // a read-only transaction: connected to a standby after a failover
-        | "25006"
-    ) || code.starts_with("08") // connection exception
-        || code.starts_with("53"); // insufficient resources (too many connections...)
-    match &*code {
-        _ if retryable => Judged::kind(StoreErrorKind::Unavailable),
-        "42P01" => Judged {
-            kind: StoreErrorKind::Other,
-            hint: Some("the table is missing; run `migrate()`"),
-        },
-        _ => Judged::kind(StoreErrorKind::Other),
     }
 }
 
@@ -186,6 +161,7 @@ fn judge(err: &dyn DatabaseError) -> Judged {
 /// # Ok(())
 /// # }
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 #[derive(Debug, Clone)]
 pub struct PostgresStoreBuilder {
     prefix: String,
@@ -237,13 +213,8 @@ impl PostgresStoreBuilder {
     /// [`Error::Config`] for invalid options or a malformed URL;
     /// [`Error::Store`] if the server cannot be reached or refuses the login.
     pub async fn connect(self, url: &str) -> Result<PostgresStore, Error> {
-        sql::check_prefix(&self.prefix)?;
-        let acquire = std_duration(self.acquire_timeout, "acquire_timeout")?;
-        if self.max_connections == 0 || acquire.is_zero() {
-            return Err(
-                ConfigError::new("max_connections and acquire_timeout must be positive").into(),
-            );
-        }
+        check_prefix(&self.prefix)?;
+        let acquire = pool_limits(self.max_connections, self.acquire_timeout)?;
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| ConfigError::with_source("invalid PostgreSQL URL", e))?;
         let pool = PgPoolOptions::new()
@@ -252,36 +223,29 @@ impl PostgresStoreBuilder {
             .test_before_acquire(false)
             .connect_with(options)
             .await
-            .map_err(|e| sql::store_error(D, Op::Connect, e, judge))?;
-        Ok(PostgresStore {
-            pool,
-            queries: Queries::new(D, &self.prefix),
-        })
+            .map_err(|e| store_error::<Postgres>(Op::Connect, e))?;
+        Ok(SqlStore::with_prefix(pool, &self.prefix))
     }
 
-    /// A store over `pool` (see [`PostgresStore::from_pool`]) with this
-    /// table prefix; the pool keeps its own settings.
+    /// A store over `pool` (see [`SqlStore::from_pool`]) with this table
+    /// prefix; the pool keeps its own settings.
     ///
     /// # Errors
     /// [`Error::Config`] for an invalid prefix.
     pub fn build(self, pool: PgPool) -> Result<PostgresStore, Error> {
-        sql::check_prefix(&self.prefix)?;
-        Ok(PostgresStore {
-            pool,
-            queries: Queries::new(D, &self.prefix),
-        })
+        check_prefix(&self.prefix)?;
+        Ok(SqlStore::with_prefix(pool, &self.prefix))
     }
 }
-
-super::sql::impl_refresh_store!(PostgresStore);
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::sql::fake;
+    use crate::store::sql::queries::Queries;
 
     fn kind(op: Op, err: sqlx::Error) -> StoreErrorKind {
-        sql::store_error(D, op, err, judge).kind()
+        store_error::<Postgres>(op, err).kind()
     }
 
     #[test]
@@ -291,7 +255,7 @@ mod tests {
             "25006",
         ];
         for code in transient {
-            let e = sql::store_error(D, Op::Rotate, fake::error(code, "x"), judge);
+            let e = store_error::<Postgres>(Op::Rotate, fake::error(code, "x"));
             assert!(e.is_retryable(), "{code}");
             assert_eq!(e.to_string(), "postgres unavailable (rotate)");
             let source = std::error::Error::source(&e).expect("the sqlx error");
@@ -320,11 +284,28 @@ mod tests {
     #[test]
     fn a_missing_table_says_to_migrate() {
         let err = fake::error("42P01", "relation does not exist");
-        let e = sql::store_error(D, Op::Sessions, err, judge);
+        let e = store_error::<Postgres>(Op::Sessions, err);
         assert_eq!(
             e.to_string(),
             "postgres sessions failed: the table is missing; run `migrate()`"
         );
+    }
+
+    #[test]
+    fn statements_use_postgres_spellings() {
+        let q = Queries::new::<Postgres>("app_");
+        assert!(q.purge.as_str().contains("LEAST("));
+        assert!(
+            q.revoke_subject
+                .as_str()
+                .contains("NOT (id IS NOT DISTINCT FROM $4)")
+        );
+    }
+
+    #[test]
+    fn lock_keys_differ_by_prefix() {
+        assert_eq!(lock_key("a_"), lock_key("a_"));
+        assert_ne!(lock_key("a_"), lock_key("b_"));
     }
 
     #[tokio::test]

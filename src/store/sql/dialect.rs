@@ -1,0 +1,134 @@
+//! [`Dialect`]: what differs between the databases a [`SqlStore`] runs on.
+
+use std::fmt;
+use std::future::Future;
+
+use sqlx::error::DatabaseError;
+use sqlx::{Database, Pool, Transaction};
+
+use super::driver::Driver;
+use super::error::Judged;
+use super::migrate::Migration;
+use super::store::SqlStore;
+use super::{queries, refresh_store};
+use crate::error::StoreError;
+use crate::session::{SessionId, SessionRecord};
+use crate::store::{ExpectedGeneration, RotationUpdate};
+
+/// A database a [`SqlStore`] keeps sessions in: a unit type per database,
+/// `Sqlite` (feature `sqlite`) or `Postgres` (feature `postgres`).
+///
+/// The store is written once, generic over its dialect; a dialect says
+/// only what differs: the sqlx driver, how a few statements are spelled,
+/// which error codes a retry may get past, how a migration takes its lock,
+/// and the shipped migrations. Apart from [`Database`](Self::Database) and
+/// [`NAME`](Self::NAME), its items are hidden: they are the crate's
+/// internal contract with each database, not an API.
+///
+/// The trait is sealed: a dialect's statements, error codes and migrations
+/// are written and tested together with the store, so only this crate adds
+/// dialects. To keep sessions in another database, implement
+/// [`RefreshStore`](crate::store::RefreshStore) instead.
+///
+/// # Adding a dialect
+///
+/// One new file beside `sqlite.rs`, with its migrations under
+/// `migrations/` and its `mod` and `pub use` lines: the unit type and this
+/// trait's impl, `connect` and `builder` on `SqlStore<ItsType>`, and its
+/// builder with the database's connect options. Everything with a
+/// default fits databases with `UPDATE ... RETURNING` and `$1`-style
+/// placeholders. MySQL and MariaDB have neither: their dialect overrides
+/// `placeholders` (each `$N` becomes `?`: the shared statements number
+/// their parameters in order of appearance, each once, so this is a plain
+/// replacement), and overrides the rotate step, `rotate_statement` and
+/// `rotate`, with a sequence that is still one round trip when the
+/// compare-and-swap succeeds, e.g. a stored procedure its migration
+/// creates, which updates the row and selects it, run with one `CALL`.
+#[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
+pub trait Dialect: sealed::Sealed + Sized + fmt::Debug + Send + Sync + 'static {
+    /// The sqlx database: `sqlx::Sqlite` or `sqlx::Postgres`.
+    ///
+    /// Its bound, `Driver`, is the crate's own: the sqlx calls the store
+    /// makes, implemented for every sqlx database whose driver has them.
+    type Database: Driver;
+
+    /// The database's name in error messages: `sqlite` or `postgres`.
+    const NAME: &'static str;
+
+    /// How this database spells what the shared statements cannot write
+    /// one way.
+    #[doc(hidden)]
+    const SPELLING: Spelling;
+
+    /// The shipped migrations, in increasing version order.
+    #[doc(hidden)]
+    const MIGRATIONS: &'static [Migration];
+
+    /// What a database error means for the caller, from the database's
+    /// own error codes. Unique violations and connection failures are
+    /// judged before this is asked.
+    #[doc(hidden)]
+    fn judge(err: &dyn DatabaseError) -> Judged;
+
+    /// How many rows a statement changed (sqlx has no trait for it).
+    #[doc(hidden)]
+    fn rows_affected(done: &<Self::Database as Database>::QueryResult) -> u64;
+
+    /// Opens the transaction a migration runs in, holding until it ends
+    /// the lock that keeps concurrent runners for tables named with
+    /// `prefix` from applying a migration twice.
+    #[doc(hidden)]
+    fn begin_migration(
+        pool: &Pool<Self::Database>,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Transaction<'static, Self::Database>, sqlx::Error>> + Send;
+
+    /// This database's spelling of a shared statement, written with `$1`,
+    /// `$2`... in order of appearance, each once. The default keeps them:
+    /// sqlx's SQLite and PostgreSQL drivers both read `$N`.
+    #[doc(hidden)]
+    fn placeholders(statement: String) -> String {
+        statement
+    }
+
+    /// The statement [`rotate`](Self::rotate) runs on the sessions table
+    /// `table`. The default is one `UPDATE ... RETURNING`.
+    #[doc(hidden)]
+    fn rotate_statement(table: &str) -> String {
+        queries::update_returning(table)
+    }
+
+    /// The compare-and-swap of `RefreshStore::rotate`, one round trip when
+    /// it succeeds; `expected.generation` fits an `i64`. The default runs
+    /// the `UPDATE ... RETURNING` of the default
+    /// [`rotate_statement`](Self::rotate_statement).
+    #[doc(hidden)]
+    fn rotate(
+        store: &SqlStore<Self>,
+        id: &SessionId,
+        expected: &ExpectedGeneration,
+        next: &RotationUpdate,
+    ) -> impl Future<Output = Result<Option<SessionRecord>, StoreError>> + Send {
+        refresh_store::update_returning(store, id, expected, next)
+    }
+}
+
+/// How a dialect spells what the shared statements cannot write one way.
+#[derive(Debug)]
+pub struct Spelling {
+    /// The function for the smaller of two values: `min`, `LEAST`.
+    pub least: &'static str,
+    /// An `=` that is true for two NULLs and false for one.
+    pub null_safe_eq: &'static str,
+    /// The column type of a 64-bit integer.
+    pub integer: &'static str,
+    /// The column type of a byte string.
+    pub bytes: &'static str,
+    /// What follows a `CREATE TABLE`'s column list (SQLite's ` STRICT`).
+    pub table_options: &'static str,
+}
+
+pub(super) mod sealed {
+    /// Keeps [`Dialect`](super::Dialect) implementable only in this crate.
+    pub trait Sealed {}
+}
