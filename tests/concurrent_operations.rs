@@ -70,23 +70,23 @@ mod forced {
 
     use crate::common;
 
-    pub type Service = TokenService<FaultyStore<MemoryStore>>;
+    pub(crate) type Service = TokenService<FaultyStore<MemoryStore>>;
 
     /// A service with the common settings over a healthy `FaultyStore`.
-    pub fn service() -> (Service, ManualClock) {
+    pub(crate) fn service() -> (Service, ManualClock) {
         let clock = ManualClock::new(common::start());
         let store = FaultyStore::new(MemoryStore::new());
         (common::builder(&clock).build(store).unwrap(), clock)
     }
 
     /// Holds the next call of `op` for a second of (paused) tokio time.
-    pub fn hold_next(service: &Service, op: StoreOp) {
+    pub(crate) fn hold_next(service: &Service, op: StoreOp) {
         let second = Fault::Delay(StdDuration::from_secs(1));
         service.store().inject(Calls::NthOf(op, 1), second);
     }
 
     /// Starts `refresh(token)` and lets it run up to its first store call.
-    pub async fn start_refresh(
+    pub(crate) async fn start_refresh(
         service: &Service,
         token: &TokenPair,
     ) -> JoinHandle<Result<TokenPair, Error>> {

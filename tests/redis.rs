@@ -34,16 +34,23 @@ use tokio::sync::{Barrier, RwLock, RwLockReadGuard, RwLockWriteGuard};
 static SCRIPT_CACHE: RwLock<()> = RwLock::const_new(());
 
 /// A test's hold on [`SCRIPT_CACHE`].
-pub enum Turn {
-    Shared(RwLockReadGuard<'static, ()>),
-    Alone(RwLockWriteGuard<'static, ()>),
+enum Turn {
+    /// Alongside other tests that leave the script cache alone.
+    Shared { _held: RwLockReadGuard<'static, ()> },
+    /// Alone: this test flushes the script cache.
+    Alone {
+        _held: RwLockWriteGuard<'static, ()>,
+    },
 }
 
 /// A store under a key prefix of its own, whose keys are deleted on drop.
-pub struct Fixture {
-    pub store: RedisStore,
-    pub url: String,
-    pub prefix: String,
+struct Fixture {
+    /// The store.
+    store: RedisStore,
+    /// The server's URL.
+    url: String,
+    /// The store's key prefix.
+    prefix: String,
     _turn: Turn,
 }
 
@@ -53,20 +60,24 @@ impl Fixture {
     /// # Panics
     /// When `REDIS_URL` is unset (see [`common::server_url`]), or the
     /// server cannot be reached.
-    pub async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         Self::with_retention(Duration::hours(1)).await
     }
 
     /// Like [`Fixture::new`], with the store's retention set.
-    pub async fn with_retention(retention: Duration) -> Self {
-        let turn = Turn::Shared(SCRIPT_CACHE.read().await);
+    pub(crate) async fn with_retention(retention: Duration) -> Self {
+        let turn = Turn::Shared {
+            _held: SCRIPT_CACHE.read().await,
+        };
         Self::make(retention, turn).await
     }
 
     /// Like [`Fixture::new`], for a test that may empty the script cache:
     /// no other test of this binary uses the server meanwhile.
-    pub async fn alone() -> Self {
-        let turn = Turn::Alone(SCRIPT_CACHE.write().await);
+    pub(crate) async fn alone() -> Self {
+        let turn = Turn::Alone {
+            _held: SCRIPT_CACHE.write().await,
+        };
         Self::make(Duration::hours(1), turn).await
     }
 
@@ -88,13 +99,13 @@ impl Fixture {
     }
 
     /// A plain connection to the same server, for looking behind the store.
-    pub async fn raw(&self) -> redis::aio::MultiplexedConnection {
+    pub(crate) async fn raw(&self) -> redis::aio::MultiplexedConnection {
         let client = redis::Client::open(self.url.as_str()).unwrap();
         client.get_multiplexed_async_connection().await.unwrap()
     }
 
     /// Every key under the prefix.
-    pub async fn keys(&self) -> Vec<Vec<u8>> {
+    pub(crate) async fn keys(&self) -> Vec<Vec<u8>> {
         let mut conn = self.raw().await;
         let (mut cursor, mut keys) = (0_u64, Vec::new());
         loop {
@@ -119,7 +130,7 @@ impl Fixture {
 
     /// A service over this store: the common test settings, a clock at the
     /// real time, and the given grace window.
-    pub fn service(&self, grace: Duration) -> TokenService<RedisStore> {
+    pub(crate) fn service(&self, grace: Duration) -> TokenService<RedisStore> {
         let clock = ManualClock::starting_now();
         common::builder(&clock)
             .reuse_grace(grace)

@@ -14,7 +14,7 @@ use criterion::measurement::{Measurement, ValueFormatter};
 
 /// CPU time consumed by the calling thread so far.
 #[cfg(unix)]
-pub fn now() -> Duration {
+pub(crate) fn now() -> Duration {
     use rustix::time::{ClockId, clock_gettime};
     let t = clock_gettime(ClockId::ThreadCPUTime);
     Duration::new(
@@ -34,7 +34,7 @@ pub fn now() -> Duration {
 
 /// Criterion's measurement: CPU time of the thread running the routine,
 /// in nanoseconds (as criterion's own wall-time measurement).
-pub struct ThreadCpu;
+pub(crate) struct ThreadCpu;
 
 impl Measurement for ThreadCpu {
     type Intermediate = Duration;

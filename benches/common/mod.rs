@@ -3,7 +3,7 @@
 //! same work with jsonwebtoken alone (the "raw" side of every ratio).
 #![allow(dead_code, reason = "each bench binary uses a part of this module")]
 
-pub mod cpu;
+pub(crate) mod cpu;
 
 use std::fmt;
 use std::time::Duration as StdDuration;
@@ -14,8 +14,8 @@ use jwt_rotate::{Key, MemoryStore, NoClaims, SessionInfo, TokenPair, TokenServic
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
-pub const ISSUER: &str = "https://auth.example.com";
-pub const AUDIENCE: &str = "api.example.com";
+pub(crate) const ISSUER: &str = "https://auth.example.com";
+pub(crate) const AUDIENCE: &str = "api.example.com";
 const REFRESH_SECRET: [u8; 32] = [0x5E; 32];
 const ACCESS_SECRET: [u8; 32] = [0xA1; 32];
 const ED25519_PEM: &str = include_str!("../../tests/data/keys/ed25519.pem");
@@ -26,7 +26,7 @@ const RS256_PEM: &str = include_str!("../../tests/data/keys/rs256.pem");
 /// only the issuer ever verifies them, so a symmetric key is the natural
 /// choice (and the README's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Alg {
+pub(crate) enum Alg {
     Hs256,
     EdDsa,
     Es256,
@@ -34,9 +34,9 @@ pub enum Alg {
 }
 
 impl Alg {
-    pub const ALL: [Alg; 4] = [Alg::Hs256, Alg::EdDsa, Alg::Es256, Alg::Rs256];
+    pub(crate) const ALL: [Alg; 4] = [Alg::Hs256, Alg::EdDsa, Alg::Es256, Alg::Rs256];
 
-    pub fn algorithm(self) -> Algorithm {
+    pub(crate) fn algorithm(self) -> Algorithm {
         match self {
             Alg::Hs256 => Algorithm::HS256,
             Alg::EdDsa => Algorithm::EdDSA,
@@ -46,7 +46,7 @@ impl Alg {
     }
 
     /// Our key, from the test PEMs.
-    pub fn key(self) -> Key {
+    pub(crate) fn key(self) -> Key {
         match self {
             Alg::Hs256 => Key::hs256(ACCESS_SECRET),
             Alg::EdDsa => Key::ed25519_pem(ED25519_PEM),
@@ -57,7 +57,7 @@ impl Alg {
     }
 
     /// jsonwebtoken's signing key for the same material.
-    pub fn encoding_key(self) -> EncodingKey {
+    pub(crate) fn encoding_key(self) -> EncodingKey {
         match self {
             Alg::Hs256 => Ok(EncodingKey::from_secret(&ACCESS_SECRET)),
             Alg::EdDsa => EncodingKey::from_ed_pem(ED25519_PEM.as_bytes()),
@@ -69,7 +69,7 @@ impl Alg {
 
     /// jsonwebtoken's verifying key: the very one our [`Key`] holds (built
     /// from its public JWK), so both sides verify with the same key form.
-    pub fn decoding_key(self) -> DecodingKey {
+    pub(crate) fn decoding_key(self) -> DecodingKey {
         match self.key().public_jwk() {
             None => DecodingKey::from_secret(&ACCESS_SECRET),
             Some(jwk) => DecodingKey::from_jwk(&jwk).expect("public key"),
@@ -86,7 +86,7 @@ impl fmt::Display for Alg {
 /// A service over a fresh [`MemoryStore`] with the system clock (as in
 /// production: a shared `ManualClock` is a mutex, which would distort the
 /// multi-thread benches) and the library's default lifetimes.
-pub fn service(alg: Alg) -> TokenService<MemoryStore> {
+pub(crate) fn service(alg: Alg) -> TokenService<MemoryStore> {
     TokenService::builder()
         .issuer(ISSUER)
         .audience(AUDIENCE)
@@ -97,7 +97,7 @@ pub fn service(alg: Alg) -> TokenService<MemoryStore> {
         .expect("service")
 }
 
-pub async fn login(service: &TokenService<MemoryStore>, subject: &str) -> TokenPair {
+pub(crate) async fn login(service: &TokenService<MemoryStore>, subject: &str) -> TokenPair {
     service
         .issue(subject, NoClaims {}, SessionInfo::default())
         .await
@@ -106,7 +106,7 @@ pub async fn login(service: &TokenService<MemoryStore>, subject: &str) -> TokenP
 
 /// Criterion measuring thread CPU time (see [`cpu`]), with its defaults
 /// otherwise: 100 samples over 5 s after 3 s of warm-up.
-pub fn criterion() -> Criterion<cpu::ThreadCpu> {
+pub(crate) fn criterion() -> Criterion<cpu::ThreadCpu> {
     Criterion::default()
         .with_measurement(cpu::ThreadCpu)
         .warm_up_time(StdDuration::from_secs(3))
@@ -114,7 +114,7 @@ pub fn criterion() -> Criterion<cpu::ThreadCpu> {
 
 /// A single-thread tokio runtime: every store call here completes without
 /// waiting, so one thread measures the operation and nothing else.
-pub fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -123,7 +123,7 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// The access-token claims we write, as jsonwebtoken would carry them.
 #[derive(Clone, Serialize, Deserialize)]
-pub struct RawAccess {
+pub(crate) struct RawAccess {
     pub iss: String,
     pub sub: String,
     pub aud: String,
@@ -135,7 +135,7 @@ pub struct RawAccess {
 
 /// [`RawAccess`] borrowed, for signing without copying strings.
 #[derive(Serialize)]
-pub struct RawAccessOut<'a> {
+pub(crate) struct RawAccessOut<'a> {
     pub iss: &'a str,
     pub sub: &'a str,
     pub aud: &'a str,
@@ -147,7 +147,7 @@ pub struct RawAccessOut<'a> {
 
 /// The refresh-token claims we write.
 #[derive(Clone, Serialize, Deserialize)]
-pub struct RawRefresh {
+pub(crate) struct RawRefresh {
     pub iss: String,
     pub aud: String,
     pub sub: String,
@@ -162,7 +162,7 @@ pub struct RawRefresh {
 /// issuer, audience, every registered claim jsonwebtoken knows required,
 /// `nbf` checked, our 5 s leeway. (`typ`, `jti`, `sid`, `iat` in the
 /// future, the lifetime cap and the size cap it cannot express.)
-pub fn access_validation(alg: Alg) -> Validation {
+pub(crate) fn access_validation(alg: Alg) -> Validation {
     let mut v = Validation::new(alg.algorithm());
     v.set_issuer(&[ISSUER]);
     v.set_audience(&[AUDIENCE]);
@@ -173,7 +173,7 @@ pub fn access_validation(alg: Alg) -> Validation {
 }
 
 /// The same for refresh tokens (HS256, no `sub` rule of ours).
-pub fn refresh_validation() -> Validation {
+pub(crate) fn refresh_validation() -> Validation {
     let mut v = access_validation(Alg::Hs256);
     v.set_required_spec_claims(&["exp", "iat", "iss", "aud"]);
     v
@@ -181,7 +181,7 @@ pub fn refresh_validation() -> Validation {
 
 /// What jsonwebtoken needs to do a refresh's or a login's crypto and JSON:
 /// keys and headers built once, as a careful user of it would.
-pub struct RawCalls {
+pub(crate) struct RawCalls {
     refresh_decoding: DecodingKey,
     refresh_encoding: EncodingKey,
     access_encoding: EncodingKey,
@@ -191,7 +191,7 @@ pub struct RawCalls {
 }
 
 impl RawCalls {
-    pub fn new(alg: Alg) -> Self {
+    pub(crate) fn new(alg: Alg) -> Self {
         let header = |alg: Alg, typ: &str| Header {
             typ: Some(typ.to_owned()),
             kid: Some(alg.key().kid().to_owned()),
@@ -209,7 +209,7 @@ impl RawCalls {
 
     /// The jsonwebtoken calls inside `refresh`: decode the presented
     /// refresh token, then sign its successor and an access token.
-    pub fn refresh(&self, refresh_token: &str) -> (String, String) {
+    pub(crate) fn refresh(&self, refresh_token: &str) -> (String, String) {
         let old = jsonwebtoken::decode::<RawRefresh>(
             refresh_token,
             &self.refresh_decoding,
@@ -225,7 +225,7 @@ impl RawCalls {
 
     /// The jsonwebtoken calls inside `issue`: sign a refresh token and an
     /// access token.
-    pub fn issue(&self, refresh: &RawRefresh) -> (String, String) {
+    pub(crate) fn issue(&self, refresh: &RawRefresh) -> (String, String) {
         let access = RawAccessOut {
             iss: &refresh.iss,
             sub: &refresh.sub,
@@ -242,7 +242,7 @@ impl RawCalls {
 
     /// The claims of `refresh_token` (to feed [`issue`](Self::issue) the
     /// same shapes we sign).
-    pub fn claims(&self, refresh_token: &str) -> RawRefresh {
+    pub(crate) fn claims(&self, refresh_token: &str) -> RawRefresh {
         jsonwebtoken::decode::<RawRefresh>(
             refresh_token,
             &self.refresh_decoding,

@@ -216,7 +216,8 @@ impl Key {
 /// secret no longer than the block this is the secret itself, so its `kid`
 /// does not change.
 fn hmac_effective_key(algorithm: Algorithm, secret: &[u8]) -> Zeroizing<Vec<u8>> {
-    let (block, hashed): (usize, fn(&[u8]) -> Vec<u8>) = match algorithm {
+    type Hash = fn(&[u8]) -> Vec<u8>;
+    let (block, hashed): (usize, Hash) = match algorithm {
         Algorithm::HS384 => (128, |s| Sha384::digest(s).to_vec()),
         Algorithm::HS512 => (128, |s| Sha512::digest(s).to_vec()),
         _ => (64, |s| Sha256::digest(s).to_vec()),

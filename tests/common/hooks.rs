@@ -7,16 +7,16 @@ use jwt_rotate::{Event, Hooks, ManualClock, MemoryStore, TokenService};
 /// Hooks that write every event down as one line, e.g.
 /// `refreshed alice <sid> 1` or `revoked <sid> logout`.
 #[derive(Clone, Default)]
-pub struct Recorder(Arc<Mutex<Vec<String>>>);
+pub(crate) struct Recorder(Arc<Mutex<Vec<String>>>);
 
 impl Recorder {
     /// Every event so far, oldest first.
-    pub fn events(&self) -> Vec<String> {
+    pub(crate) fn events(&self) -> Vec<String> {
         self.0.lock().unwrap().clone()
     }
 
     /// The `revoked` and `subject_revoked` events so far, oldest first.
-    pub fn revocations(&self) -> Vec<String> {
+    pub(crate) fn revocations(&self) -> Vec<String> {
         let mut events = self.events();
         events.retain(|e| e.starts_with("revoked ") || e.starts_with("subject_revoked "));
         events
@@ -61,7 +61,7 @@ impl<C> Hooks<C> for Recorder {
 }
 
 /// A service like [`super::service`] whose events go to a [`Recorder`].
-pub fn recorded() -> (TokenService<MemoryStore>, ManualClock, Recorder) {
+pub(crate) fn recorded() -> (TokenService<MemoryStore>, ManualClock, Recorder) {
     let clock = ManualClock::new(super::start());
     let recorder = Recorder::default();
     let service = super::builder(&clock)

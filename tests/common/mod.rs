@@ -1,8 +1,8 @@
 //! Shared set-up for the integration tests.
 #![allow(dead_code)]
 
-pub mod hooks;
-pub mod tokens;
+pub(crate) mod hooks;
+pub(crate) mod tokens;
 
 use jwt_rotate::{
     Error, Key, ManualClock, MemoryStore, NoClaims, SessionId, SessionInfo, TokenPair,
@@ -14,19 +14,19 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::{Duration, OffsetDateTime};
 
-pub const ISSUER: &str = "https://auth.example.com";
-pub const AUDIENCE: &str = "api.example.com";
-pub const ACCESS_SECRET: [u8; 32] = [0xA1; 32];
-pub const REFRESH_SECRET: [u8; 32] = [0x5E; 32];
+pub(crate) const ISSUER: &str = "https://auth.example.com";
+pub(crate) const AUDIENCE: &str = "api.example.com";
+pub(crate) const ACCESS_SECRET: [u8; 32] = [0xA1; 32];
+pub(crate) const REFRESH_SECRET: [u8; 32] = [0x5E; 32];
 
 /// A fixed start so failures reproduce: 2026-01-01T00:00:00Z.
-pub fn start() -> OffsetDateTime {
+pub(crate) fn start() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap()
 }
 
 /// The builder every test starts from: HS256 keys, a manual clock at
 /// [`start`], 15 min access, 7 day idle, 30 day absolute, 10 s grace.
-pub fn builder(clock: &ManualClock) -> TokenServiceBuilder<NoClaims> {
+pub(crate) fn builder(clock: &ManualClock) -> TokenServiceBuilder<NoClaims> {
     TokenService::builder()
         .issuer(ISSUER)
         .audience(AUDIENCE)
@@ -41,7 +41,7 @@ pub fn builder(clock: &ManualClock) -> TokenServiceBuilder<NoClaims> {
 
 /// A builder with issuer, audience and clock, but no keys (and the
 /// library's default lifetimes).
-pub fn keyless(clock: &ManualClock) -> TokenServiceBuilder<NoClaims> {
+pub(crate) fn keyless(clock: &ManualClock) -> TokenServiceBuilder<NoClaims> {
     TokenService::builder()
         .issuer(ISSUER)
         .audience(AUDIENCE)
@@ -49,7 +49,7 @@ pub fn keyless(clock: &ManualClock) -> TokenServiceBuilder<NoClaims> {
 }
 
 /// A service over a fresh [`MemoryStore`] and its clock.
-pub fn service() -> (TokenService<MemoryStore>, ManualClock) {
+pub(crate) fn service() -> (TokenService<MemoryStore>, ManualClock) {
     let clock = ManualClock::new(start());
     let service = builder(&clock).build(MemoryStore::new()).unwrap();
     (service, clock)
@@ -57,7 +57,7 @@ pub fn service() -> (TokenService<MemoryStore>, ManualClock) {
 
 /// Like [`service`], in strict mode: no grace window, any second use of a
 /// refresh token is reuse.
-pub fn strict() -> (TokenService<MemoryStore>, ManualClock) {
+pub(crate) fn strict() -> (TokenService<MemoryStore>, ManualClock) {
     let clock = ManualClock::new(start());
     let service = builder(&clock)
         .reuse_grace(Duration::ZERO)
@@ -67,12 +67,12 @@ pub fn strict() -> (TokenService<MemoryStore>, ManualClock) {
 }
 
 /// A login of `subject` with no claims and no device info.
-pub async fn login<S: RefreshStore>(service: &TokenService<S>, subject: &str) -> TokenPair {
+pub(crate) async fn login<S: RefreshStore>(service: &TokenService<S>, subject: &str) -> TokenPair {
     login_with_claims(service, subject, NoClaims {}).await
 }
 
 /// A login of `subject` with application claims and no device info.
-pub async fn login_with_claims<S, C>(
+pub(crate) async fn login_with_claims<S, C>(
     service: &TokenService<S, C>,
     subject: &str,
     claims: C,
@@ -88,7 +88,7 @@ where
 }
 
 /// The stored record of a session that must exist.
-pub async fn record<S, C>(service: &TokenService<S, C>, id: &SessionId) -> SessionRecord
+pub(crate) async fn record<S, C>(service: &TokenService<S, C>, id: &SessionId) -> SessionRecord
 where
     S: RefreshStore,
     C: Serialize + DeserializeOwned + Send + Sync + 'static,
@@ -97,7 +97,7 @@ where
 }
 
 /// The ids of `subject`'s live sessions, newest first.
-pub async fn session_ids<S: RefreshStore>(
+pub(crate) async fn session_ids<S: RefreshStore>(
     service: &TokenService<S>,
     subject: &str,
 ) -> Vec<SessionId> {
@@ -107,7 +107,7 @@ pub async fn session_ids<S: RefreshStore>(
 
 /// Both tokens of `pair` are refused because their session was revoked:
 /// the refresh token by `refresh`, the access token by `verify_live`.
-pub async fn assert_revoked<S: RefreshStore>(service: &TokenService<S>, pair: &TokenPair) {
+pub(crate) async fn assert_revoked<S: RefreshStore>(service: &TokenService<S>, pair: &TokenPair) {
     let refreshed = service.refresh(&pair.refresh_token).await;
     assert!(
         matches!(refreshed, Err(Error::SessionRevoked)),
@@ -130,7 +130,7 @@ pub async fn assert_revoked<S: RefreshStore>(service: &TokenService<S>, pair: &T
 ///
 /// # Panics
 /// When `var` is unset or empty.
-pub fn server_url(var: &str) -> String {
+pub(crate) fn server_url(var: &str) -> String {
     match std::env::var(var) {
         Ok(url) if !url.is_empty() => url,
         _ => {

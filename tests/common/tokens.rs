@@ -12,21 +12,21 @@ fn segment(token: &str, index: usize) -> Value {
 }
 
 /// The JSON header of a compact JWS.
-pub fn header(token: &str) -> Value {
+pub(crate) fn header(token: &str) -> Value {
     segment(token, 0)
 }
 
 /// The JSON payload of a compact JWS.
-pub fn payload(token: &str) -> Value {
+pub(crate) fn payload(token: &str) -> Value {
     segment(token, 1)
 }
 
 /// The `exp` claim of a compact JWS.
-pub fn exp_claim(token: &str) -> OffsetDateTime {
+pub(crate) fn exp_claim(token: &str) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(payload(token)["exp"].as_i64().unwrap()).unwrap()
 }
 
 /// The `jti` claim of a compact JWS.
-pub fn jti(token: &str) -> String {
+pub(crate) fn jti(token: &str) -> String {
     payload(token)["jti"].as_str().unwrap().to_owned()
 }

@@ -14,7 +14,7 @@ const EXPIRED: Expect = is!(Error::Expired);
 const NOT_YET: Expect = is!(Error::NotYetValid);
 const LIFETIME: Expect = claim!("exp");
 
-pub fn rows(fx: &Fixture, t: &mut Table) {
+pub(crate) fn rows(fx: &Fixture, t: &mut Table) {
     let (h, c) = (fx.access_header(), fx.access_claims());
     let tok = |claims: Obj| fx.access(&h, &claims);
     let required = [

@@ -13,7 +13,7 @@ const OK: Expect = Expect::Accept;
 const MALFORMED: Expect = is!(Error::Malformed(_));
 const BAD_SIG: Expect = is!(Error::InvalidSignature);
 
-pub fn rows(fx: &Fixture, t: &mut Table) {
+pub(crate) fn rows(fx: &Fixture, t: &mut Table) {
     let (h, c) = (fx.access_header(), fx.access_claims());
     let token = fx.access(&h, &c);
     let [hs, ps, ss] = segments(&token);

@@ -14,7 +14,7 @@ const MALFORMED: Expect = is!(Error::Malformed(_));
 const BAD_SIG: Expect = is!(Error::InvalidSignature);
 const TYP: Expect = claim!("typ");
 
-pub fn rows(fx: &Fixture, t: &mut Table) {
+pub(crate) fn rows(fx: &Fixture, t: &mut Table) {
     let (h, c) = (fx.access_header(), fx.access_claims());
     let tok = |header: Obj| fx.access(&header, &c);
     t.add("control: hand-made access token", tok(h.clone()), OK);
@@ -214,7 +214,7 @@ pub fn rows(fx: &Fixture, t: &mut Table) {
 /// Algorithm confusion on the service with an RS256 signing key and an
 /// accepted Ed25519 key: public keys as HMAC secrets, one key's signature
 /// under the other's `kid`.
-pub fn confusion_rows(fx: &Fixture, t: &mut Table) {
+pub(crate) fn confusion_rows(fx: &Fixture, t: &mut Table) {
     let c = fx.access_claims().render();
     let rsa_jwk: serde_json::Value = serde_json::from_str(&fx.rsa_jwk).unwrap();
     let ed_jwk: serde_json::Value = serde_json::from_str(&fx.ed_jwk).unwrap();

@@ -10,14 +10,14 @@ use jwt_rotate::{Error, Key, MemoryStore, NoClaims, SessionInfo, TokenPair};
 
 use crate::common::{self, ACCESS_SECRET, AUDIENCE, ISSUER, REFRESH_SECRET};
 
-pub const RSA_PEM: &str = include_str!("../data/keys/rs256.pem");
-pub const ES256_PEM: &str = include_str!("../data/keys/es256.pem");
-pub const ED25519_PEM: &str = include_str!("../data/keys/ed25519.pem");
-pub const ED25519_B_PEM: &str = include_str!("../data/keys/ed25519-b.pem");
+pub(crate) const RSA_PEM: &str = include_str!("../data/keys/rs256.pem");
+pub(crate) const ES256_PEM: &str = include_str!("../data/keys/es256.pem");
+pub(crate) const ED25519_PEM: &str = include_str!("../data/keys/ed25519.pem");
+pub(crate) const ED25519_B_PEM: &str = include_str!("../data/keys/ed25519-b.pem");
 
 /// Installs jsonwebtoken's crypto provider for `jsonwebtoken::crypto::sign`
 /// (our `Key` only does so for asymmetric keys).
-pub fn install_provider() {
+pub(crate) fn install_provider() {
     #[cfg(feature = "aws-lc-rs")]
     let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
     #[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
@@ -27,11 +27,11 @@ pub fn install_provider() {
 /// A JSON object as `(name, raw JSON value)` pairs, rendered in order.
 /// Duplicates are allowed on purpose ([`Obj::dup`]).
 #[derive(Clone, Debug, Default)]
-pub struct Obj(Vec<(String, String)>);
+pub(crate) struct Obj(Vec<(String, String)>);
 
 impl Obj {
     /// Replaces `key`'s raw value, or appends it.
-    pub fn set(mut self, key: &str, raw: impl Into<String>) -> Self {
+    pub(crate) fn set(mut self, key: &str, raw: impl Into<String>) -> Self {
         let raw = raw.into();
         match self.0.iter_mut().find(|(k, _)| k == key) {
             Some(entry) => entry.1 = raw,
@@ -41,33 +41,33 @@ impl Obj {
     }
 
     /// Sets `key` to a JSON string.
-    pub fn s(self, key: &str, value: &str) -> Self {
+    pub(crate) fn s(self, key: &str, value: &str) -> Self {
         self.set(key, quote(value))
     }
 
     /// Sets `key` to a JSON integer.
-    pub fn n(self, key: &str, value: impl Into<i128>) -> Self {
+    pub(crate) fn n(self, key: &str, value: impl Into<i128>) -> Self {
         self.set(key, value.into().to_string())
     }
 
-    pub fn without(mut self, key: &str) -> Self {
+    pub(crate) fn without(mut self, key: &str) -> Self {
         self.0.retain(|(k, _)| k != key);
         self
     }
 
     /// Appends `key` again, even if present.
-    pub fn dup(mut self, key: &str, raw: impl Into<String>) -> Self {
+    pub(crate) fn dup(mut self, key: &str, raw: impl Into<String>) -> Self {
         self.0.push((key.to_owned(), raw.into()));
         self
     }
 
     /// The raw value of `key`.
-    pub fn get(&self, key: &str) -> &str {
+    pub(crate) fn get(&self, key: &str) -> &str {
         let found = self.0.iter().find(|(k, _)| k == key);
         &found.unwrap_or_else(|| panic!("no {key}")).1
     }
 
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let members: Vec<String> = (self.0.iter())
             .map(|(k, v)| format!("{}:{v}", quote(k)))
             .collect();
@@ -75,56 +75,61 @@ impl Obj {
     }
 
     /// The object a real token's segment holds.
-    pub fn parse(json: &[u8]) -> Self {
+    pub(crate) fn parse(json: &[u8]) -> Self {
         let value: serde_json::Map<String, serde_json::Value> =
             serde_json::from_slice(json).unwrap();
         Self(value.into_iter().map(|(k, v)| (k, v.to_string())).collect())
     }
 }
 
-pub fn quote(text: &str) -> String {
+pub(crate) fn quote(text: &str) -> String {
     serde_json::to_string(text).unwrap()
 }
 
-pub fn b64(bytes: impl AsRef<[u8]>) -> String {
+pub(crate) fn b64(bytes: impl AsRef<[u8]>) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-pub fn unb64(text: &str) -> Vec<u8> {
+pub(crate) fn unb64(text: &str) -> Vec<u8> {
     URL_SAFE_NO_PAD.decode(text).unwrap()
 }
 
 /// The base64url signature of `input` (HMAC for `HS*`, else the PEM's key).
-pub fn sign(input: &str, key: &EncodingKey, alg: Algorithm) -> String {
+pub(crate) fn sign(input: &str, key: &EncodingKey, alg: Algorithm) -> String {
     jsonwebtoken::crypto::sign(input.as_bytes(), key, alg).unwrap()
 }
 
-pub fn hmac(input: &str, secret: &[u8], alg: Algorithm) -> String {
+pub(crate) fn hmac(input: &str, secret: &[u8], alg: Algorithm) -> String {
     sign(input, &EncodingKey::from_secret(secret), alg)
 }
 
 /// `header.payload.signature`, HMAC-signed with `secret`, segments given
 /// already encoded (so they may be non-canonical).
-pub fn signed_segments(header: &str, payload: &str, secret: &[u8], alg: Algorithm) -> String {
+pub(crate) fn signed_segments(
+    header: &str,
+    payload: &str,
+    secret: &[u8],
+    alg: Algorithm,
+) -> String {
     let input = format!("{header}.{payload}");
     let signature = hmac(&input, secret, alg);
     format!("{input}.{signature}")
 }
 
 /// A token from raw header and payload bytes, HMAC-signed with `secret`.
-pub fn signed(header: &[u8], payload: &[u8], secret: &[u8], alg: Algorithm) -> String {
+pub(crate) fn signed(header: &[u8], payload: &[u8], secret: &[u8], alg: Algorithm) -> String {
     signed_segments(&b64(header), &b64(payload), secret, alg)
 }
 
 /// The three segments of a compact token.
-pub fn segments(token: &str) -> [&str; 3] {
+pub(crate) fn segments(token: &str) -> [&str; 3] {
     let parts: Vec<&str> = token.split('.').collect();
     [parts[0], parts[1], parts[2]]
 }
 
 /// `token` with the character at `at` of segment `seg` replaced by another
 /// base64url character.
-pub fn flip_char(token: &str, seg: usize, at: usize) -> String {
+pub(crate) fn flip_char(token: &str, seg: usize, at: usize) -> String {
     let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
     let mut chars: Vec<char> = parts[seg].chars().collect();
     chars[at] = if chars[at] == 'A' { 'B' } else { 'A' };
@@ -133,10 +138,11 @@ pub fn flip_char(token: &str, seg: usize, at: usize) -> String {
 }
 
 /// The base64url alphabet, by value.
-pub const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+pub(crate) const ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// `segment` with bits of its last character's value flipped by `mask`.
-pub fn xor_last_char(segment: &str, mask: u8) -> String {
+pub(crate) fn xor_last_char(segment: &str, mask: u8) -> String {
     let (head, last) = segment.split_at(segment.len() - 1);
     let value = ALPHABET
         .iter()
@@ -147,7 +153,7 @@ pub fn xor_last_char(segment: &str, mask: u8) -> String {
 
 /// Everything the hostile rows are made from: the services under test, real
 /// tokens, and the key ids an attacker would read off real tokens.
-pub struct Fixture {
+pub(crate) struct Fixture {
     /// HS256 keys, the default 8 KiB cap. Holds alice, bob and carol.
     pub main: TokenService<MemoryStore>,
     /// Same keys, a 16 MiB cap: the JSON parser meets deep nesting.
@@ -170,7 +176,7 @@ pub struct Fixture {
 }
 
 impl Fixture {
-    pub async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         install_provider();
         let (main, clock) = common::service();
         let big = common::builder(&clock)
@@ -213,16 +219,16 @@ impl Fixture {
         }
     }
 
-    pub fn access_header(&self) -> Obj {
+    pub(crate) fn access_header(&self) -> Obj {
         header("HS256", "at+jwt", &self.access_kid)
     }
 
-    pub fn refresh_header(&self) -> Obj {
+    pub(crate) fn refresh_header(&self) -> Obj {
         header("HS256", "rt+jwt", &self.refresh_kid)
     }
 
     /// Valid access claims for alice's session, issued now.
-    pub fn access_claims(&self) -> Obj {
+    pub(crate) fn access_claims(&self) -> Obj {
         Obj::default()
             .s("iss", ISSUER)
             .s("sub", "alice")
@@ -234,25 +240,25 @@ impl Fixture {
     }
 
     /// The claims of `pair`'s real refresh token: values verbatim, names sorted.
-    pub fn refresh_claims(&self, pair: &TokenPair) -> Obj {
+    pub(crate) fn refresh_claims(&self, pair: &TokenPair) -> Obj {
         Obj::parse(&unb64(segments(pair.refresh_token.as_str())[1]))
     }
 
     /// Header and claims signed like the service signs access tokens.
-    pub fn access(&self, header: &Obj, claims: &Obj) -> String {
+    pub(crate) fn access(&self, header: &Obj, claims: &Obj) -> String {
         let (h, c) = (header.render(), claims.render());
         signed(h.as_bytes(), c.as_bytes(), &ACCESS_SECRET, HS256)
     }
 
     /// Header and claims signed like the service signs refresh tokens.
-    pub fn refresh(&self, header: &Obj, claims: &Obj) -> String {
+    pub(crate) fn refresh(&self, header: &Obj, claims: &Obj) -> String {
         let (h, c) = (header.render(), claims.render());
         signed(h.as_bytes(), c.as_bytes(), &REFRESH_SECRET, HS256)
     }
 
     /// A correctly signed access token of exactly `len` bytes (padded with
     /// an ignored claim and header whitespace).
-    pub fn access_of_len(&self, len: usize) -> String {
+    pub(crate) fn access_of_len(&self, len: usize) -> String {
         let b64_len = |n: usize| (4 * n).div_ceil(3);
         let header = self.access_header().render();
         for spaces in 0..4 {
@@ -269,7 +275,7 @@ impl Fixture {
         panic!("no access token of {len} bytes");
     }
 
-    pub fn service(&self, svc: Svc) -> &TokenService<MemoryStore> {
+    pub(crate) fn service(&self, svc: Svc) -> &TokenService<MemoryStore> {
         match svc {
             Svc::Main => &self.main,
             Svc::Big => &self.big,
@@ -278,15 +284,15 @@ impl Fixture {
     }
 }
 
-pub const HS256: Algorithm = Algorithm::HS256;
+pub(crate) const HS256: Algorithm = Algorithm::HS256;
 
-pub fn header(alg: &str, typ: &str, kid: &str) -> Obj {
+pub(crate) fn header(alg: &str, typ: &str, kid: &str) -> Obj {
     Obj::default().s("alg", alg).s("typ", typ).s("kid", kid)
 }
 
 /// Which service a row is tried on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Svc {
+pub(crate) enum Svc {
     Main,
     Big,
     Asym,
@@ -294,7 +300,7 @@ pub enum Svc {
 
 /// What a row is presented to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Op {
+pub(crate) enum Op {
     /// `verify` (access tokens).
     Verify,
     /// `refresh` and `revoke`.
@@ -304,17 +310,17 @@ pub enum Op {
     RefreshOnly,
 }
 
-pub type Check = fn(&Error) -> bool;
+pub(crate) type Check = fn(&Error) -> bool;
 
 #[derive(Clone, Copy)]
-pub enum Expect {
+pub(crate) enum Expect {
     /// A positive control: proves the row's neighbours can fail.
     Accept,
     /// Must be refused, with an error `Check` accepts (`&str`: its pattern).
     Reject(Check, &'static str),
 }
 
-pub struct Row {
+pub(crate) struct Row {
     pub name: String,
     pub token: String,
     pub svc: Svc,
@@ -324,36 +330,36 @@ pub struct Row {
 
 impl Row {
     /// Tries the row on `svc` instead of [`Svc::Main`].
-    pub fn on(&mut self, svc: Svc) -> &mut Self {
+    pub(crate) fn on(&mut self, svc: Svc) -> &mut Self {
         self.svc = svc;
         self
     }
 
     /// Presents the row to `refresh` only.
-    pub fn refresh_only(&mut self) -> &mut Self {
+    pub(crate) fn refresh_only(&mut self) -> &mut Self {
         self.op = Op::RefreshOnly;
         self
     }
 }
 
 /// Collects the rows of one operation.
-pub struct Table {
+pub(crate) struct Table {
     pub rows: Vec<Row>,
     op: Op,
 }
 
 impl Table {
-    pub fn verify() -> Self {
+    pub(crate) fn verify() -> Self {
         let (rows, op) = (Vec::new(), Op::Verify);
         Self { rows, op }
     }
 
-    pub fn refresh() -> Self {
+    pub(crate) fn refresh() -> Self {
         let (rows, op) = (Vec::new(), Op::Refresh);
         Self { rows, op }
     }
 
-    pub fn add(
+    pub(crate) fn add(
         &mut self,
         name: impl Into<String>,
         token: impl Into<String>,
@@ -371,12 +377,12 @@ impl Table {
 }
 
 /// Any refusal: where the exact one depends on which bits a change hit.
-pub const ANY: Expect = Expect::Reject(|_| true, "any error");
+pub(crate) const ANY: Expect = Expect::Reject(|_| true, "any error");
 
 /// One character changed at the start, middle and end of each segment of
 /// `real`. A payload or signature change must fail the signature; a header
 /// change, or one in the signature's last character, may fail earlier.
-pub fn flips(t: &mut Table, label: &str, real: &str) {
+pub(crate) fn flips(t: &mut Table, label: &str, real: &str) {
     const BAD_SIG: Expect = is!(Error::InvalidSignature);
     for (seg, name) in [(0, "header"), (1, "payload"), (2, "signature")] {
         let len = segments(real)[seg].len();

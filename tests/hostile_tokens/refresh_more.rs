@@ -17,7 +17,7 @@ const MALFORMED: Expect = is!(Error::Malformed(_));
 const BAD_SIG: Expect = is!(Error::InvalidSignature);
 const TYP: Expect = claim!("typ");
 
-pub fn header_rows(fx: &Fixture, t: &mut Table) {
+pub(crate) fn header_rows(fx: &Fixture, t: &mut Table) {
     let (h, c) = (fx.refresh_header(), fx.refresh_claims(&fx.alice));
     let tok = |header: Obj| fx.refresh(&header, &c);
     let raw_algs = [
@@ -139,7 +139,7 @@ fn shapes(json: &str) -> [(&'static str, String); 7] {
     ]
 }
 
-pub fn claim_rows(fx: &Fixture, t: &mut Table) {
+pub(crate) fn claim_rows(fx: &Fixture, t: &mut Table) {
     let c = fx.refresh_claims(&fx.alice);
     let tok = |claims: Obj| fx.refresh(&fx.refresh_header(), &claims);
     let aud = quote(AUDIENCE);
@@ -172,7 +172,7 @@ pub fn claim_rows(fx: &Fixture, t: &mut Table) {
     }
 }
 
-pub fn encoding_rows(fx: &Fixture, t: &mut Table) {
+pub(crate) fn encoding_rows(fx: &Fixture, t: &mut Table) {
     let (h, c) = (fx.refresh_header(), fx.refresh_claims(&fx.alice));
     let real = fx.alice.refresh_token.as_str();
     let [hs, ps, ss] = segments(real);
@@ -268,7 +268,7 @@ pub fn encoding_rows(fx: &Fixture, t: &mut Table) {
 /// Algorithm confusion on the service whose refresh key is Ed25519 (the
 /// second test key) and whose access keys are RSA and the first Ed25519
 /// key: public keys as HMAC secrets, other keys under its `kid`.
-pub fn confusion_rows(fx: &Fixture, t: &mut Table) {
+pub(crate) fn confusion_rows(fx: &Fixture, t: &mut Table) {
     let refresh = Key::ed25519_pem(ED25519_B_PEM).unwrap();
     let kid = refresh.kid().to_owned();
     let jwk = serde_json::to_string(&refresh.public_jwk().unwrap()).unwrap();

@@ -17,7 +17,7 @@ const EXPIRED: Expect = is!(Error::Expired);
 const NOT_YET: Expect = is!(Error::NotYetValid);
 const TYP: Expect = claim!("typ");
 
-pub fn header_rows(fx: &Fixture, t: &mut Table) {
+pub(crate) fn header_rows(fx: &Fixture, t: &mut Table) {
     let (h, c) = (fx.refresh_header(), fx.refresh_claims(&fx.alice));
     let tok = |header: Obj| fx.refresh(&header, &c);
     // Carol's session, not alice's: proves the forge makes tokens the
@@ -121,7 +121,7 @@ pub fn header_rows(fx: &Fixture, t: &mut Table) {
     );
 }
 
-pub fn claim_rows(fx: &Fixture, t: &mut Table) {
+pub(crate) fn claim_rows(fx: &Fixture, t: &mut Table) {
     let (h, c) = (fx.refresh_header(), fx.refresh_claims(&fx.alice));
     let tok = |claims: Obj| fx.refresh(&h, &claims);
     let [rh, _, rs] = segments(fx.alice.refresh_token.as_str());
@@ -255,7 +255,7 @@ pub fn claim_rows(fx: &Fixture, t: &mut Table) {
     }
 }
 
-pub fn encoding_rows(fx: &Fixture, t: &mut Table) {
+pub(crate) fn encoding_rows(fx: &Fixture, t: &mut Table) {
     let (h, c) = (fx.refresh_header(), fx.refresh_claims(&fx.alice));
     let real = fx.alice.refresh_token.as_str();
     let [hs, ps, ss] = segments(real);

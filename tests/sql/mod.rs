@@ -14,16 +14,16 @@ use tokio::sync::Barrier;
 use crate::common::{self, tokens};
 
 #[cfg(feature = "postgres")]
-pub mod pg;
+pub(crate) mod pg;
 
 /// How many refreshes race for one token.
-pub const RACERS: usize = 32;
+pub(crate) const RACERS: usize = 32;
 /// How many times each race is run.
-pub const TRIALS: usize = 50;
+pub(crate) const TRIALS: usize = 50;
 
 /// One service per store (so per connection pool), all with the same keys
 /// and clock, strict (no grace window) or with the usual 10 s.
-pub fn services<S: RefreshStore>(
+pub(crate) fn services<S: RefreshStore>(
     stores: Vec<S>,
     clock: &ManualClock,
     grace: Duration,
@@ -40,7 +40,7 @@ pub fn services<S: RefreshStore>(
 /// A session lives through a restart: a store opened by `open` is closed
 /// by `close` after one rotation; a second store over the same database
 /// rotates the current token and still sees the first as reuse.
-pub async fn session_survives_a_restart<S: RefreshStore>(
+pub(crate) async fn session_survives_a_restart<S: RefreshStore>(
     open: impl AsyncFn() -> S,
     close: impl AsyncFn(&S),
 ) {
@@ -64,7 +64,7 @@ pub async fn session_survives_a_restart<S: RefreshStore>(
 
 /// Every service refreshes `pair`'s refresh token at once (each through
 /// its own store), released together by a barrier.
-pub async fn race<S: RefreshStore>(
+pub(crate) async fn race<S: RefreshStore>(
     services: &[TokenService<S>],
     pair: &TokenPair,
 ) -> Vec<Result<TokenPair, Error>> {
@@ -90,7 +90,7 @@ pub async fn race<S: RefreshStore>(
 /// Strict mode: in each of `TRIALS` races of `RACERS` refreshes of a fresh
 /// login's token, exactly one wins and every other is told of reuse (or of
 /// the revocation a faster loser made). Returns the number of races run.
-pub async fn exactly_one_winner<S: RefreshStore>(services: &[TokenService<S>]) -> usize {
+pub(crate) async fn exactly_one_winner<S: RefreshStore>(services: &[TokenService<S>]) -> usize {
     assert_eq!(services.len(), RACERS);
     for trial in 0..TRIALS {
         let login = common::login(&services[0], &format!("racer-{trial}")).await;
@@ -113,7 +113,9 @@ pub async fn exactly_one_winner<S: RefreshStore>(services: &[TokenService<S>]) -
 /// Inside the grace window: in each race every refresh succeeds with the
 /// very same successor, and the session moved on by exactly one
 /// generation, unrevoked. Returns the number of races run.
-pub async fn all_get_the_same_successor<S: RefreshStore>(services: &[TokenService<S>]) -> usize {
+pub(crate) async fn all_get_the_same_successor<S: RefreshStore>(
+    services: &[TokenService<S>],
+) -> usize {
     assert_eq!(services.len(), RACERS);
     for trial in 0..TRIALS {
         let login = common::login(&services[0], &format!("tabs-{trial}")).await;
@@ -139,7 +141,7 @@ pub async fn all_get_the_same_successor<S: RefreshStore>(services: &[TokenServic
 /// What must never be at rest for `pair`: both token strings, the refresh
 /// token's secret as its `jti` text and as raw bytes, and the raw bytes in
 /// hex (PostgreSQL shows `bytea` that way).
-pub fn forbidden(pair: &TokenPair) -> Vec<Vec<u8>> {
+pub(crate) fn forbidden(pair: &TokenPair) -> Vec<Vec<u8>> {
     let jti = tokens::jti(pair.refresh_token.expose_secret());
     let secret = URL_SAFE_NO_PAD.decode(&jti).expect("jti is base64url");
     assert_eq!(secret.len(), 32);
@@ -155,7 +157,7 @@ pub fn forbidden(pair: &TokenPair) -> Vec<Vec<u8>> {
 
 /// SHA-256 of `pair`'s refresh secret: what the store does keep, to show
 /// the search looks in the right place.
-pub fn secret_hash(pair: &TokenPair) -> Vec<u8> {
+pub(crate) fn secret_hash(pair: &TokenPair) -> Vec<u8> {
     use sha2::{Digest, Sha256};
     let jti = tokens::jti(pair.refresh_token.expose_secret());
     let secret = URL_SAFE_NO_PAD.decode(jti).expect("jti is base64url");
@@ -163,13 +165,13 @@ pub fn secret_hash(pair: &TokenPair) -> Vec<u8> {
 }
 
 /// Whether `needle` occurs in `haystack`.
-pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// A pair, its successor, and a grace replay of the first token: every
 /// kind of write a session gets, for the data-at-rest checks.
-pub async fn exercise<S: RefreshStore>(service: &TokenService<S>) -> Vec<TokenPair> {
+pub(crate) async fn exercise<S: RefreshStore>(service: &TokenService<S>) -> Vec<TokenPair> {
     let login = common::login(service, "at-rest").await;
     let second = service
         .refresh(&login.refresh_token)
@@ -192,7 +194,7 @@ pub async fn exercise<S: RefreshStore>(service: &TokenService<S>) -> Vec<TokenPa
 
 /// Instants come back to the microsecond, before 1970 too; finer parts are
 /// dropped (rounded down), as documented.
-pub async fn instants_round_trip_to_the_microsecond<S: RefreshStore>(store: &S) {
+pub(crate) async fn instants_round_trip_to_the_microsecond<S: RefreshStore>(store: &S) {
     use jwt_rotate::testing;
     use time::OffsetDateTime;
 

@@ -9,7 +9,7 @@ use crate::common;
 
 /// A database of its own for one test, dropped with it (even when the test
 /// panics).
-pub struct TestDb {
+pub(crate) struct TestDb {
     server: String,
     name: String,
     /// The URL of the test database.
@@ -22,7 +22,7 @@ impl TestDb {
     /// # Panics
     /// When `DATABASE_URL` is unset (see [`common::server_url`]), or the
     /// server refuses.
-    pub async fn create() -> Self {
+    pub(crate) async fn create() -> Self {
         let server = common::server_url("DATABASE_URL");
         let random = SessionId::random();
         let hex: String = random.as_bytes()[..8]
@@ -44,7 +44,7 @@ impl TestDb {
     }
 
     /// A migrated store with `connections` connections.
-    pub async fn store(&self, connections: u32) -> PostgresStore {
+    pub(crate) async fn store(&self, connections: u32) -> PostgresStore {
         let store = PostgresStore::builder()
             .max_connections(connections)
             .connect(&self.url)
@@ -55,7 +55,7 @@ impl TestDb {
     }
 
     /// A plain connection to the test database, for what stores don't do.
-    pub async fn connection(&self) -> PgConnection {
+    pub(crate) async fn connection(&self) -> PgConnection {
         PgConnection::connect(&self.url).await.expect("connect")
     }
 }
@@ -87,7 +87,7 @@ impl Drop for TestDb {
 }
 
 /// `url` with its database replaced by `name`.
-pub fn with_database(url: &str, name: &str) -> String {
+pub(crate) fn with_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, format!("?{query}")),
         None => (url, String::new()),

@@ -16,7 +16,7 @@ use time::{Duration, OffsetDateTime};
 use crate::common;
 use crate::reference::{ABSOLUTE, ACCESS, IDLE, LEEWAY, Model, Op, Pick, Refresh, SUBJECTS};
 
-pub type Stats = RefCell<BTreeMap<String, usize>>;
+pub(crate) type Stats = RefCell<BTreeMap<String, usize>>;
 
 fn fail(message: impl Into<String>) -> TestCaseError {
     TestCaseError::fail(message.into())
@@ -339,7 +339,7 @@ impl Harness<'_> {
     }
 }
 
-pub async fn run_case(grace: i64, ops: &[Op], stats: &Stats) -> Result<(), TestCaseError> {
+pub(crate) async fn run_case(grace: i64, ops: &[Op], stats: &Stats) -> Result<(), TestCaseError> {
     let clock = ManualClock::new(common::start());
     let builder = common::builder(&clock).reuse_grace(Duration::seconds(grace));
     let service = builder

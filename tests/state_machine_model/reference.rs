@@ -9,15 +9,15 @@ use sha2::{Digest, Sha256};
 
 use crate::common;
 
-pub const SUBJECTS: [&str; 3] = ["alice", "bob", "carol"];
-pub const ACCESS: i64 = 15 * 60;
-pub const IDLE: i64 = 7 * 86_400;
-pub const ABSOLUTE: i64 = 30 * 86_400;
-pub const LEEWAY: i64 = 5;
+pub(crate) const SUBJECTS: [&str; 3] = ["alice", "bob", "carol"];
+pub(crate) const ACCESS: i64 = 15 * 60;
+pub(crate) const IDLE: i64 = 7 * 86_400;
+pub(crate) const ABSOLUTE: i64 = 30 * 86_400;
+pub(crate) const LEEWAY: i64 = 5;
 
 /// How to spoil a real token.
 #[derive(Debug, Clone, Copy)]
-pub enum Forgery {
+pub(crate) enum Forgery {
     /// Replace one character of the signature (not the last).
     SigChar(usize),
     /// Set a trailing bit in the signature's last character.
@@ -34,7 +34,7 @@ pub enum Forgery {
 
 /// Which of a session's tokens an op presents.
 #[derive(Debug, Clone, Copy)]
-pub enum Pick {
+pub(crate) enum Pick {
     /// The latest one.
     Current,
     /// The one before (the latest if there is none).
@@ -47,7 +47,7 @@ pub enum Pick {
 
 /// An instant of a session to move the clock near.
 #[derive(Debug, Clone, Copy)]
-pub enum Anchor {
+pub(crate) enum Anchor {
     /// The end of the grace window of the last rotation.
     GraceEnd,
     /// The latest access token's expiry plus the leeway.
@@ -62,7 +62,7 @@ pub enum Anchor {
 
 /// Session arguments (`usize`) count back from the newest session.
 #[derive(Debug, Clone)]
-pub enum Op {
+pub(crate) enum Op {
     Issue(usize),
     Refresh(usize, Pick),
     Revoke(usize, Pick),
@@ -81,14 +81,14 @@ pub enum Op {
 
 /// What a refresh with a genuine token must do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refresh {
+pub(crate) enum Refresh {
     Rotate,
     /// Return the current refresh token again.
     Grace,
     Fail(&'static str),
 }
 
-pub struct Session {
+pub(crate) struct Session {
     pub subject: usize,
     pub id: SessionId,
     pub created: i64,
@@ -113,14 +113,14 @@ impl Session {
     }
 }
 
-pub struct Model {
+pub(crate) struct Model {
     pub now: i64,
     pub grace: i64,
     pub sessions: Vec<Session>,
 }
 
 impl Model {
-    pub fn new(now: i64, grace: i64) -> Self {
+    pub(crate) fn new(now: i64, grace: i64) -> Self {
         Self {
             now,
             grace,
@@ -129,12 +129,12 @@ impl Model {
     }
 
     /// The session an op argument names, counting back from the newest.
-    pub fn index(&self, k: usize) -> Option<usize> {
+    pub(crate) fn index(&self, k: usize) -> Option<usize> {
         let n = self.sessions.len();
         (n > 0).then(|| n - 1 - k % n)
     }
 
-    pub fn issue(&mut self, subject: usize, pair: &TokenPair) -> usize {
+    pub(crate) fn issue(&mut self, subject: usize, pair: &TokenPair) -> usize {
         let now = self.now;
         self.sessions.push(Session {
             subject,
@@ -151,7 +151,11 @@ impl Model {
 
     /// The refresh token to present, and its generation or, if forged, the
     /// error it must get.
-    pub fn refresh_token(&self, i: usize, pick: Pick) -> (String, Result<usize, &'static str>) {
+    pub(crate) fn refresh_token(
+        &self,
+        i: usize,
+        pick: Pick,
+    ) -> (String, Result<usize, &'static str>) {
         let s = &self.sessions[i];
         let g = choose(s.refresh.len(), pick);
         let token = &s.refresh[g].0;
@@ -167,7 +171,7 @@ impl Model {
 
     /// The access token to present, and its `exp` or, if forged, the error
     /// it must get.
-    pub fn access_token(&self, i: usize, pick: Pick) -> (String, Result<i64, &'static str>) {
+    pub(crate) fn access_token(&self, i: usize, pick: Pick) -> (String, Result<i64, &'static str>) {
         let s = &self.sessions[i];
         let (token, exp) = &s.access[choose(s.access.len(), pick)];
         match pick {
@@ -182,7 +186,7 @@ impl Model {
 
     /// `refresh` with the genuine token of generation `g` of session `i`:
     /// token expiry, then the compare-and-swap, then why it was refused.
-    pub fn refresh(&mut self, i: usize, g: usize) -> Refresh {
+    pub(crate) fn refresh(&mut self, i: usize, g: usize) -> Refresh {
         let (now, grace) = (self.now, self.grace);
         let s = &mut self.sessions[i];
         let current = s.generation();
@@ -206,7 +210,7 @@ impl Model {
     }
 
     /// Coverage tags for refreshing session `i` with generation `g`.
-    pub fn refresh_detail(&self, i: usize, g: usize) -> String {
+    pub(crate) fn refresh_detail(&self, i: usize, g: usize) -> String {
         let (s, now) = (&self.sessions[i], self.now);
         let previous = g + 1 == s.generation();
         let tags = [
@@ -232,7 +236,7 @@ impl Model {
     }
 
     /// Session `i` rotated at `now` to `pair`.
-    pub fn rotated(&mut self, i: usize, pair: &TokenPair) {
+    pub(crate) fn rotated(&mut self, i: usize, pair: &TokenPair) {
         let now = self.now;
         let s = &mut self.sessions[i];
         s.refreshed = now;
@@ -243,7 +247,7 @@ impl Model {
     }
 
     /// Revokes session `i` if its record is there and not revoked yet.
-    pub fn revoke(&mut self, i: usize, reason: RevocationReason) -> bool {
+    pub(crate) fn revoke(&mut self, i: usize, reason: RevocationReason) -> bool {
         let now = self.now;
         let s = &mut self.sessions[i];
         let revokes = !s.purged && s.revoked.is_none();
@@ -253,7 +257,7 @@ impl Model {
         revokes
     }
 
-    pub fn revoke_subject(&mut self, subject: usize, except: Option<SessionId>) -> u64 {
+    pub(crate) fn revoke_subject(&mut self, subject: usize, except: Option<SessionId>) -> u64 {
         let mut count = 0;
         for i in 0..self.sessions.len() {
             let s = &self.sessions[i];
@@ -266,7 +270,7 @@ impl Model {
 
     /// `verify_live` with a genuine access token of session `i` expiring at
     /// `exp`.
-    pub fn verify_live(&self, i: usize, exp: i64) -> Result<(), &'static str> {
+    pub(crate) fn verify_live(&self, i: usize, exp: i64) -> Result<(), &'static str> {
         let s = &self.sessions[i];
         if self.now >= exp + LEEWAY {
             Err("Expired")
@@ -283,7 +287,7 @@ impl Model {
 
     /// `sessions(subject)`: (id, created, refreshed, idle expiry, absolute
     /// expiry) of the live ones, newest first (ties by id, descending).
-    pub fn live_sessions(&self, subject: usize) -> Vec<(SessionId, i64, i64, i64, i64)> {
+    pub(crate) fn live_sessions(&self, subject: usize) -> Vec<(SessionId, i64, i64, i64, i64)> {
         let mut live: Vec<_> = (self.sessions.iter())
             .filter(|s| s.subject == subject && !s.purged && s.revoked.is_none())
             .filter(|s| self.now < s.end())
@@ -302,7 +306,7 @@ impl Model {
     }
 
     /// Deletes records expired beyond the leeway, revoked or not.
-    pub fn purge(&mut self) -> u64 {
+    pub(crate) fn purge(&mut self) -> u64 {
         let cutoff = self.now - LEEWAY;
         let mut count = 0;
         for s in self.sessions.iter_mut().filter(|s| !s.purged) {
@@ -315,7 +319,7 @@ impl Model {
     }
 
     /// The instant `anchor` names for session `i`, if it has one.
-    pub fn anchor(&self, i: usize, anchor: Anchor) -> Option<i64> {
+    pub(crate) fn anchor(&self, i: usize, anchor: Anchor) -> Option<i64> {
         let s = &self.sessions[i];
         match anchor {
             Anchor::GraceEnd => (s.generation() > 0).then_some(s.refreshed + self.grace),
@@ -343,7 +347,7 @@ fn choose(len: usize, pick: Pick) -> usize {
 
 /// A spoiled `token` (signed with `secret`, HS256) and the error it must
 /// get; `other` is a real token of the other kind.
-pub fn forge(token: &str, other: &str, f: Forgery, secret: &[u8]) -> (String, &'static str) {
+pub(crate) fn forge(token: &str, other: &str, f: Forgery, secret: &[u8]) -> (String, &'static str) {
     let (signed, signature) = token.rsplit_once('.').unwrap();
     let (header, payload) = signed.split_once('.').unwrap();
     match f {
@@ -389,7 +393,7 @@ fn replace_char(s: &str, at: usize) -> String {
 
 /// HMAC-SHA256 (RFC 2104) of `message` under a key of at most 64 bytes,
 /// base64url.
-pub fn hs256(key: &[u8], message: &[u8]) -> String {
+pub(crate) fn hs256(key: &[u8], message: &[u8]) -> String {
     let mut block = [0u8; 64];
     block[..key.len()].copy_from_slice(key);
     let inner = Sha256::new()

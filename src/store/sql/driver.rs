@@ -21,10 +21,10 @@ use sqlx::{
 };
 
 /// A boxed `Send` future, as sqlx's executors return them.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub(super) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A statement with the arguments bound to it so far.
-pub type Bound<DB> = Query<'static, DB, <DB as Database>::Arguments>;
+pub(super) type Bound<DB> = Query<'static, DB, <DB as Database>::Arguments>;
 
 /// A statement parameter: the three column types sessions use, each
 /// nullable.
@@ -75,6 +75,7 @@ impl<'a> From<Option<&'a str>> for Value<'a> {
 }
 
 /// Where a statement runs.
+#[derive(Debug)]
 pub enum On<'c, DB: Database> {
     /// On any connection of the pool.
     Pool(&'c Pool<DB>),
