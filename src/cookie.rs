@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::{ConfigError, Error};
-use crate::token::RefreshToken;
+use crate::secret::RefreshToken;
 
 /// Browsers drop a cookie whose name and value together exceed this.
 const MAX_COOKIE_BYTES: usize = 4096;

@@ -4,6 +4,10 @@ use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
 
+use time::OffsetDateTime;
+
+use crate::secret::RefreshToken;
+
 type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
 /// Everything a [`TokenService`](crate::TokenService) call can fail with.
@@ -22,6 +26,7 @@ type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// | [`ReuseDetected`](Error::ReuseDetected) | `Unauthorized` | 401 | `reuse_detected` |
 /// | [`Denied`](Error::Denied) | `Unauthorized` | 401 (or 403) | `denied` |
 /// | [`Store`](Error::Store), [retryable](StoreError::is_retryable) | `TryLater` | 503 | `store_unavailable` |
+/// | [`RotationInDoubt`](Error::RotationInDoubt) | `TryLater` | 503 | `store_unavailable` |
 /// | [`Store`](Error::Store), not retryable | `Internal` | 500 | `server_error` |
 /// | [`Config`](Error::Config), [`Claims`](Error::Claims) | `Internal` | 500 | `server_error` |
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +69,25 @@ pub enum Error {
     /// Whether a retry may help is the [`StoreError`]'s to say.
     #[error("session store failure")]
     Store(#[from] StoreError),
+    /// The store failed while rotating, when the rotation may already have
+    /// been written (a timeout, a lost answer): whether the presented token
+    /// was spent is in doubt. Like [`Store`](Error::Store), nothing is known
+    /// to be wrong with the token; in addition, send `retry_with` to the
+    /// client in place of the token it presented (a new refresh cookie on
+    /// the 503). A retry with it gets the successor if the rotation did
+    /// happen, for up to the service's `outage_tolerance`; a retry with the
+    /// old token only within `reuse_grace`.
+    #[error("session store failure; the rotation is in doubt")]
+    RotationInDoubt {
+        /// The store's failure.
+        #[source]
+        source: StoreError,
+        /// The presented token again, carrying the evidence that its holder
+        /// made the attempt in doubt.
+        retry_with: RefreshToken,
+        /// When `retry_with` expires (as the presented token did).
+        expires_at: OffsetDateTime,
+    },
     /// The service or a key is misconfigured (from builders and `Key`); the
     /// [`ConfigError`] source says what.
     #[error("invalid configuration")]
@@ -125,7 +149,17 @@ impl Error {
             | Error::ReuseDetected
             | Error::Denied(_) => ErrorClass::Unauthorized,
             Error::Store(store) if store.is_retryable() => ErrorClass::TryLater,
+            Error::RotationInDoubt { .. } => ErrorClass::TryLater,
             Error::Store(_) | Error::Config(_) | Error::Claims { .. } => ErrorClass::Internal,
+        }
+    }
+
+    /// The store's failure, if this is one: [`Store`](Error::Store) or
+    /// [`RotationInDoubt`](Error::RotationInDoubt).
+    pub fn store_error(&self) -> Option<&StoreError> {
+        match self {
+            Error::Store(store) | Error::RotationInDoubt { source: store, .. } => Some(store),
+            _ => None,
         }
     }
 
@@ -150,6 +184,7 @@ impl Error {
             Error::ReuseDetected => "reuse_detected",
             Error::Denied(_) => "denied",
             Error::Store(store) if store.is_retryable() => "store_unavailable",
+            Error::RotationInDoubt { .. } => "store_unavailable",
             Error::Store(_) | Error::Config(_) | Error::Claims { .. } => "server_error",
         }
     }

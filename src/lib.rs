@@ -87,7 +87,10 @@
 //!
 //! A store failure is reported as [`Error::Store`] and never revokes
 //! anything; [`Error::class`] tells "401, log in again" from "try later"
-//! and from "our fault".
+//! and from "our fault". When the rotation itself failed, it may still have
+//! been written (a lost answer): [`Error::RotationInDoubt`] then carries a
+//! token to retry with, which gets the successor for up to
+//! `outage_tolerance` (5 minutes), so an outage does not log anyone out.
 //!
 //! # Features
 //! - `aws-lc-rs` (default): jsonwebtoken's aws-lc-rs crypto backend.
@@ -114,6 +117,7 @@
 mod clock;
 mod cookie;
 mod error;
+mod secret;
 mod service;
 mod session;
 pub mod store;
@@ -130,6 +134,7 @@ pub use jsonwebtoken::jwk::{Jwk, JwkSet};
 /// `ConnectionManager` a [`RedisStore`](store::RedisStore) can be given.
 #[cfg(feature = "redis")]
 pub use redis;
+pub use secret::{AccessToken, RefreshToken};
 pub use service::{Event, Hooks, NoHooks, RefreshContext, TokenService, TokenServiceBuilder};
 pub use session::{ParseSessionIdError, RevocationReason, SessionId, SessionInfo, SessionView};
 /// The sqlx crate the SQL stores are built on (features `sqlite`,
@@ -137,7 +142,7 @@ pub use session::{ParseSessionIdError, RevocationReason, SessionId, SessionInfo,
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use sqlx;
 pub use store::MemoryStore;
-pub use token::{AccessClaims, AccessToken, AppClaims, Key, NoClaims, RefreshToken, TokenPair};
+pub use token::{AccessClaims, AppClaims, Key, NoClaims, TokenPair};
 
 /// The testing API's old name; use [`testing`] instead.
 #[cfg(feature = "testing")]

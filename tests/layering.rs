@@ -34,6 +34,7 @@ use std::path::Path;
 const LAYERS: &[(&str, u8)] = &[
     ("error", 0),    // Error, ConfigError, StoreError: used by everything
     ("clock", 0),    // Clock, SystemClock, ManualClock
+    ("secret", 0),   // AccessToken, RefreshToken: opaque secret strings
     ("session", 1),  // ids, records, secret hashes, revocations, views
     ("store", 2),    // the RefreshStore contract and its backends
     ("token", 3),    // keys, JWS, access and refresh token formats

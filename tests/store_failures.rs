@@ -86,7 +86,7 @@ async fn snapshot(service: &Service, ids: &[SessionId]) -> Vec<Option<SessionRec
 /// An outage: `Error::Store`, retryable, "try later", cause kept.
 #[track_caller]
 fn assert_outage(err: &Error) {
-    let Error::Store(store) = err else {
+    let Some(store) = err.store_error() else {
         panic!("expected Error::Store, got {err:?}");
     };
     assert_eq!(store.kind(), StoreErrorKind::Unavailable, "{err:?}");

@@ -141,6 +141,22 @@ impl<C: AppClaims, H> TokenServiceBuilder<C, H> {
         self
     }
 
+    /// How long after a rotation in doubt (the store failed after the
+    /// rotation may have been written: [`Error::RotationInDoubt`]) the
+    /// client may still get its successor by retrying with the token that
+    /// error carries. Default: 5 minutes; at least `reuse_grace`, at most
+    /// `refresh_ttl`.
+    ///
+    /// This is the outage a client following `Retry-After` rides out
+    /// without being logged out. It does not widen reuse detection: only
+    /// the holder of the token handed out with the failure (evidence that
+    /// it made that very attempt) gets past `reuse_grace`; a thief
+    /// replaying the plain old token is still caught.
+    pub fn outage_tolerance(mut self, tolerance: Duration) -> Self {
+        self.settings.outage_tolerance = tolerance;
+        self
+    }
+
     /// Clock skew tolerated on `exp`, `nbf` and `iat`. Default: 5 seconds
     /// (jsonwebtoken's own default is 60). At most 5 minutes.
     pub fn leeway(mut self, leeway: Duration) -> Self {
@@ -216,7 +232,9 @@ impl<C: AppClaims, H> TokenServiceBuilder<C, H> {
     /// is missing; an access key and a refresh key are the same key or share
     /// a `kid`; a `kid` is malformed or repeated; `access_ttl` is not
     /// positive; `refresh_ttl <= access_ttl`; `session_ttl < refresh_ttl`;
-    /// `reuse_grace` is negative or not below `access_ttl`; `leeway` is
+    /// `reuse_grace` is negative or not below `access_ttl`;
+    /// `outage_tolerance` is below `reuse_grace` or above `refresh_ttl`;
+    /// `leeway` is
     /// negative or over 5 minutes; `max_token_bytes < 512`;
     /// `max_sessions_per_subject` is 0; a duration is not whole seconds or
     /// is longer than 100 years (36,525 days, the largest allowed: every

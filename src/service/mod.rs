@@ -188,9 +188,10 @@ impl<S: RefreshStore, C> TokenService<S, C> {
 }
 
 /// Room kept below `max_token_bytes` at login and when a hook replaces the
-/// claims: a later generation's refresh token is longer (up to 19 more
-/// digits of `gen`, 26 characters of base64), and it must still verify.
-const HEADROOM: usize = 32;
+/// claims, because a session's later refresh tokens are longer and must
+/// still verify: up to 19 more digits of `gen` (26 characters of base64),
+/// and the retry window of a rotation in doubt (about 60).
+const HEADROOM: usize = 96;
 
 fn whole_seconds(instant: OffsetDateTime) -> OffsetDateTime {
     instant.replace_nanosecond(0).unwrap_or(instant)

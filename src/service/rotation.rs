@@ -11,7 +11,7 @@ use crate::session::{GraceData, Revocation, RevocationReason, SecretHash, Sessio
 use crate::store::{ExpectedGeneration, RefreshStore, RotationUpdate, StoreError};
 use crate::token::access;
 use crate::token::claims::{ClaimMembers, claims_to_json};
-use crate::token::refresh::{self, Expiry, VerifiedRefresh};
+use crate::token::refresh::{self, Expiry, RetryWindow, VerifiedRefresh};
 use crate::token::{AppClaims, RefreshSecret, TokenPair};
 
 impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
@@ -28,7 +28,11 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// [`Error::Denied`] from the hook (session untouched);
     /// [`Error::ReuseDetected`] (session now revoked);
     /// [`Error::SessionRevoked`], [`Error::SessionExpired`];
-    /// [`Error::Store`] if the store fails (never revokes anything).
+    /// [`Error::RotationInDoubt`] if the rotation itself failed with a
+    /// retryable error (it may have been written and its answer lost): send
+    /// its `retry_with` to the client in place of `refresh_token`;
+    /// [`Error::Store`] if another store call fails. A store failure never
+    /// revokes anything.
     pub async fn refresh(&self, refresh_token: impl AsRef<str>) -> Result<TokenPair, Error> {
         let inner = &*self.inner;
         let settings = &inner.settings;
@@ -76,11 +80,18 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             generation: presented.generation,
             secret_hash: presented_hash,
         };
-        match inner
+        let rotated = match inner
             .store
             .rotate(&presented.session_id, &expected, &rotation)
-            .await?
+            .await
         {
+            Ok(rotated) => rotated,
+            // A retryable failure may have come after the write: a lost
+            // answer, a timeout. The rotation is in doubt.
+            Err(error) if error.is_retryable() => return Err(self.in_doubt(&presented, error, now)),
+            Err(error) => return Err(error.into()),
+        };
+        match rotated {
             Some(record) => {
                 let pair = self.tokens(&record, &next, now)?;
                 self.emit(Event::Refreshed {
@@ -163,6 +174,50 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         self.check_headroom(probe.as_str())
     }
 
+    /// The error for a rotation in doubt: the presented token again, signed
+    /// with the span of its holder's attempts in doubt so far, for the
+    /// client to retry with. Should that token not fit (the cap, a clock at
+    /// the end of time), the plain store failure.
+    fn in_doubt(
+        &self,
+        presented: &VerifiedRefresh,
+        error: StoreError,
+        now: OffsetDateTime,
+    ) -> Error {
+        let inner = &*self.inner;
+        let window = RetryWindow::extended(presented.retry, now);
+        let signed =
+            refresh::sign_in_doubt(&inner.settings.rules, &inner.refresh, presented, window);
+        match (signed, presented.expires_at()) {
+            (Ok(retry_with), Some(expires_at)) => Error::RotationInDoubt {
+                source: error,
+                retry_with,
+                expires_at,
+            },
+            _ => Error::Store(error),
+        }
+    }
+
+    /// Whether a replay of the previous generation at `now` gets its
+    /// successor: inside the grace window of the rotation at `rotated_at`
+    /// (races, a lost response), or inside `outage_tolerance` when the
+    /// token proves its holder made that very attempt and lost the answer
+    /// (`retry`, from [`Error::RotationInDoubt`]).
+    fn replay_allowed(
+        &self,
+        retry: Option<RetryWindow>,
+        rotated_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> bool {
+        let settings = &self.inner.settings;
+        let elapsed = now - rotated_at;
+        let own_attempt = retry.is_some_and(|w| w.covers(rotated_at));
+        self.in_grace_window(rotated_at, now)
+            || (own_attempt
+                && elapsed >= -settings.rules.leeway
+                && elapsed < settings.outage_tolerance)
+    }
+
     /// Whether `now` lies in the grace window of a rotation at `rotated_at`:
     /// `0 <= now - rotated_at < reuse_grace`, where a clock up to `leeway`
     /// behind the one that rotated (another node's, or a small step back)
@@ -175,7 +230,7 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     }
 
     /// The current pair again, if `presented` is the previous generation
-    /// within the grace window.
+    /// and its replay is allowed (see [`replay_allowed`](Self::replay_allowed)).
     fn grace_replay(
         &self,
         record: &SessionRecord,
@@ -186,7 +241,7 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         let Some(previous) = &record.previous else {
             return Ok(None);
         };
-        if !self.in_grace_window(previous.rotated_at, now)
+        if !self.replay_allowed(presented.retry, previous.rotated_at, now)
             || previous.generation != presented.generation
             || previous.secret_hash != *presented_hash
             || record.generation != previous.generation.wrapping_add(1)

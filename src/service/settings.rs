@@ -22,6 +22,7 @@ pub(crate) struct Settings {
     pub(crate) refresh_ttl: Duration,
     pub(crate) session_ttl: Duration,
     pub(crate) reuse_grace: Duration,
+    pub(crate) outage_tolerance: Duration,
     pub(crate) max_sessions_per_subject: Option<usize>,
 }
 
@@ -38,6 +39,7 @@ impl Default for Settings {
             refresh_ttl: Duration::days(7),
             session_ttl: Duration::days(30),
             reuse_grace: Duration::seconds(10),
+            outage_tolerance: Duration::minutes(5),
             max_sessions_per_subject: None,
         }
     }
@@ -58,6 +60,7 @@ impl Settings {
             ("refresh_ttl", self.refresh_ttl),
             ("session_ttl", self.session_ttl),
             ("reuse_grace", self.reuse_grace),
+            ("outage_tolerance", self.outage_tolerance),
             ("leeway", rules.leeway),
         ];
         if let Some((name, _)) = durations.iter().find(|(_, d)| d.subsec_nanoseconds() != 0) {
@@ -90,6 +93,14 @@ impl Settings {
             (
                 self.reuse_grace < rules.access_ttl,
                 "reuse_grace must be below access_ttl",
+            ),
+            (
+                self.outage_tolerance >= self.reuse_grace,
+                "outage_tolerance must be at least reuse_grace",
+            ),
+            (
+                self.outage_tolerance <= self.refresh_ttl,
+                "outage_tolerance must be at most refresh_ttl",
             ),
             (!rules.leeway.is_negative(), "leeway must not be negative"),
             (

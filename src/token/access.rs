@@ -8,11 +8,11 @@ use time::OffsetDateTime;
 
 use super::claims::{ClaimMembers, NoClaims};
 use super::jws::{self, Times};
-use super::pair::AccessToken;
 use super::ring::KeyRing;
 use super::rules::TokenRules;
 use crate::clock::shifted;
 use crate::error::Error;
+use crate::secret::AccessToken;
 use crate::session::SessionId;
 
 /// The `typ` header of access tokens (RFC 9068).

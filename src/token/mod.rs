@@ -19,7 +19,7 @@ pub(crate) use access::ACCESS_TYP;
 pub use access::AccessClaims;
 pub use claims::{AppClaims, NoClaims};
 pub use keys::Key;
-pub use pair::{AccessToken, RefreshToken, TokenPair};
+pub use pair::TokenPair;
 pub(crate) use refresh::REFRESH_TYP;
 pub(crate) use ring::KeyRing;
 pub(crate) use rules::TokenRules;

@@ -7,11 +7,11 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use super::jws::{self, Times};
-use super::pair::RefreshToken;
 use super::ring::KeyRing;
 use super::rules::TokenRules;
 use super::secret::RefreshSecret;
 use crate::error::Error;
+use crate::secret::RefreshToken;
 use crate::session::SessionId;
 
 /// The `typ` header of refresh tokens.
@@ -39,6 +39,42 @@ struct Claims<'a> {
     jti: Cow<'a, str>,
     iat: i64,
     exp: i64,
+    /// Only in a token handed out after a rotation in doubt: the span of
+    /// the holder's own attempts, see [`RetryWindow`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retry: Option<RetryWindow>,
+}
+
+/// The instants, in whole seconds, at which the holder of a refresh token
+/// tried to rotate it and got no answer from the store: a rotation that
+/// happened at one of them was the holder's own, though its answer was
+/// lost. Signed into the token the holder is told to retry with, so it is
+/// evidence a thief with the plain token does not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RetryWindow {
+    /// The first attempt in doubt.
+    pub(crate) from: i64,
+    /// The last attempt in doubt.
+    pub(crate) to: i64,
+}
+
+impl RetryWindow {
+    /// The window after one more attempt in doubt at `at`.
+    pub(crate) fn extended(window: Option<Self>, at: OffsetDateTime) -> Self {
+        let at = at.unix_timestamp();
+        match window {
+            Some(w) => Self {
+                from: w.from.min(at),
+                to: w.to.max(at),
+            },
+            None => Self { from: at, to: at },
+        }
+    }
+
+    /// Whether a rotation at `instant` was one of these attempts.
+    pub(crate) fn covers(self, instant: OffsetDateTime) -> bool {
+        (self.from..=self.to).contains(&instant.unix_timestamp())
+    }
 }
 
 /// A refresh token whose signature and claims hold.
@@ -47,6 +83,19 @@ pub(crate) struct VerifiedRefresh {
     pub(crate) session_id: SessionId,
     pub(crate) generation: u64,
     pub(crate) secret: RefreshSecret,
+    /// `iat` and `exp` as signed, to sign the same grant again.
+    issued_at: i64,
+    expires_at: i64,
+    /// The holder's attempts in doubt, if this token was handed out after
+    /// one.
+    pub(crate) retry: Option<RetryWindow>,
+}
+
+impl VerifiedRefresh {
+    /// When the token expires, if that is a representable instant.
+    pub(crate) fn expires_at(&self) -> Option<OffsetDateTime> {
+        OffsetDateTime::from_unix_timestamp(self.expires_at).ok()
+    }
 }
 
 /// Whether [`verify`] refuses an expired token.
@@ -87,9 +136,42 @@ pub(crate) fn sign(
         jti: Cow::Borrowed(&jti),
         iat: grant.issued_at.unix_timestamp(),
         exp: grant.expires_at.unix_timestamp(),
+        retry: None,
     };
+    sign_claims(rules, ring, &claims)
+}
+
+/// The token `presented` again, carrying `window`: what a client whose
+/// rotation is in doubt retries with. The same generation and secret, so
+/// it spends exactly what `presented` would.
+pub(crate) fn sign_in_doubt(
+    rules: &TokenRules,
+    ring: &KeyRing,
+    presented: &VerifiedRefresh,
+    window: RetryWindow,
+) -> Result<RefreshToken, Error> {
+    let jti = presented.secret.to_jti();
+    let claims = Claims {
+        iss: Cow::Borrowed(&rules.issuer),
+        aud: Cow::Borrowed(&rules.audience),
+        sub: Cow::Borrowed(&presented.subject),
+        sid: Cow::Owned(presented.session_id.to_string()),
+        generation: presented.generation,
+        jti: Cow::Borrowed(&jti),
+        iat: presented.issued_at,
+        exp: presented.expires_at,
+        retry: Some(window),
+    };
+    sign_claims(rules, ring, &claims)
+}
+
+fn sign_claims(
+    rules: &TokenRules,
+    ring: &KeyRing,
+    claims: &Claims<'_>,
+) -> Result<RefreshToken, Error> {
     // The payload holds the secret in the clear.
-    let payload = serde_json::to_vec(&claims)
+    let payload = serde_json::to_vec(claims)
         .map(Zeroizing::new)
         .map_err(|e| Error::Claims {
             problem: "serialization failed",
@@ -133,6 +215,9 @@ pub(crate) fn verify(
         times.check_exp(claims.exp)?;
     }
     times.check_not_future(claims.iat)?;
+    if claims.retry.is_some_and(|w| w.from > w.to) {
+        return Err(invalid("retry", "an empty window"));
+    }
     Ok(VerifiedRefresh {
         session_id: claims
             .sid
@@ -142,5 +227,8 @@ pub(crate) fn verify(
             .ok_or(invalid("jti", "not a 32-byte secret"))?,
         generation: claims.generation,
         subject: claims.sub.into_owned(),
+        issued_at: claims.iat,
+        expires_at: claims.exp,
+        retry: claims.retry,
     })
 }

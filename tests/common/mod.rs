@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub(crate) mod hooks;
+#[cfg(feature = "testing")]
+pub(crate) mod outage;
 pub(crate) mod tokens;
 
 use jwt_rotate::{

@@ -35,7 +35,7 @@ async fn faulted<T: std::fmt::Debug>(
     service.store().heal();
     let calls = service.store().take_calls();
     let err = result.expect_err("a store failure must fail the operation");
-    let Error::Store(store) = &err else {
+    let Some(store) = err.store_error() else {
         panic!("{at:?}: expected Error::Store, got {err:?}");
     };
     assert_eq!(store.kind(), StoreErrorKind::Unavailable, "{at:?}");
