@@ -232,3 +232,76 @@ pub(crate) fn verify(
         retry: claims.retry,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::keys::Key;
+
+    fn setup() -> (TokenRules, KeyRing) {
+        let rules = TokenRules {
+            issuer: "iss".into(),
+            audience: "aud".into(),
+            access_ttl: time::Duration::minutes(15),
+            leeway: time::Duration::seconds(5),
+            max_token_bytes: 8192,
+        };
+        let ring = KeyRing::new(REFRESH_TYP, Key::hs256([3u8; 32]).unwrap(), vec![]).unwrap();
+        (rules, ring)
+    }
+
+    #[test]
+    fn a_token_in_doubt_spends_the_same_grant_and_carries_its_window() {
+        let (rules, ring) = setup();
+        let now = OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap();
+        let secret = RefreshSecret::random();
+        let sid = SessionId::random();
+        let grant = Grant {
+            subject: "alice",
+            session_id: &sid,
+            generation: 4,
+            secret: &secret,
+            issued_at: now,
+            expires_at: now + time::Duration::days(7),
+        };
+        let token = sign(&rules, &ring, &grant).unwrap();
+        let presented = verify(&rules, &ring, token.as_str(), now, Expiry::Enforce).unwrap();
+        assert_eq!(presented.retry, None);
+        let first = RetryWindow::extended(None, now);
+        let retry = sign_in_doubt(&rules, &ring, &presented, first).unwrap();
+        let later = now + time::Duration::seconds(30);
+        let again = verify(&rules, &ring, retry.as_str(), later, Expiry::Enforce).unwrap();
+        assert_eq!((again.session_id, again.generation), (sid, 4));
+        assert_eq!(again.secret.hash(), secret.hash());
+        assert_eq!(again.expires_at(), presented.expires_at());
+        let window = RetryWindow::extended(again.retry, later);
+        assert!(window.covers(now) && window.covers(later));
+        assert!(!window.covers(later + time::Duration::seconds(1)));
+        assert!(!window.covers(now - time::Duration::seconds(1)));
+    }
+
+    #[test]
+    fn an_empty_retry_window_is_refused() {
+        let (rules, ring) = setup();
+        let jti = RefreshSecret::random().to_jti();
+        let claims = Claims {
+            iss: "iss".into(),
+            aud: "aud".into(),
+            sub: "alice".into(),
+            sid: SessionId::random().to_string().into(),
+            generation: 0,
+            jti: Cow::Borrowed(&jti),
+            iat: 1_767_225_600,
+            exp: 1_767_225_600 + 3600,
+            retry: Some(RetryWindow { from: 2, to: 1 }),
+        };
+        let token = sign_claims(&rules, &ring, &claims).unwrap();
+        let now = OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap();
+        let err = verify(&rules, &ring, token.as_str(), now, Expiry::Enforce).err();
+        assert!(
+            matches!(err, Some(Error::InvalidClaim { claim: "retry", .. })),
+            "{:?}",
+            err.map(|e| e.to_string())
+        );
+    }
+}
