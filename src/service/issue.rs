@@ -30,6 +30,9 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// effort: a store that stays down leaves it live, with no token, until
     /// it expires. No other session was revoked, except older ones the
     /// limit had already revoked before the failure (they were beyond it).
+    /// The clean-up is a second store call, so a failing `issue` can take
+    /// twice the store's own timeout (a pool's acquire timeout, SQLite's
+    /// busy timeout) before it returns.
     ///
     /// [`max_sessions_per_subject`]: crate::TokenServiceBuilder::max_sessions_per_subject
     pub async fn issue(

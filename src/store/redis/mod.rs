@@ -124,12 +124,25 @@ const BATCH: usize = 500;
 /// `min-replicas-to-write` on the primary narrows the window; nothing
 /// closes it short of a store with synchronous replication.
 ///
+/// # Timeouts and lost answers
+///
+/// The `redis` crate gives up on an answer after its response timeout
+/// (500 ms by default in `ConnectionManager`; set it with
+/// `ConnectionManagerConfig` and [`RedisStoreBuilder::build`]). A stalled
+/// server (a fork, a slow disk, a pause) may still run the script later, so
+/// a timed-out rotation may have happened: the commonest lost answer. The
+/// service reports it as [`Error::RotationInDoubt`](crate::Error::RotationInDoubt),
+/// whose retry token gets the successor for up to `outage_tolerance`, so
+/// the client is not logged out.
+///
 /// # Errors
 ///
 /// Connection refused, dropped or timed out, any I/O error, and a server
 /// that cannot serve now (`LOADING`, `BUSY`, `NOSCRIPT`, `TRYAGAIN`,
 /// `CLUSTERDOWN`, `MASTERDOWN`, `READONLY`, `OOM`) are retryable
-/// ([`StoreErrorKind::Unavailable`]); a record the store cannot read is
+/// ([`StoreErrorKind::Unavailable`]); a Cluster redirection (`MOVED`,
+/// `ASK`) on this single-server connection is a permanent error that says
+/// to use a cluster connection; a record the store cannot read is
 /// [`StoreErrorKind::Corrupt`]; the [`RedisError`](redis::RedisError) is
 /// the source.
 #[derive(Clone)]
