@@ -345,3 +345,25 @@ async fn no_token_or_secret_is_readable_in_redis() {
         assert!(contains(&dump, pair.session_id.to_string().as_bytes()));
     }
 }
+
+/// A failure no retry cures comes back as permanent: here a key of ours
+/// that holds another type (`WRONGTYPE`), as a stray write would leave it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs REDIS_URL"]
+async fn a_permanent_failure_is_reported_as_permanent() {
+    let fixture = Fixture::new().await;
+    let service = fixture.service(Duration::seconds(10));
+    let mut raw = fixture.raw().await;
+    let index = format!("{}:u:{{carol}}", fixture.prefix);
+    let _: () = redis::cmd("SET")
+        .arg(&index)
+        .arg("not a sorted set")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    let err = service.sessions("carol").await.unwrap_err();
+    let store = err.store_error().expect("a store failure");
+    assert!(!store.is_retryable(), "{store:?}");
+    assert_eq!(err.class(), jwt_rotate::ErrorClass::Internal, "{err:?}");
+    assert_eq!(err.code(), "server_error");
+}
