@@ -194,6 +194,28 @@ async fn a_server_that_cannot_serve_now_is_retryable() {
     }
 }
 
+/// A server that keeps the connection open and never answers (frozen,
+/// paused) costs a caller at most the call timeout, then a retryable error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_server_costs_at_most_the_call_timeout() {
+    let url = fake_redis(Answer::Silence).await;
+    let store = RedisStore::builder()
+        .call_timeout(Duration::milliseconds(200))
+        .connect(&url)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = store.get(&SessionId::random()).await.unwrap_err();
+    let waited = started.elapsed();
+    assert!(err.is_retryable(), "{err:?}");
+    assert!(redis_source(&err).is_timeout(), "{err:?}");
+    assert!(waited < StdDuration::from_secs(5), "waited {waited:?}");
+    for bad in [Duration::ZERO, Duration::minutes(2)] {
+        let result = RedisStore::builder().call_timeout(bad).connect(&url).await;
+        assert!(matches!(result, Err(Error::Config(_))), "{bad}: {result:?}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_server_errors_are_not_retryable() {
     for reply in [

@@ -1,7 +1,7 @@
 //! [`RedisStoreBuilder`], and the ways to make a [`RedisStore`].
 
 use redis::Client;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use time::Duration;
 
 use super::RedisStore;
@@ -15,6 +15,7 @@ use crate::error::{ConfigError, Error};
 pub struct RedisStoreBuilder {
     key_prefix: String,
     retention: Duration,
+    call_timeout: Duration,
 }
 
 impl Default for RedisStoreBuilder {
@@ -22,6 +23,7 @@ impl Default for RedisStoreBuilder {
         Self {
             key_prefix: "jwt-rotate".to_owned(),
             retention: Duration::hours(1),
+            call_timeout: Duration::seconds(2),
         }
     }
 }
@@ -47,6 +49,20 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// The deadline of every call, and of each connection attempt, made by
+    /// a store [`connect`](Self::connect) opens (default 2 s; from 1 ms to
+    /// 1 minute): past it the call fails with a retryable error, also when
+    /// the server keeps the connection open but silent (frozen, paused).
+    /// A script the server runs after the deadline may still take effect:
+    /// a lost answer, which the service reports as a rotation in doubt.
+    /// A store made with [`build`](Self::build) uses its connection's own
+    /// timeouts instead (the `redis` crate's default response timeout is
+    /// 500 ms).
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = timeout;
+        self
+    }
+
     /// A store on `connection`.
     ///
     /// # Errors
@@ -67,6 +83,12 @@ impl RedisStoreBuilder {
                 "Redis retention must be from 5 minutes to 30 days",
             ));
         }
+        if self.call_timeout < Duration::milliseconds(1) || self.call_timeout > Duration::minutes(1)
+        {
+            return Err(ConfigError::new(
+                "Redis call_timeout must be from 1 ms to 1 minute",
+            ));
+        }
         // At most 30 days: far inside an i64.
         Ok((keys, self.retention.whole_milliseconds() as i64))
     }
@@ -76,9 +98,11 @@ impl RedisStoreBuilder {
     /// the store.
     ///
     /// A refused first connection is retried with exponential backoff (the
-    /// `redis` crate's default: 6 retries, about 10 s in all); for other
-    /// settings (timeouts, retries), make a [`ConnectionManager`] with its
-    /// `ConnectionManagerConfig` and pass it to [`build`](Self::build).
+    /// `redis` crate's default: 6 retries, about 10 s in all); calls and
+    /// connection attempts time out after
+    /// [`call_timeout`](Self::call_timeout). For other settings, make a
+    /// [`ConnectionManager`] with its `ConnectionManagerConfig` and pass it
+    /// to [`build`](Self::build).
     ///
     /// # Errors
     /// [`Error::Config`] for invalid options or URL (nothing is contacted);
@@ -89,7 +113,12 @@ impl RedisStoreBuilder {
         self.validate()?;
         let client =
             Client::open(url).map_err(|e| ConfigError::with_source("invalid Redis URL", e))?;
-        let connection = ConnectionManager::new(client)
+        // Checked by `validate`: from 1 ms to a minute.
+        let timeout = std::time::Duration::try_from(self.call_timeout).ok();
+        let config = ConnectionManagerConfig::new()
+            .set_response_timeout(timeout)
+            .set_connection_timeout(timeout);
+        let connection = ConnectionManager::new_with_config(client, config)
             .await
             .map_err(|e| store_error(e, "connecting to Redis"))?;
         Ok(self.build(connection)?)
@@ -97,7 +126,7 @@ impl RedisStoreBuilder {
 }
 
 impl RedisStore {
-    /// Options: key prefix and retention.
+    /// Options: key prefix, retention, call timeout.
     pub fn builder() -> RedisStoreBuilder {
         RedisStoreBuilder::default()
     }
