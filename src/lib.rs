@@ -100,6 +100,8 @@
 //! - `testing`: the `testing` module: the conformance suite every store
 //!   must pass, for authors of stores for other databases, and
 //!   `FaultyStore`. (`conformance` is its old name, kept for one release.)
+//! - `oauth`: the `oauth` module, the OAuth 2.0 refresh-token grant,
+//!   revocation (RFC 7009) and introspection (RFC 7662), framework-neutral.
 //! - `sqlite`: `SqliteStore`, sessions in a SQLite file (sqlx, SQLite
 //!   bundled).
 //! - `postgres`: `PostgresStore`, sessions in PostgreSQL (sqlx).
@@ -117,6 +119,8 @@
 mod clock;
 mod cookie;
 mod error;
+#[cfg(feature = "oauth")]
+pub mod oauth;
 mod secret;
 mod service;
 mod session;

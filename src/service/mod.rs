@@ -30,6 +30,8 @@ mod rotation;
 mod revoke;
 
 mod hooks;
+#[cfg(feature = "oauth")]
+mod introspect;
 mod limit;
 mod settings;
 
@@ -111,6 +113,13 @@ impl<S: RefreshStore, C> TokenService<S, C> {
         }
     }
 
+    /// The configured issuer and audience.
+    #[cfg(feature = "oauth")]
+    pub(crate) fn issuer_and_audience(&self) -> (&str, &str) {
+        let rules = &self.inner.settings.rules;
+        (&rules.issuer, &rules.audience)
+    }
+
     /// The store, for maintenance and tests.
     pub fn store(&self) -> &S {
         &self.inner.store
@@ -175,7 +184,7 @@ impl<S: RefreshStore, C> TokenService<S, C> {
 
     /// The clock, to whole seconds: JWT times have no fractions, and
     /// stored instants then match the tokens exactly.
-    fn now(&self) -> OffsetDateTime {
+    pub(crate) fn now(&self) -> OffsetDateTime {
         whole_seconds(self.inner.clock.now())
     }
 
