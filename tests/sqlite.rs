@@ -5,6 +5,8 @@
 
 mod common;
 mod sql;
+#[path = "sqlite/wal.rs"]
+mod wal;
 
 use std::path::PathBuf;
 use std::sync::Arc;

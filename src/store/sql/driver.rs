@@ -95,13 +95,14 @@ pub trait Driver: Database {
         on: On<'_, Self>,
     ) -> BoxFuture<'_, Result<Self::QueryResult, sqlx::Error>>;
 
-    /// Runs a statement that returns at most one row.
-    fn fetch_optional(
-        query: Bound<Self>,
-        on: On<'_, Self>,
-    ) -> BoxFuture<'_, Result<Option<Self::Row>, sqlx::Error>>;
-
-    /// Runs a statement and collects its rows.
+    /// Runs a statement to its end and collects its rows.
+    ///
+    /// There is deliberately no `fetch_optional`: sqlx's stops reading
+    /// after the first row and resets the statement, and SQLite runs its
+    /// automatic checkpoint only when a statement runs to its end, so an
+    /// `UPDATE ... RETURNING` read that way commits but never lets the
+    /// write-ahead log restart (it grew by gigabytes under load). Reading
+    /// every row costs no extra round trip on any database.
     fn fetch_all(
         query: Bound<Self>,
         on: On<'_, Self>,
@@ -163,16 +164,6 @@ where
         }
     }
 
-    fn fetch_optional(
-        query: Bound<Self>,
-        on: On<'_, Self>,
-    ) -> BoxFuture<'_, Result<Option<Self::Row>, sqlx::Error>> {
-        match on {
-            On::Pool(pool) => pool.fetch_optional(query),
-            On::Transaction(tx) => (&mut **tx).fetch_optional(query),
-        }
-    }
-
     fn fetch_all(
         query: Bound<Self>,
         on: On<'_, Self>,
@@ -228,14 +219,6 @@ impl<DB: Driver> Statement<DB> {
         on: On<'_, DB>,
     ) -> BoxFuture<'_, Result<DB::QueryResult, sqlx::Error>> {
         DB::execute(self.0, on)
-    }
-
-    /// Runs the statement; see [`Driver::fetch_optional`].
-    pub(super) fn fetch_optional(
-        self,
-        on: On<'_, DB>,
-    ) -> BoxFuture<'_, Result<Option<DB::Row>, sqlx::Error>> {
-        DB::fetch_optional(self.0, on)
     }
 
     /// Runs the statement; see [`Driver::fetch_all`].

@@ -8,7 +8,7 @@ use sqlx::{Pool, SqlStr};
 
 use super::Dialect;
 use super::driver::{On, Statement};
-use super::error::{Op, store_error};
+use super::error::{Op, corrupt, store_error};
 use super::options::DEFAULT_PREFIX;
 use super::queries::Queries;
 use super::row;
@@ -91,20 +91,26 @@ impl<D: Dialect> SqlStore<D> {
         Ok(D::rows_affected(&done))
     }
 
-    /// Runs `statement` for `op`, reading the session it returns if any.
+    /// Runs `statement` for `op` to its end (see `Driver::fetch_all` for
+    /// why never less), reading the one session it returns if any.
     ///
     /// # Errors
-    /// Any failure of the database; `Corrupt` for an unreadable row.
-    pub(super) async fn fetch_optional(
+    /// Any failure of the database; `Corrupt` for an unreadable row, or for
+    /// more than one (the statements select by primary key).
+    pub(super) async fn fetch_one_or_none(
         &self,
         op: Op,
         statement: Statement<D::Database>,
     ) -> Result<Option<SessionRecord>, StoreError> {
-        let found = statement
-            .fetch_optional(On::Pool(&self.pool))
+        let rows = statement
+            .fetch_all(On::Pool(&self.pool))
             .await
             .map_err(|e| self.error(op, e))?;
-        found.map(|r| row::decode::<D>(&r)).transpose()
+        match rows.as_slice() {
+            [] => Ok(None),
+            [row] => row::decode::<D>(row).map(Some),
+            [..] => Err(corrupt::<D>("id")),
+        }
     }
 
     /// Runs `statement` for `op`, reading every session it returns.
