@@ -8,13 +8,14 @@
 mod common;
 mod sql;
 
-use std::sync::Arc;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 
 use jwt_rotate::sqlx::{self, AssertSqlSafe};
 use jwt_rotate::store::{PostgresStore, RefreshStore, StoreErrorKind};
 use jwt_rotate::testing;
-use jwt_rotate::{ManualClock, SessionId};
-use sql::pg::{TestDb, with_database};
+use jwt_rotate::{Error, ErrorClass, ManualClock, NoClaims, SessionId, SessionInfo};
+use sql::pg::{TestDb, with_address, with_database};
 use time::Duration;
 
 #[test]
@@ -27,6 +28,19 @@ fn database_names_are_replaced_in_urls() {
     assert_eq!(
         with_database("postgres://h/db?sslmode=disable", "t"),
         "postgres://h/t?sslmode=disable"
+    );
+}
+
+#[test]
+fn addresses_are_replaced_in_urls() {
+    let addr = "127.0.0.1:4000".parse().unwrap();
+    assert_eq!(
+        with_address("postgres://u:p@h:5432/db?x=1", addr),
+        "postgres://u:p@127.0.0.1:4000/db?x=1"
+    );
+    assert_eq!(
+        with_address("postgres://h", addr),
+        "postgres://127.0.0.1:4000"
     );
 }
 
@@ -221,4 +235,104 @@ async fn damaged_rows_are_corrupt_errors() {
             "{change}: {err}"
         );
     }
+}
+
+/// `err` is a permanent store error: class `Internal`, code
+/// `server_error`, not retryable, its sqlx source mentioning `cause`.
+fn assert_permanent(err: &Error, cause: &str) {
+    assert_eq!(err.class(), ErrorClass::Internal, "{err:?}");
+    assert_eq!(err.code(), "server_error", "{err:?}");
+    match err {
+        Error::Store(e) => {
+            assert!(!e.is_retryable(), "{e:?}");
+            let source = std::error::Error::source(e).expect("the sqlx error");
+            assert!(source.to_string().contains(cause), "{source}");
+        }
+        other => panic!("expected a store error, got {other:?}"),
+    }
+}
+
+/// Failures the same request meets again however often it is sent are
+/// reported as permanent (500), never as "try later" (503), which would
+/// have a client retry forever: PostgreSQL refusing a NUL byte in text,
+/// and a database that is read-only (`default_transaction_read_only`, as
+/// a standby is).
+#[tokio::test]
+#[ignore = "needs DATABASE_URL (PostgreSQL)"]
+async fn a_permanent_failure_is_reported_as_permanent() {
+    let db = TestDb::create().await;
+    let clock = ManualClock::new(common::start());
+    let service = common::builder(&clock).build(db.store(1).await).unwrap();
+    let err = service
+        .issue("a\0b", NoClaims {}, SessionInfo::default())
+        .await
+        .expect_err("PostgreSQL refuses NUL in text");
+    assert_permanent(&err, "0x00");
+
+    let login = common::login(&service, "read-only").await;
+    let mut admin = db.connection().await;
+    let alter = format!(
+        "ALTER DATABASE {} SET default_transaction_read_only = on",
+        db.name()
+    );
+    sqlx::raw_sql(AssertSqlSafe(alter))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    // New connections see the setting.
+    let read_only = PostgresStore::connect(&db.url).await.unwrap();
+    let service = common::builder(&clock).build(read_only).unwrap();
+    let err = service.refresh(&login.refresh_token).await.unwrap_err();
+    assert_permanent(&err, "read-only transaction");
+    let err = service
+        .issue("someone", NoClaims {}, SessionInfo::default())
+        .await
+        .unwrap_err();
+    assert_permanent(&err, "read-only transaction");
+}
+
+/// A `tracing` writer into a shared buffer.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `migrate` at every start must not log PostgreSQL's NOTICEs ("relation
+/// ... already exists, skipping"), which sqlx logs at INFO.
+// The default (current-thread) runtime: every event is on the thread the
+// subscriber is set for.
+#[tokio::test]
+#[ignore = "needs DATABASE_URL (PostgreSQL)"]
+async fn migrate_logs_no_notice_at_info() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let log = || String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+
+    let db = TestDb::create().await;
+    let store = db.store(1).await;
+    store.migrate().await.expect("a second migrate");
+    store.migrate().await.expect("a third migrate");
+    assert!(!log().contains("skipping"), "{}", log());
+
+    // The capture hears sqlx's notices: the same statement outside
+    // `migrate` is logged.
+    sqlx::raw_sql("CREATE TABLE IF NOT EXISTS jwt_rotate_migrations ()")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert!(log().contains("already exists, skipping"), "{}", log());
 }

@@ -1,10 +1,15 @@
 //! `SqliteStore` on real database files: the conformance suite, refreshes
 //! racing over separate connections, a restart, what lies in the file, a
-//! locked database and damaged rows.
+//! locked database, damaged rows, permanent failures, deadlines and the
+//! size of the WAL.
 #![cfg(all(feature = "sqlite", feature = "testing"))]
 
 mod common;
+#[path = "sqlite/faults.rs"]
+mod faults;
 mod sql;
+#[path = "sqlite/wal.rs"]
+mod wal;
 
 use std::path::PathBuf;
 use std::sync::Arc;

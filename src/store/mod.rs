@@ -30,7 +30,7 @@ mod sql;
 #[cfg(feature = "redis")]
 pub use self::redis::{RedisStore, RedisStoreBuilder};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use self::sql::{Dialect, SqlStore};
+pub use self::sql::{Dialect, SqlStore, SqlStoreBuilder};
 #[cfg(feature = "postgres")]
 pub use self::sql::{Postgres, PostgresStore, PostgresStoreBuilder};
 #[cfg(feature = "sqlite")]

@@ -14,6 +14,8 @@ use tokio::sync::Barrier;
 use crate::common::{self, tokens};
 
 #[cfg(feature = "postgres")]
+pub(crate) mod freeze;
+#[cfg(feature = "postgres")]
 pub(crate) mod pg;
 
 /// How many refreshes race for one token.

@@ -54,6 +54,11 @@ impl TestDb {
         store
     }
 
+    /// The test database's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
     /// A plain connection to the test database, for what stores don't do.
     pub(crate) async fn connection(&self) -> PgConnection {
         PgConnection::connect(&self.url).await.expect("connect")
@@ -97,4 +102,33 @@ pub(crate) fn with_database(url: &str, name: &str) -> String {
         .find('/')
         .map_or(base.len(), |i| authority_start + i);
     format!("{}/{name}{query}", &base[..host_end])
+}
+
+/// `url` with its host and port replaced by `addr` (user, database and
+/// parameters kept).
+pub(crate) fn with_address(url: &str, addr: std::net::SocketAddr) -> String {
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let authority_end = url[authority_start..]
+        .find(['/', '?'])
+        .map_or(url.len(), |i| authority_start + i);
+    let authority = &url[authority_start..authority_end];
+    let user = authority.rfind('@').map_or("", |i| &authority[..=i]);
+    format!(
+        "{}{user}{addr}{}",
+        &url[..authority_start],
+        &url[authority_end..]
+    )
+}
+
+/// The address of the `DATABASE_URL` server.
+pub(crate) async fn server_address() -> std::net::SocketAddr {
+    use jwt_rotate::sqlx::postgres::PgConnectOptions;
+    use std::str::FromStr;
+
+    let url = common::server_url("DATABASE_URL");
+    let options = PgConnectOptions::from_str(&url).expect("a PostgreSQL URL");
+    let mut found = tokio::net::lookup_host((options.get_host(), options.get_port()))
+        .await
+        .expect("the server's address");
+    found.next().expect("an address")
 }

@@ -6,12 +6,12 @@ use std::future::Future;
 use sqlx::error::DatabaseError;
 use sqlx::{Database, Pool, Transaction};
 
-use super::driver::Driver;
-use super::error::Judged;
+use super::driver::{ConnectOptions, Driver};
+use super::error::{Judged, Link};
 use super::migrate::Migration;
 use super::store::SqlStore;
 use super::{queries, refresh_store};
-use crate::error::StoreError;
+use crate::error::{ConfigError, StoreError};
 use crate::session::{SessionId, SessionRecord};
 use crate::store::{ExpectedGeneration, RotationUpdate};
 
@@ -33,10 +33,12 @@ use crate::store::{ExpectedGeneration, RotationUpdate};
 /// # Adding a dialect
 ///
 /// One new file beside `sqlite.rs`, with its migrations under
-/// `migrations/` and its `mod` and `pub use` lines: the unit type and this
-/// trait's impl, `connect` and `builder` on `SqlStore<ItsType>`, and its
-/// builder with the database's connect options. Everything with a
-/// default fits databases with `UPDATE ... RETURNING` and `$1`-style
+/// `migrations/` and its `mod` and `pub use` lines: the unit type, this
+/// trait's impl (which reads the URL into the database's connect options)
+/// and the aliases `...Store` and `...StoreBuilder`, with any setting only
+/// this database has as an `impl SqlStoreBuilder<ItsType>` block. The
+/// store, its builder, deadlines and pool handling are written once for
+/// every dialect. Everything with a default fits databases with `UPDATE ... RETURNING` and `$1`-style
 /// placeholders. MySQL and MariaDB have neither: their dialect overrides
 /// `placeholders` (each `$N` becomes `?`: the shared statements number
 /// their parameters in order of appearance, each once, so this is a plain
@@ -63,6 +65,33 @@ pub trait Dialect: sealed::Sealed + Sized + fmt::Debug + Send + Sync + 'static {
     /// The shipped migrations, in increasing version order.
     #[doc(hidden)]
     const MIGRATIONS: &'static [Migration];
+
+    /// What a call cut short mid-statement (its deadline passed, or its
+    /// caller dropped it) leaves of its connection: `Unfit` to close it,
+    /// `Sound` to give it back (sqlx pings it first, which waits for the
+    /// statement to end).
+    #[doc(hidden)]
+    const CUT_SHORT: Link;
+
+    /// The builder's `max_connections` when none is set.
+    #[doc(hidden)]
+    const MAX_CONNECTIONS: u32;
+
+    /// The builder settings only this database has (SQLite's busy
+    /// timeout), with their defaults.
+    #[doc(hidden)]
+    type Settings: Default + Clone + fmt::Debug + Send + Sync + 'static;
+
+    /// The options to open connections to `url` with, and `settings`.
+    ///
+    /// # Errors
+    /// A URL that is not this database's, or that sqlx cannot read; an
+    /// invalid setting.
+    #[doc(hidden)]
+    fn connect_options(
+        url: &str,
+        settings: &Self::Settings,
+    ) -> Result<ConnectOptions<Self::Database>, ConfigError>;
 
     /// What a database error means for the caller, from the database's
     /// own error codes. Unique violations and connection failures are

@@ -16,12 +16,15 @@ use std::pin::Pin;
 
 use sqlx::query::Query;
 use sqlx::{
-    ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Row, SqlStr, Transaction,
-    Type,
+    ColumnIndex, Connection, Database, Decode, Encode, Executor, IntoArguments, Row, SqlStr,
+    Transaction, Type,
 };
 
 /// A boxed `Send` future, as sqlx's executors return them.
 pub(super) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The options sqlx opens a connection to `DB` with.
+pub(super) type ConnectOptions<DB> = <<DB as Database>::Connection as Connection>::Options;
 
 /// A statement with the arguments bound to it so far.
 pub(super) type Bound<DB> = Query<'static, DB, <DB as Database>::Arguments>;
@@ -77,8 +80,8 @@ impl<'a> From<Option<&'a str>> for Value<'a> {
 /// Where a statement runs.
 #[derive(Debug)]
 pub enum On<'c, DB: Database> {
-    /// On any connection of the pool.
-    Pool(&'c Pool<DB>),
+    /// On a connection a store call took from the pool.
+    Connection(&'c mut DB::Connection),
     /// Inside the transaction (a migration's).
     Transaction(&'c mut Transaction<'static, DB>),
 }
@@ -95,13 +98,14 @@ pub trait Driver: Database {
         on: On<'_, Self>,
     ) -> BoxFuture<'_, Result<Self::QueryResult, sqlx::Error>>;
 
-    /// Runs a statement that returns at most one row.
-    fn fetch_optional(
-        query: Bound<Self>,
-        on: On<'_, Self>,
-    ) -> BoxFuture<'_, Result<Option<Self::Row>, sqlx::Error>>;
-
-    /// Runs a statement and collects its rows.
+    /// Runs a statement to its end and collects its rows.
+    ///
+    /// There is deliberately no `fetch_optional`: sqlx's stops reading
+    /// after the first row and resets the statement, and SQLite runs its
+    /// automatic checkpoint only when a statement runs to its end, so an
+    /// `UPDATE ... RETURNING` read that way commits but never lets the
+    /// write-ahead log restart (it grew by gigabytes under load). Reading
+    /// every row costs no extra round trip on any database.
     fn fetch_all(
         query: Bound<Self>,
         on: On<'_, Self>,
@@ -158,18 +162,8 @@ where
         on: On<'_, Self>,
     ) -> BoxFuture<'_, Result<Self::QueryResult, sqlx::Error>> {
         match on {
-            On::Pool(pool) => pool.execute(query),
+            On::Connection(c) => c.execute(query),
             On::Transaction(tx) => (&mut **tx).execute(query),
-        }
-    }
-
-    fn fetch_optional(
-        query: Bound<Self>,
-        on: On<'_, Self>,
-    ) -> BoxFuture<'_, Result<Option<Self::Row>, sqlx::Error>> {
-        match on {
-            On::Pool(pool) => pool.fetch_optional(query),
-            On::Transaction(tx) => (&mut **tx).fetch_optional(query),
         }
     }
 
@@ -178,7 +172,7 @@ where
         on: On<'_, Self>,
     ) -> BoxFuture<'_, Result<Vec<Self::Row>, sqlx::Error>> {
         match on {
-            On::Pool(pool) => pool.fetch_all(query),
+            On::Connection(c) => c.fetch_all(query),
             On::Transaction(tx) => (&mut **tx).fetch_all(query),
         }
     }
@@ -189,7 +183,7 @@ where
     ) -> BoxFuture<'_, Result<Self::QueryResult, sqlx::Error>> {
         let script = sqlx::raw_sql(script);
         match on {
-            On::Pool(pool) => pool.execute(script),
+            On::Connection(c) => c.execute(script),
             On::Transaction(tx) => (&mut **tx).execute(script),
         }
     }
@@ -228,14 +222,6 @@ impl<DB: Driver> Statement<DB> {
         on: On<'_, DB>,
     ) -> BoxFuture<'_, Result<DB::QueryResult, sqlx::Error>> {
         DB::execute(self.0, on)
-    }
-
-    /// Runs the statement; see [`Driver::fetch_optional`].
-    pub(super) fn fetch_optional(
-        self,
-        on: On<'_, DB>,
-    ) -> BoxFuture<'_, Result<Option<DB::Row>, sqlx::Error>> {
-        DB::fetch_optional(self.0, on)
     }
 
     /// Runs the statement; see [`Driver::fetch_all`].

@@ -142,14 +142,15 @@ impl<D: Dialect> SqlStore<D> {
         let prefix = &self.queries.prefix;
         let err = |e| self.error(Op::Migrate, e);
         let mut tx = self.begin_migration().await?;
+        // At most one row (the version is the key), read to its end.
         let found = Statement::new(recorded::<D>(prefix))
             .bind(migration.version)
-            .fetch_optional(On::Transaction(&mut tx))
+            .fetch_all(On::Transaction(&mut tx))
             .await
             .map_err(err)?;
         // The column is NOT NULL; were it NULL, it would differ from any
         // checksum, and `pending` refuses that.
-        let sum = match &found {
+        let sum = match found.first() {
             Some(row) => Some(D::Database::bytes(row, 0).map_err(err)?.unwrap_or_default()),
             None => None,
         };

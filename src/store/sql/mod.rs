@@ -2,17 +2,22 @@
 //! database.
 //!
 //! Written once for every dialect: the statements (`queries`), the
-//! `RefreshStore` methods (`refresh_store`), row binding and reading
-//! (`row`), error mapping (`error`), the migration runner (`migrate`) and
-//! the builders' checks (`options`). What differs, each dialect says in its
-//! own file, together with its builder (`sqlite`, `postgres`). The sqlx
-//! bounds that generic code needs are written once, in `driver`.
+//! `RefreshStore` methods (`refresh_store`), one call with its deadline
+//! and connection (`call`), which pooled connections to test after a lost
+//! one (`health`), row binding and reading (`row`), error mapping
+//! (`error`), the migration runner (`migrate`), the builder (`builder`)
+//! and its checks (`options`). What differs, each dialect says in its own
+//! file, with any builder setting only it has (`sqlite`, `postgres`). The
+//! sqlx bounds that generic code needs are written once, in `driver`.
 
+mod builder;
+mod call;
 mod dialect;
 mod driver;
 mod error;
 #[cfg(test)]
 mod fake;
+mod health;
 mod migrate;
 mod options;
 #[cfg(feature = "postgres")]
@@ -24,6 +29,7 @@ mod row;
 mod sqlite;
 mod store;
 
+pub use builder::SqlStoreBuilder;
 pub use dialect::Dialect;
 #[cfg(feature = "postgres")]
 pub use postgres::{Postgres, PostgresStore, PostgresStoreBuilder};

@@ -5,15 +5,14 @@ use std::str::FromStr;
 
 use sha2::{Digest, Sha256};
 use sqlx::error::DatabaseError;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgQueryResult};
-use time::Duration;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgQueryResult};
 
 use super::dialect::{Spelling, sealed};
-use super::error::{Judged, Op, store_error};
+use super::error::{Judged, Link};
 use super::migrate::Migration;
-use super::options::{DEFAULT_PREFIX, check_prefix, pool_limits};
-use super::{Dialect, SqlStore};
-use crate::error::{ConfigError, Error, StoreErrorKind};
+use super::options::check_scheme;
+use super::{Dialect, SqlStore, SqlStoreBuilder};
+use crate::error::{ConfigError, StoreErrorKind};
 
 /// PostgreSQL, as the [`Dialect`] of [`PostgresStore`].
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
@@ -41,25 +40,62 @@ impl Dialect for Postgres {
         include_str!("../../../migrations/postgres/0001_sessions.sql"),
     )];
 
-    /// PostgreSQL's SQLSTATE codes: which ones a retry may get past.
+    /// Closed: to give it back, sqlx would wait for the statement's answer,
+    /// from a server that may be frozen or cut off.
+    const CUT_SHORT: Link = Link::Unfit;
+
+    const MAX_CONNECTIONS: u32 = 10;
+
+    type Settings = ();
+
+    /// A `postgres:` or `postgresql:` URL, as sqlx reads it.
+    fn connect_options(url: &str, _settings: &()) -> Result<PgConnectOptions, ConfigError> {
+        // sqlx reads a `mysql://` URL as its own, and would try to log in.
+        check_scheme(
+            url,
+            &["postgres", "postgresql"],
+            "postgres://app@db.internal/app",
+        )?;
+        PgConnectOptions::from_str(url)
+            .map_err(|e| ConfigError::with_source("invalid PostgreSQL URL", e))
+    }
+
+    /// PostgreSQL's SQLSTATE codes. Retryable only where a retry may get
+    /// past it by itself: the same statement again, or on a new
+    /// connection; everything else the same request meets again.
     fn judge(err: &dyn DatabaseError) -> Judged {
         let Some(code) = err.code() else {
             return Judged::kind(StoreErrorKind::Other);
         };
-        let retryable = matches!(
-            &*code,
-            // serialization failure, deadlock
-            "40001" | "40P01"
-            // admin or crash shutdown, cannot connect now
-            | "57P01" | "57P02" | "57P03"
-            // statement or lock timeout
-            | "57014" | "55P03"
-            // a read-only transaction: connected to a standby after a failover
-            | "25006"
-        ) || code.starts_with("08") // connection exception
-            || code.starts_with("53"); // insufficient resources (too many connections...)
+        let unavailable = Judged::kind(StoreErrorKind::Unavailable);
         match &*code {
-            _ if retryable => Judged::kind(StoreErrorKind::Unavailable),
+            // Serialization failure, deadlock: rolled back, and a new try
+            // runs against the winner's row.
+            "40001" | "40P01" => unavailable,
+            // Statement timeout or cancel request; lock timeout: the
+            // holder of the lock may be done by the retry.
+            "57014" => unavailable.hint("the statement timed out or was cancelled"),
+            "55P03" => unavailable.hint("a lock wait timed out"),
+            // Out of resources for now: disk, memory, connections. (53400,
+            // a configured limit, is the same every time.)
+            "53000" | "53100" | "53200" | "53300" => unavailable,
+            // Starting up or shutting down.
+            "57P03" => unavailable,
+            // The server ended this connection (shutdown, crash, its idle
+            // timeouts) or lost it: a new one may work.
+            "57P01" | "57P02" | "57P05" | "25P03" => Judged::lost(),
+            "08000" | "08001" | "08003" | "08006" | "08007" => Judged::lost(),
+            // A read-only server: a standby (the URL still names the old
+            // primary after a failover), or `default_transaction_read_only`.
+            // The same server refuses every write again: permanent, so it
+            // is seen; the connection is closed, as a new one may reach
+            // the primary once the name follows.
+            "25006" => Judged::kind(StoreErrorKind::Other)
+                .hint("the server is read-only (a standby, or default_transaction_read_only)")
+                .unfit(),
+            // A protocol violation is a bug, met again; the server has
+            // closed the connection.
+            "08P01" => Judged::kind(StoreErrorKind::Other).unfit(),
             "42P01" => Judged::missing_table(),
             _ => Judged::kind(StoreErrorKind::Other),
         }
@@ -71,11 +107,19 @@ impl Dialect for Postgres {
 
     /// A transaction-scoped advisory lock: released by the commit or
     /// rollback, so a runner that dies cannot leave it held.
+    ///
+    /// For the transaction only: no NOTICEs (the `IF NOT EXISTS` of every
+    /// start says "already exists, skipping", which sqlx logs at INFO), and
+    /// no statement timeout (a migration may rewrite a large table, or
+    /// wait for another runner's).
     async fn begin_migration(
         pool: &PgPool,
         prefix: &str,
     ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
         let mut tx = pool.begin().await?;
+        sqlx::raw_sql("SET LOCAL client_min_messages = warning; SET LOCAL statement_timeout = 0")
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(lock_key(prefix))
             .execute(&mut *tx)
@@ -98,8 +142,31 @@ fn lock_key(prefix: &str) -> i64 {
 /// One row per session. A refresh is one `UPDATE ... RETURNING` statement:
 /// one round trip, and the row lock makes concurrent refreshes of one
 /// token take turns, so exactly one wins (at the default READ COMMITTED
-/// isolation and above). Run [`migrate`](SqlStore::migrate) once at
-/// start-up.
+/// isolation and above). Its URL is `postgres://` or `postgresql://`; a
+/// URL of any other scheme is refused. Run [`migrate`](SqlStore::migrate)
+/// once at start-up.
+///
+/// # Timeouts: the store's and the server's
+///
+/// Every call has a deadline, the call timeout (default 10 s, see
+/// [`SqlStore`]'s "Deadlines"), which also covers a server that stopped
+/// answering (frozen, or cut off without the connection closing). The
+/// client gives up then; the server does not know, and a statement still
+/// waiting there may commit later (a lost answer).
+///
+/// A lock is what a healthy server makes a call wait for: a transaction
+/// elsewhere (a migration, a manual `UPDATE`, a long report taking
+/// `FOR UPDATE`) holding a session's row makes every refresh of that
+/// session wait as long as the lock is held, up to the call timeout, and
+/// its statement keeps waiting on the server after it. Set the server's
+/// `lock_timeout` below the call timeout (in the URL:
+/// `?options[lock_timeout]=2s`, or `ALTER ROLE ... SET lock_timeout`): the
+/// server then cancels the wait itself, the call fails sooner with a
+/// retryable error, and nothing commits late. `statement_timeout` below
+/// the call timeout does the same for any slow statement. Both are
+/// retryable errors here (`55P03`, `57014`). The store sets neither, so
+/// your role's or database's settings apply; `migrate` turns the
+/// statement timeout off for its own transactions.
 ///
 /// Instants are kept to the microsecond. Cloning is cheap and shares the
 /// pool. Like sqlx, it needs a Tokio runtime with I/O and timers enabled
@@ -126,24 +193,8 @@ fn lock_key(prefix: &str) -> i64 {
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub type PostgresStore = SqlStore<Postgres>;
 
-impl SqlStore<Postgres> {
-    /// Connects to `url` (`postgres://user:password@host:port/database`)
-    /// with the defaults of [`PostgresStoreBuilder`].
-    ///
-    /// # Errors
-    /// [`Error::Config`] for a malformed URL; [`Error::Store`] if the
-    /// server cannot be reached (retryable) or refuses the login.
-    pub async fn connect(url: &str) -> Result<Self, Error> {
-        Self::builder().connect(url).await
-    }
-
-    /// Options: table prefix, pool size, timeout.
-    pub fn builder() -> PostgresStoreBuilder {
-        PostgresStoreBuilder::default()
-    }
-}
-
-/// Options for a [`PostgresStore`], checked when it connects or is built.
+/// Options for a [`PostgresStore`]: those of every SQL store (see
+/// [`SqlStoreBuilder`]).
 ///
 /// ```no_run
 /// use jwt_rotate::store::PostgresStore;
@@ -154,7 +205,9 @@ impl SqlStore<Postgres> {
 ///     .table_prefix("auth_")
 ///     .max_connections(20)
 ///     .acquire_timeout(Duration::seconds(2))
-///     .connect("postgres://app@db.internal/app")
+///     .call_timeout(Duration::seconds(5))
+///     // The server's own lock timeout, below the call timeout.
+///     .connect("postgres://app@db.internal/app?options[lock_timeout]=2s")
 ///     .await?;
 /// store.migrate().await?;
 /// assert_eq!(store.table(), "auth_sessions");
@@ -162,110 +215,70 @@ impl SqlStore<Postgres> {
 /// # }
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
-#[derive(Debug, Clone)]
-pub struct PostgresStoreBuilder {
-    prefix: String,
-    max_connections: u32,
-    acquire_timeout: Duration,
-}
-
-impl Default for PostgresStoreBuilder {
-    fn default() -> Self {
-        Self {
-            prefix: DEFAULT_PREFIX.to_owned(),
-            max_connections: 10,
-            acquire_timeout: Duration::seconds(5),
-        }
-    }
-}
-
-impl PostgresStoreBuilder {
-    /// Names the tables `{prefix}sessions` and `{prefix}migrations` (in
-    /// the connection's `search_path`). Default `jwt_rotate_`; lowercase
-    /// ASCII letters, digits and `_`, at most 40 bytes, not starting with a
-    /// digit (it is pasted into SQL).
-    pub fn table_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
-    }
-
-    /// The most connections [`connect`](Self::connect) opens. Default 10.
-    pub fn max_connections(mut self, max: u32) -> Self {
-        self.max_connections = max;
-        self
-    }
-
-    /// How long a call waits for a free connection before failing with a
-    /// retryable error. Default 5 s. Used by [`connect`](Self::connect).
-    pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
-        self.acquire_timeout = timeout;
-        self
-    }
-
-    /// Connects to `url` (see [`PostgresStore::connect`]) with these
-    /// options.
-    ///
-    /// Connections are not pinged before each use: a refresh stays one
-    /// round trip. A connection the server dropped fails one call with a
-    /// retryable error and is replaced.
-    ///
-    /// # Errors
-    /// [`Error::Config`] for invalid options or a malformed URL;
-    /// [`Error::Store`] if the server cannot be reached or refuses the login.
-    pub async fn connect(self, url: &str) -> Result<PostgresStore, Error> {
-        check_prefix(&self.prefix)?;
-        let acquire = pool_limits(self.max_connections, self.acquire_timeout)?;
-        let options = PgConnectOptions::from_str(url)
-            .map_err(|e| ConfigError::with_source("invalid PostgreSQL URL", e))?;
-        let pool = PgPoolOptions::new()
-            .max_connections(self.max_connections)
-            .acquire_timeout(acquire)
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await
-            .map_err(|e| store_error::<Postgres>(Op::Connect, e))?;
-        Ok(SqlStore::with_prefix(pool, &self.prefix))
-    }
-
-    /// A store over `pool` (see [`SqlStore::from_pool`]) with this table
-    /// prefix; the pool keeps its own settings.
-    ///
-    /// # Errors
-    /// [`Error::Config`] for an invalid prefix.
-    pub fn build(self, pool: PgPool) -> Result<PostgresStore, Error> {
-        check_prefix(&self.prefix)?;
-        Ok(SqlStore::with_prefix(pool, &self.prefix))
-    }
-}
+pub type PostgresStoreBuilder = SqlStoreBuilder<Postgres>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
+    use crate::store::sql::error::{Op, judge, store_error};
     use crate::store::sql::fake;
     use crate::store::sql::queries::Queries;
+    use time::Duration;
 
     fn kind(op: Op, err: sqlx::Error) -> StoreErrorKind {
         store_error::<Postgres>(op, err).kind()
     }
 
+    fn link(code: &'static str) -> Link {
+        judge::<Postgres>(Op::Rotate, &fake::error(code, "x")).link
+    }
+
     #[test]
-    fn transient_server_states_are_retryable() {
+    fn only_states_a_retry_may_get_past_are_retryable() {
         let transient = [
-            "40001", "40P01", "08000", "08006", "53300", "57P01", "57P03", "57014", "55P03",
-            "25006",
+            "40001", "40P01", "08000", "08001", "08003", "08006", "08007", "53000", "53100",
+            "53200", "53300", "57P01", "57P02", "57P03", "57P05", "25P03", "57014", "55P03",
         ];
         for code in transient {
             let e = store_error::<Postgres>(Op::Rotate, fake::error(code, "x"));
             assert!(e.is_retryable(), "{code}");
-            assert_eq!(e.to_string(), "postgres unavailable (rotate)");
+            assert!(
+                e.to_string().starts_with("postgres unavailable (rotate)"),
+                "{e}"
+            );
             let source = std::error::Error::source(&e).expect("the sqlx error");
             assert!(source.to_string().contains(code));
         }
-        for code in ["22021", "23514", "42601", "XX000"] {
-            assert_eq!(
-                kind(Op::Rotate, fake::error(code, "x")),
-                StoreErrorKind::Other
-            );
+        // Met again by the same request: a value refused, a constraint,
+        // a syntax error, an internal error, a configured limit, a
+        // read-only server, a protocol violation, a rejected login, a
+        // dropped database.
+        let permanent = [
+            "22021", "23514", "42601", "XX000", "53400", "25006", "08P01", "08004", "28P01",
+            "57P04",
+        ];
+        for code in permanent {
+            let e = store_error::<Postgres>(Op::Rotate, fake::error(code, "x"));
+            assert_eq!(e.kind(), StoreErrorKind::Other, "{code}");
+        }
+        assert!(
+            store_error::<Postgres>(Op::Rotate, fake::error("25006", "x"))
+                .to_string()
+                .contains("read-only")
+        );
+    }
+
+    #[test]
+    fn a_lost_connection_is_told_from_an_unfit_one() {
+        for code in ["57P01", "57P02", "57P05", "08006"] {
+            assert_eq!(link(code), Link::Lost, "{code}");
+        }
+        for code in ["25006", "08P01"] {
+            assert_eq!(link(code), Link::Unfit, "{code}");
+        }
+        for code in ["40001", "57014", "55P03", "22021"] {
+            assert_eq!(link(code), Link::Sound, "{code}");
         }
     }
 
@@ -315,6 +328,8 @@ mod tests {
             PostgresStore::builder().table_prefix("x;drop table users;"),
             PostgresStore::builder().max_connections(0),
             PostgresStore::builder().acquire_timeout(Duration::seconds(-5)),
+            PostgresStore::builder().call_timeout(Duration::ZERO),
+            PostgresStore::builder().call_timeout(Duration::days(2)),
         ];
         for builder in bad {
             let result = builder.connect(url).await;
@@ -322,6 +337,13 @@ mod tests {
         }
         let result = PostgresStore::connect("postgres://host:not-a-port/db").await;
         assert!(matches!(result, Err(Error::Config(_))), "{result:?}");
+        for wrong in ["mysql://nobody@127.0.0.1:1/none", "sqlite://sessions.db"] {
+            let result = PostgresStore::connect(wrong).await;
+            assert!(
+                matches!(result, Err(Error::Config(_))),
+                "{wrong}: {result:?}"
+            );
+        }
     }
 
     #[tokio::test]
@@ -332,7 +354,19 @@ mod tests {
             .connect("postgres://nobody@127.0.0.1:1/none")
             .await;
         match result {
-            Err(Error::Store(e)) => assert!(e.is_retryable(), "{e:?}"),
+            Err(Error::Store(e)) => {
+                assert!(e.is_retryable(), "{e:?}");
+                // The cause, not sqlx's "pool timed out".
+                let source = std::error::Error::source(&e).expect("the sqlx error");
+                let refused = match source.downcast_ref::<sqlx::Error>() {
+                    Some(sqlx::Error::Io(io)) => io.kind() == std::io::ErrorKind::ConnectionRefused,
+                    _ => false,
+                };
+                assert!(
+                    refused,
+                    "expected connection refused as the source, got {source:?}"
+                );
+            }
             other => panic!("expected a retryable store error, got {other:?}"),
         }
     }

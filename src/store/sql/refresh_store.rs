@@ -20,7 +20,7 @@ impl<D: Dialect> RefreshStore for SqlStore<D> {
 
     async fn get(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         let statement = self.statement(&self.queries.get).bind(&id.as_bytes()[..]);
-        self.fetch_optional(Op::Get, statement).await
+        self.fetch_one_or_none(Op::Get, statement).await
     }
 
     async fn rotate(
@@ -84,5 +84,5 @@ pub(super) async fn update_returning<D: Dialect>(
 ) -> Result<Option<SessionRecord>, StoreError> {
     let statement = store.statement(&store.queries.rotate);
     let statement = row::bind_rotation::<D>(statement, id, expected, next)?;
-    store.fetch_optional(Op::Rotate, statement).await
+    store.fetch_one_or_none(Op::Rotate, statement).await
 }

@@ -4,17 +4,15 @@
 use std::str::FromStr;
 
 use sqlx::error::DatabaseError;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteQueryResult,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteQueryResult};
 use time::Duration;
 
 use super::dialect::{Spelling, sealed};
-use super::error::{Judged, Op, store_error};
+use super::error::{Judged, Link};
 use super::migrate::Migration;
-use super::options::{DEFAULT_PREFIX, check_prefix, pool_limits, std_duration};
-use super::{Dialect, SqlStore};
-use crate::error::{ConfigError, Error, StoreErrorKind};
+use super::options::{check_scheme, std_duration};
+use super::{Dialect, SqlStore, SqlStoreBuilder};
+use crate::error::{ConfigError, StoreErrorKind};
 
 /// SQLite 3.35 or newer (for `RETURNING`), as the [`Dialect`] of
 /// [`SqliteStore`].
@@ -43,16 +41,50 @@ impl Dialect for Sqlite {
         include_str!("../../../migrations/sqlite/0001_sessions.sql"),
     )];
 
-    /// SQLite's result codes: the primary code is the low byte.
+    /// Given back: the statement runs on the connection's own thread and
+    /// ends within the busy timeout, which sqlx's ping waits for; closing
+    /// the last connection to a `sqlite::memory:` database would drop the
+    /// database.
+    const CUT_SHORT: Link = Link::Sound;
+
+    const MAX_CONNECTIONS: u32 = 4;
+
+    type Settings = SqliteSettings;
+
+    /// A `sqlite:` URL, opened in WAL mode with the busy timeout, the file
+    /// created if missing unless the URL says `mode=`.
+    fn connect_options(
+        url: &str,
+        settings: &SqliteSettings,
+    ) -> Result<SqliteConnectOptions, ConfigError> {
+        // sqlx reads any other string as a file name, and would create it.
+        check_scheme(url, &["sqlite"], "sqlite://sessions.db")?;
+        let busy = std_duration(settings.busy_timeout, "busy_timeout")?;
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| ConfigError::with_source("invalid SQLite URL", e))?
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(busy);
+        Ok(if url.contains("mode=") {
+            options
+        } else {
+            options.create_if_missing(true)
+        })
+    }
+
+    /// SQLite's result codes: the primary code is the low byte. Only a
+    /// lock is worth retrying; the rest (a read-only file, a full disk, an
+    /// I/O error, a constraint) is met again or needs a person.
     fn judge(err: &dyn DatabaseError) -> Judged {
+        const ERROR: i32 = 1;
         const BUSY: i32 = 5;
         const LOCKED: i32 = 6;
-        const ERROR: i32 = 1;
+        const READONLY: i32 = 8;
         let code = err.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0);
         match code & 0xff {
             // Another connection holds the lock past the busy timeout.
             BUSY | LOCKED => Judged::kind(StoreErrorKind::Unavailable),
             ERROR if err.message().starts_with("no such table") => Judged::missing_table(),
+            READONLY => Judged::kind(StoreErrorKind::Other).hint("the database is read-only"),
             _ => Judged::kind(StoreErrorKind::Other),
         }
     }
@@ -80,7 +112,16 @@ impl Dialect for Sqlite {
 /// processes, have exactly one winner. [`connect`](Self::connect) opens the
 /// file in WAL mode (readers never wait for the writer) with a busy timeout
 /// (a writer waits for another instead of failing at once) and creates it
-/// if missing. Run [`migrate`](SqlStore::migrate) once at start-up.
+/// if missing; its URL is `sqlite://path/to/file.db` or `sqlite::memory:`
+/// (a database that lives as long as the store), and a URL of any other
+/// scheme is refused. Run [`migrate`](SqlStore::migrate) once at start-up.
+///
+/// Every call has a deadline, the call timeout (default 10 s, see
+/// [`SqlStore`]'s "Deadlines"): a write lock another connection or process
+/// holds longer than the busy timeout fails the call with a retryable
+/// error; past the call timeout the call fails even if SQLite is still
+/// waiting for the lock, and the statement may then still commit when it
+/// gets it (a lost answer, which the grace window covers).
 ///
 /// Instants are kept to the microsecond. Cloning is cheap and shares the
 /// pool. Like sqlx, it needs a Tokio runtime with timers enabled (as
@@ -108,137 +149,45 @@ impl Dialect for Sqlite {
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub type SqliteStore = SqlStore<Sqlite>;
 
-impl SqlStore<Sqlite> {
-    /// Opens the database at `url` with the defaults of [`SqliteStoreBuilder`].
-    ///
-    /// `url` is `sqlite://path/to/file.db` (created if missing unless the
-    /// URL says `mode=`), or `sqlite::memory:` for a database that lives as
-    /// long as the store.
-    ///
-    /// # Errors
-    /// [`Error::Config`] for a malformed URL; [`Error::Store`] if the file
-    /// cannot be opened.
-    pub async fn connect(url: &str) -> Result<Self, Error> {
-        Self::builder().connect(url).await
-    }
-
-    /// Options: table prefix, pool size, timeouts.
-    pub fn builder() -> SqliteStoreBuilder {
-        SqliteStoreBuilder::default()
-    }
-}
-
-/// Options for a [`SqliteStore`], checked when it connects or is built.
-///
-/// ```
-/// use jwt_rotate::store::SqliteStore;
-/// use time::Duration;
-///
-/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
-/// let store = SqliteStore::builder()
-///     .table_prefix("auth_")
-///     .busy_timeout(Duration::seconds(2))
-///     .connect("sqlite::memory:")
-///     .await?;
-/// store.migrate().await?;
-/// assert_eq!(store.table(), "auth_sessions");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// # })?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
+/// Options for a [`SqliteStore`]: those of every SQL store, and SQLite's
+/// [`busy_timeout`](SqlStoreBuilder::busy_timeout).
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub type SqliteStoreBuilder = SqlStoreBuilder<Sqlite>;
+
+/// The settings only SQLite's builder has.
+///
+/// `pub` because the sealed `Dialect::Settings` names it; its module is
+/// private.
 #[derive(Debug, Clone)]
-pub struct SqliteStoreBuilder {
-    prefix: String,
-    max_connections: u32,
+pub struct SqliteSettings {
     busy_timeout: Duration,
-    acquire_timeout: Duration,
 }
 
-impl Default for SqliteStoreBuilder {
+impl Default for SqliteSettings {
     fn default() -> Self {
         Self {
-            prefix: DEFAULT_PREFIX.to_owned(),
-            max_connections: 4,
             busy_timeout: Duration::seconds(5),
-            acquire_timeout: Duration::seconds(5),
         }
     }
 }
 
-impl SqliteStoreBuilder {
-    /// Names the tables `{prefix}sessions` and `{prefix}migrations`.
-    /// Default `jwt_rotate_`; lowercase ASCII letters, digits and `_`, at
-    /// most 40 bytes, not starting with a digit (it is pasted into SQL).
-    pub fn table_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
-    }
-
-    /// The most connections [`connect`](Self::connect) opens. Default 4:
-    /// SQLite has one writer at a time, so more mostly helps readers.
-    pub fn max_connections(mut self, max: u32) -> Self {
-        self.max_connections = max;
-        self
-    }
-
+impl SqlStoreBuilder<Sqlite> {
     /// How long a statement waits for another connection's write lock
     /// before failing with a retryable error. Default 5 s; zero fails at
-    /// once. Used by [`connect`](Self::connect).
+    /// once; at most a day. Used by [`connect`](Self::connect). The call
+    /// timeout still bounds the whole call: past it the call fails even if
+    /// SQLite goes on waiting, and may still commit when it gets the lock.
     pub fn busy_timeout(mut self, timeout: Duration) -> Self {
-        self.busy_timeout = timeout;
+        self.settings.busy_timeout = timeout;
         self
-    }
-
-    /// How long a call waits for a free connection before failing with a
-    /// retryable error. Default 5 s. Used by [`connect`](Self::connect).
-    pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
-        self.acquire_timeout = timeout;
-        self
-    }
-
-    /// Opens the database at `url` (see [`SqliteStore::connect`]) in WAL
-    /// mode with these options.
-    ///
-    /// # Errors
-    /// [`Error::Config`] for invalid options or a malformed URL;
-    /// [`Error::Store`] if the file cannot be opened.
-    pub async fn connect(self, url: &str) -> Result<SqliteStore, Error> {
-        check_prefix(&self.prefix)?;
-        let busy = std_duration(self.busy_timeout, "busy_timeout")?;
-        let acquire = pool_limits(self.max_connections, self.acquire_timeout)?;
-        let mut options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| ConfigError::with_source("invalid SQLite URL", e))?
-            .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(busy);
-        if !url.contains("mode=") {
-            options = options.create_if_missing(true);
-        }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(self.max_connections)
-            .acquire_timeout(acquire)
-            // A local file cannot drop the line; a ping would only cost time.
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await
-            .map_err(|e| store_error::<Sqlite>(Op::Connect, e))?;
-        Ok(SqlStore::with_prefix(pool, &self.prefix))
-    }
-
-    /// A store over `pool` (see [`SqlStore::from_pool`]) with this table
-    /// prefix; the pool keeps its own settings.
-    ///
-    /// # Errors
-    /// [`Error::Config`] for an invalid prefix.
-    pub fn build(self, pool: SqlitePool) -> Result<SqliteStore, Error> {
-        check_prefix(&self.prefix)?;
-        Ok(SqlStore::with_prefix(pool, &self.prefix))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
+    use crate::store::sql::error::{Op, store_error};
     use crate::store::sql::fake;
     use crate::store::sql::queries::Queries;
 
@@ -300,10 +249,22 @@ mod tests {
             SqliteStore::builder().max_connections(0),
             SqliteStore::builder().busy_timeout(Duration::seconds(-1)),
             SqliteStore::builder().acquire_timeout(Duration::ZERO),
+            SqliteStore::builder().busy_timeout(Duration::days(2)),
+            SqliteStore::builder().call_timeout(Duration::ZERO),
         ];
         for builder in bad {
             let result = builder.connect("sqlite::memory:").await;
             assert!(matches!(result, Err(Error::Config(_))), "{result:?}");
+        }
+        for wrong in [
+            "postgres://nobody@127.0.0.1:1/none",
+            "/nonexistent/sessions.db",
+        ] {
+            let result = SqliteStore::connect(wrong).await;
+            assert!(
+                matches!(result, Err(Error::Config(_))),
+                "{wrong}: {result:?}"
+            );
         }
         let pool = SqlitePool::connect_lazy("sqlite::memory:").expect("lazy pool");
         let built = SqliteStore::builder().table_prefix("9x").build(pool);

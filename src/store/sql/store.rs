@@ -7,9 +7,10 @@ use std::sync::Arc;
 use sqlx::{Pool, SqlStr};
 
 use super::Dialect;
-use super::driver::{On, Statement};
-use super::error::{Op, store_error};
-use super::options::DEFAULT_PREFIX;
+use super::driver::Statement;
+use super::error::{Op, corrupt, store_error};
+use super::health::Health;
+use super::options::{DEFAULT_CALL_TIMEOUT, DEFAULT_PREFIX};
 use super::queries::Queries;
 use super::row;
 use crate::error::StoreError;
@@ -18,39 +19,72 @@ use crate::session::SessionRecord;
 /// Sessions in a SQL database: one row per session, a refresh one
 /// statement. `D` names the database; applications name the aliases,
 /// `SqliteStore` (feature `sqlite`) and `PostgresStore` (feature
-/// `postgres`), which add `connect` and `builder`.
+/// `postgres`).
 ///
-/// Run [`migrate`](Self::migrate) once at start-up. Instants are kept to
-/// the microsecond. Cloning is cheap and shares the pool. Like sqlx, it
-/// needs a Tokio runtime with I/O and timers enabled (as `#[tokio::main]`
-/// makes).
+/// Make one with [`connect`](Self::connect) or [`builder`](Self::builder),
+/// or over a pool of your own with [`from_pool`](Self::from_pool); run
+/// [`migrate`](Self::migrate) once at start-up. Instants are kept to the
+/// microsecond. Cloning is cheap and shares the pool. Like sqlx, it needs a
+/// Tokio runtime with I/O and timers enabled (as `#[tokio::main]` makes).
+///
+/// # Deadlines
+///
+/// Every store call (one statement) must finish within the call timeout
+/// ([`call_timeout`](super::SqlStoreBuilder::call_timeout), default
+/// 10 s), waiting for a connection included; past it, it fails with a
+/// retryable [`StoreError`] (`Unavailable`, "... timed out after ..."), so a
+/// frozen server, a silent connection or a held lock never hangs a caller.
+/// A PostgreSQL connection is then closed, not reused; a SQLite one goes
+/// back to the pool once SQLite stops waiting (within its busy timeout).
+/// The database is not told: a
+/// statement it is still running (waiting for a lock, or on a server that
+/// was frozen and resumes) may still commit after the caller got the
+/// error. For a rotation that is a lost answer: the client retries the
+/// same refresh token and, within the service's grace window, gets the
+/// successor that was written. `issue` may make two calls (the `create`,
+/// then a cleanup `revoke` if it failed), so it may take twice the
+/// timeout.
 #[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
 pub struct SqlStore<D: Dialect> {
     pub(super) pool: Pool<D::Database>,
     pub(super) queries: Arc<Queries>,
+    /// The deadline of every call.
+    pub(super) call_timeout: std::time::Duration,
+    /// When a call last found its connection lost (see `health`).
+    pub(super) health: Arc<Health>,
     dialect: PhantomData<D>,
 }
 
 impl<D: Dialect> SqlStore<D> {
     /// A store over a pool you configured, with the default table prefix
-    /// `jwt_rotate_`.
+    /// `jwt_rotate_` and call timeout (10 s).
     ///
     /// sqlx's pools ping every connection before lending it
     /// (`test_before_acquire`), a second round trip per call; `connect`
-    /// turns that off. With SQLite, give the pool several connections for
-    /// concurrency; WAL mode and a busy timeout are yours to set too
-    /// (sqlx's default busy timeout is 5 s, its default journal is
-    /// `DELETE`, under which readers wait for writers).
+    /// turns that off, and tests idle connections only after a call found
+    /// its connection lost (a restart), which a pool of your own does not.
+    /// With SQLite, give the pool several connections for concurrency; WAL
+    /// mode and a busy timeout are yours to set too (sqlx's default busy
+    /// timeout is 5 s, its default journal is `DELETE`, under which readers
+    /// wait for writers).
     pub fn from_pool(pool: Pool<D::Database>) -> Self {
-        Self::with_prefix(pool, DEFAULT_PREFIX)
+        Self::new(pool, DEFAULT_PREFIX, DEFAULT_CALL_TIMEOUT, Arc::default())
     }
 
     /// A store over `pool` for tables named with `prefix`, which must have
-    /// passed `check_prefix`.
-    pub(super) fn with_prefix(pool: Pool<D::Database>, prefix: &str) -> Self {
+    /// passed `check_prefix`, with this deadline per call and the health
+    /// record the pool's `before_acquire` hook reads, if it has one.
+    pub(super) fn new(
+        pool: Pool<D::Database>,
+        prefix: &str,
+        call_timeout: std::time::Duration,
+        health: Arc<Health>,
+    ) -> Self {
         Self {
             pool,
             queries: Queries::new::<D>(prefix),
+            call_timeout,
+            health,
             dialect: PhantomData,
         }
     }
@@ -78,48 +112,48 @@ impl<D: Dialect> SqlStore<D> {
     /// Runs `statement` for `op`, returning how many rows it changed.
     ///
     /// # Errors
-    /// Any failure of the database, judged by the dialect.
+    /// Past the call timeout; any failure of the database, judged by the
+    /// dialect.
     pub(super) async fn execute(
         &self,
         op: Op,
         statement: Statement<D::Database>,
     ) -> Result<u64, StoreError> {
-        let done = statement
-            .execute(On::Pool(&self.pool))
-            .await
-            .map_err(|e| self.error(op, e))?;
+        let done = self.call(op, statement, Statement::execute).await?;
         Ok(D::rows_affected(&done))
     }
 
-    /// Runs `statement` for `op`, reading the session it returns if any.
+    /// Runs `statement` for `op` to its end (see `Driver::fetch_all` for
+    /// why never less), reading the one session it returns if any.
     ///
     /// # Errors
-    /// Any failure of the database; `Corrupt` for an unreadable row.
-    pub(super) async fn fetch_optional(
+    /// Past the call timeout; any failure of the database; `Corrupt` for an
+    /// unreadable row, or for more than one (the statements select by
+    /// primary key).
+    pub(super) async fn fetch_one_or_none(
         &self,
         op: Op,
         statement: Statement<D::Database>,
     ) -> Result<Option<SessionRecord>, StoreError> {
-        let found = statement
-            .fetch_optional(On::Pool(&self.pool))
-            .await
-            .map_err(|e| self.error(op, e))?;
-        found.map(|r| row::decode::<D>(&r)).transpose()
+        let rows = self.call(op, statement, Statement::fetch_all).await?;
+        match rows.as_slice() {
+            [] => Ok(None),
+            [row] => row::decode::<D>(row).map(Some),
+            [..] => Err(corrupt::<D>("id")),
+        }
     }
 
     /// Runs `statement` for `op`, reading every session it returns.
     ///
     /// # Errors
-    /// Any failure of the database; `Corrupt` for an unreadable row.
+    /// Past the call timeout; any failure of the database; `Corrupt` for an
+    /// unreadable row.
     pub(super) async fn fetch_all(
         &self,
         op: Op,
         statement: Statement<D::Database>,
     ) -> Result<Vec<SessionRecord>, StoreError> {
-        let rows = statement
-            .fetch_all(On::Pool(&self.pool))
-            .await
-            .map_err(|e| self.error(op, e))?;
+        let rows = self.call(op, statement, Statement::fetch_all).await?;
         rows.iter().map(row::decode::<D>).collect()
     }
 }
@@ -129,6 +163,8 @@ impl<D: Dialect> Clone for SqlStore<D> {
         Self {
             pool: self.pool.clone(),
             queries: Arc::clone(&self.queries),
+            call_timeout: self.call_timeout,
+            health: Arc::clone(&self.health),
             dialect: PhantomData,
         }
     }
@@ -139,6 +175,7 @@ impl<D: Dialect> fmt::Debug for SqlStore<D> {
         f.debug_struct("SqlStore")
             .field("dialect", &D::NAME)
             .field("table", &self.queries.table)
+            .field("call_timeout", &self.call_timeout)
             .finish_non_exhaustive()
     }
 }

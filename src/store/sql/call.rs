@@ -1,0 +1,87 @@
+//! One store call: a connection from the pool, one statement, a deadline,
+//! and what a failure says of the connection.
+
+use sqlx::Database;
+use sqlx::pool::PoolConnection;
+
+use super::driver::{BoxFuture, On, Statement};
+use super::error::{Link, Op, describe, judge, timed_out};
+use super::{Dialect, SqlStore};
+use crate::error::StoreError;
+
+/// How a statement is run and read: `Statement::execute` or
+/// `Statement::fetch_all`.
+pub(super) type Run<DB, T> =
+    for<'c> fn(Statement<DB>, On<'c, DB>) -> BoxFuture<'c, Result<T, sqlx::Error>>;
+
+impl<D: Dialect> SqlStore<D> {
+    /// Runs `statement` for `op` with `run`, within the store's call
+    /// timeout: waiting for a connection, the statement and its answer.
+    ///
+    /// # Errors
+    /// `Unavailable`, saying it timed out, past the deadline; any failure
+    /// of the database, judged by the dialect.
+    pub(super) async fn call<T>(
+        &self,
+        op: Op,
+        statement: Statement<D::Database>,
+        run: Run<D::Database, T>,
+    ) -> Result<T, StoreError> {
+        let within = self.call_timeout;
+        // Dropping the attempt drops its lease, which closes a connection
+        // cut short mid-statement (see `Lease`).
+        match tokio::time::timeout(within, self.attempt(op, statement, run)).await {
+            Ok(result) => result,
+            Err(elapsed) => Err(timed_out::<D>(op, within).with_source(elapsed)),
+        }
+    }
+
+    /// [`call`](Self::call) without the deadline.
+    async fn attempt<T>(
+        &self,
+        op: Op,
+        statement: Statement<D::Database>,
+        run: Run<D::Database, T>,
+    ) -> Result<T, StoreError> {
+        let connection = self.pool.acquire().await.map_err(|e| self.error(op, e))?;
+        let mut lease = Lease {
+            connection,
+            link: D::CUT_SHORT,
+        };
+        match run(statement, On::Connection(&mut *lease.connection)).await {
+            Ok(done) => {
+                lease.link = Link::Sound;
+                Ok(done)
+            }
+            Err(err) => {
+                let judged = judge::<D>(op, &err);
+                lease.link = judged.link;
+                if judged.link == Link::Lost {
+                    self.health.lost();
+                }
+                Err(describe(D::NAME, op, judged, err))
+            }
+        }
+    }
+}
+
+/// A pooled connection lent to one call: given back to the pool when
+/// sound, closed otherwise.
+///
+/// Until the statement ends, the connection is as the dialect judges a
+/// call cut short (by its deadline, or by its caller dropping it):
+/// PostgreSQL's is closed, as sqlx would ping it to give it back, which
+/// waits for the statement's answer from a server that may be frozen.
+struct Lease<DB: Database> {
+    connection: PoolConnection<DB>,
+    /// What is known of the connection so far.
+    link: Link,
+}
+
+impl<DB: Database> Drop for Lease<DB> {
+    fn drop(&mut self) {
+        if self.link != Link::Sound {
+            self.connection.close_on_drop();
+        }
+    }
+}
