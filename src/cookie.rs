@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -44,6 +45,11 @@ pub enum CookieError {
     /// Name and value would exceed 4096 bytes, which browsers drop.
     #[error("the refresh-token cookie would exceed 4096 bytes")]
     TooLarge,
+    /// More than [`RefreshCookie::MAX_CANDIDATES`] different values of the
+    /// cookie: more than a browser's cookie jar sends for one request, so
+    /// a crafted request.
+    #[error("more refresh-token cookies than a browser sends")]
+    TooMany,
 }
 
 impl CookieError {
@@ -52,9 +58,10 @@ impl CookieError {
     pub fn code(&self) -> &'static str {
         match self {
             CookieError::Missing => "missing_refresh_token",
-            CookieError::Duplicate | CookieError::InvalidValue | CookieError::TooLarge => {
-                "invalid_token"
-            }
+            CookieError::Duplicate
+            | CookieError::InvalidValue
+            | CookieError::TooLarge
+            | CookieError::TooMany => "invalid_token",
         }
     }
 }
@@ -183,6 +190,13 @@ impl RefreshCookie {
     /// The refresh token from the request's `Cookie` header values (HTTP/2
     /// may send several; pass them all).
     ///
+    /// Use it where one token must be chosen, as for a refresh: with the
+    /// name twice, which cookie is the user's is unknown, and rotating one
+    /// a sibling domain planted would log the user into the planter's
+    /// session. To end sessions (logout), use
+    /// [`read_candidates`](Self::read_candidates) instead, which a planted
+    /// cookie cannot cancel.
+    ///
     /// # Errors
     /// [`CookieError::Missing`], [`CookieError::Duplicate`] (the name twice:
     /// a sibling domain may have planted one), [`CookieError::InvalidValue`]
@@ -192,30 +206,91 @@ impl RefreshCookie {
         I: IntoIterator,
         I::Item: AsRef<[u8]>,
     {
-        let mut found: Option<&[u8]> = None;
         let headers: Vec<I::Item> = cookie_headers.into_iter().collect();
-        for header in &headers {
-            for pair in header.as_ref().split(|&b| b == b';') {
-                let pair = pair.trim_ascii();
-                let Some(eq) = pair.iter().position(|&b| b == b'=') else {
-                    continue;
-                };
-                if pair[..eq].trim_ascii() != self.name.as_bytes() {
-                    continue;
-                }
-                if found.is_some() {
-                    return Err(CookieError::Duplicate);
-                }
-                found = Some(pair[eq + 1..].trim_ascii());
+        let mut values = self.values(&headers);
+        let value = values.next().ok_or(CookieError::Missing)?;
+        if values.next().is_some() {
+            return Err(CookieError::Duplicate);
+        }
+        token_from(value).ok_or(CookieError::InvalidValue)
+    }
+
+    /// At most this many different values of the cookie are read by
+    /// [`read_candidates`](Self::read_candidates). A browser sends one
+    /// cookie per name, domain and path, and only those whose path is a
+    /// prefix of the request's: a sibling domain can plant a few (each
+    /// parent domain it may write to, times each matching path, named or
+    /// nameless), far fewer than this.
+    pub const MAX_CANDIDATES: usize = 32;
+
+    /// Every refresh token the request's `Cookie` header values carry under
+    /// this cookie's name, in the order sent, each once: the candidates to
+    /// revoke at logout, where a cookie planted beside the user's (by a
+    /// sibling domain) must not cancel the logout. Values that are not a
+    /// token's characters are skipped; verify each candidate (e.g. with
+    /// `TokenService::revoke`) and act on those that verify.
+    ///
+    /// ```
+    /// use jwt_rotate::RefreshCookie;
+    ///
+    /// let cookie = RefreshCookie::default();
+    /// let header = "refresh_token=planted; refresh_token=aaa.bbb.ccc; refresh_token=\"x\"";
+    /// let candidates = cookie.read_candidates([header])?;
+    /// let values: Vec<&str> = candidates.iter().map(|t| t.expose_secret()).collect();
+    /// assert_eq!(values, ["planted", "aaa.bbb.ccc"]);
+    /// # Ok::<(), jwt_rotate::CookieError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`CookieError::Missing`] (no cookie of the name);
+    /// [`CookieError::InvalidValue`] (some, none with a token's characters);
+    /// [`CookieError::TooMany`] (more than [`Self::MAX_CANDIDATES`]
+    /// different values: no browser sends that many, so the request is
+    /// refused as a whole rather than cut to a subset an attacker chose).
+    pub fn read_candidates<I>(&self, cookie_headers: I) -> Result<Vec<RefreshToken>, CookieError>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<[u8]>,
+    {
+        let headers: Vec<I::Item> = cookie_headers.into_iter().collect();
+        let mut named = false;
+        let mut candidates: Vec<RefreshToken> = Vec::new();
+        for value in self.values(&headers) {
+            named = true;
+            let Some(token) = token_from(value) else {
+                continue;
+            };
+            // Constant-time: a planted value is compared with the user's.
+            let seen = candidates
+                .iter()
+                .any(|known| bool::from(known.expose_secret().as_bytes().ct_eq(value)));
+            if seen {
+                continue;
             }
+            if candidates.len() == Self::MAX_CANDIDATES {
+                return Err(CookieError::TooMany);
+            }
+            candidates.push(token);
         }
-        let value = found.ok_or(CookieError::Missing)?;
-        if !is_token_value(value) || value.len() > MAX_COOKIE_BYTES {
-            return Err(CookieError::InvalidValue);
+        match (named, candidates.is_empty()) {
+            (false, _) => Err(CookieError::Missing),
+            (true, true) => Err(CookieError::InvalidValue),
+            (true, false) => Ok(candidates),
         }
-        // Only ASCII passed the check above.
-        let value = std::str::from_utf8(value).map_err(|_| CookieError::InvalidValue)?;
-        Ok(RefreshToken::new(value))
+    }
+
+    /// The values of every `name=value` pair named like this cookie, in
+    /// order, trimmed.
+    fn values<'h, H: AsRef<[u8]>>(&self, headers: &'h [H]) -> impl Iterator<Item = &'h [u8]> {
+        let name = self.name.as_bytes();
+        headers
+            .iter()
+            .flat_map(|header| header.as_ref().split(|&b| b == b';'))
+            .filter_map(move |pair| {
+                let pair = pair.trim_ascii();
+                let eq = pair.iter().position(|&b| b == b'=')?;
+                (pair[..eq].trim_ascii() == name).then(|| pair[eq + 1..].trim_ascii())
+            })
     }
 
     fn header(&self, value: &str, max_age: i64) -> String {
@@ -291,6 +366,16 @@ impl RefreshCookieBuilder {
 
 fn fail(message: &'static str) -> Error {
     ConfigError::new(message).into()
+}
+
+/// `value` as a token, if it has a token's characters and fits a cookie.
+fn token_from(value: &[u8]) -> Option<RefreshToken> {
+    if !is_token_value(value) || value.len() > MAX_COOKIE_BYTES {
+        return None;
+    }
+    // Only ASCII passed the check above.
+    let value = std::str::from_utf8(value).ok()?;
+    Some(RefreshToken::new(value))
 }
 
 /// The characters of a JWS compact token: base64url and dots, all of them

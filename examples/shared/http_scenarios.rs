@@ -7,6 +7,18 @@ use crate::suite::{ALICE, Agent, BOB, Env, TestServer, record, refresh_with, sec
 #[path = "http_store_scenarios.rs"]
 mod store;
 pub use store::*;
+#[path = "http_cookie_scenarios.rs"]
+mod cookies;
+pub use cookies::*;
+#[path = "http_origin_scenarios.rs"]
+mod origin;
+pub use origin::*;
+#[path = "http_throttle_scenarios.rs"]
+mod throttle;
+pub use throttle::*;
+#[path = "http_limits_scenarios.rs"]
+mod limits;
+pub use limits::*;
 
 /// Expands to one `#[tokio::test]` per scenario below.
 macro_rules! all_http_tests {
@@ -21,6 +33,30 @@ macro_rules! all_http_tests {
             sessions_are_listed_and_revoked_one_by_one,
             bad_input_gets_a_clear_error,
             a_store_outage_is_503_and_keeps_the_session,
+            a_password_change_that_cannot_log_out_the_others_is_undone,
+            a_login_racing_a_password_change_does_not_survive_it,
+            wrong_passwords_are_throttled,
+            unknown_users_cost_a_hash_like_known_ones,
+            password_change_guesses_are_throttled,
+            forwarded_for_is_ignored_unless_trusted,
+            oversized_bodies_are_refused_alike,
+            sessions_per_user_are_capped,
+        );
+        config_tests!(
+            a_public_origin_sets_scheme_host_and_port,
+            throttling_is_per_user_and_per_address,
+            password_hashes_at_once_are_bounded,
+            a_full_hashing_queue_answers_503,
+        );
+        server_tests!(
+            logout_revokes_every_cookie_that_verifies,
+            logout_with_no_cookie_that_verifies_is_an_error,
+            too_many_refresh_cookies_are_refused,
+            login_over_duplicated_cookies_ends_the_old_sessions,
+            refresh_refuses_a_duplicated_cookie,
+            csrf_compares_scheme_host_and_port,
+            csrf_knows_default_ports,
+            refused_origins_change_nothing,
         );
 
         #[tokio::test]
@@ -237,47 +273,6 @@ pub async fn password_change_logs_out_every_other_session(server: &TestServer, _
         .await
         .assert_error(401, "invalid_credentials");
     assert_eq!(later.login(("alice", new_password)).await.status, 200);
-}
-
-pub async fn cross_site_requests_are_refused(server: &TestServer, _: &Env) {
-    let mut alice = Agent::new(server);
-    alice.login(ALICE).await;
-    let session = alice.get("/me").await.body["sid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let host = server.addr.to_string();
-    let own_origin = format!("http://{host}");
-
-    let refused: [(&str, &str); 6] = [
-        ("origin", "https://evil.example"),
-        ("origin", "null"),
-        ("origin", "http://127.0.0.1:1"),
-        ("sec-fetch-site", "cross-site"),
-        ("sec-fetch-site", "same-site"),
-        ("sec-fetch-site", "none"),
-    ];
-    for (name, value) in refused {
-        for path in ["/auth/refresh", "/auth/logout", "/auth/login"] {
-            let reply = alice.send(alice.post(path).header(name, value)).await;
-            reply.assert_error(403, "cross_site_request");
-            assert_eq!(reply.header("set-cookie"), None, "{path} {name}: {value}");
-        }
-    }
-    // Nothing above rotated or revoked anything; this origin's requests
-    // pass.
-    assert_eq!(record(server, &session).await, (0, false));
-    let allowed = [
-        ("origin", own_origin.as_str()),
-        ("sec-fetch-site", "same-origin"),
-    ];
-    for (generation, (name, value)) in (1..).zip(allowed) {
-        let reply = alice
-            .send(alice.post("/auth/refresh").header(name, value))
-            .await;
-        assert_eq!(reply.status, 200, "{name}: {value}");
-        assert_eq!(record(server, &session).await, (generation, false));
-    }
 }
 
 pub async fn sessions_are_listed_and_revoked_one_by_one(server: &TestServer, _: &Env) {

@@ -4,6 +4,8 @@
 use std::future::Future;
 
 use crate::server::demo::{Config, Signing, sqlite_store};
+use serde_json::json;
+
 use crate::suite::{ALICE, Agent, Env, TestServer, record, refresh_with};
 
 pub async fn a_store_outage_is_503_and_keeps_the_session(server: &TestServer, env: &Env) {
@@ -37,6 +39,64 @@ pub async fn a_store_outage_is_503_and_keeps_the_session(server: &TestServer, en
     env.store.recover();
     assert_eq!(alice.refresh().await.status, 200);
     assert_eq!(record(server, &session).await, (1, false));
+}
+
+pub async fn a_password_change_that_cannot_log_out_the_others_is_undone(
+    server: &TestServer,
+    env: &Env,
+) {
+    let (mut laptop, mut phone) = (Agent::new(server), Agent::new(server));
+    laptop.login(ALICE).await;
+    phone.login(ALICE).await;
+    let new_password = "a brand new passphrase";
+    let change = json!({ "current_password": ALICE.1, "new_password": new_password });
+
+    // The other sessions cannot be revoked: a 503, and the change is
+    // undone, so that the retry the 503 asks for is the same request.
+    env.store.fail_revoke_subject();
+    let failed = laptop
+        .authed_post("/auth/password", Some(change.clone()))
+        .await;
+    failed.assert_error(503, "store_unavailable");
+    assert_eq!(phone.get("/me").await.status, 200);
+    env.store.recover();
+    let mut other = Agent::new(server);
+    other
+        .login(("alice", new_password))
+        .await
+        .assert_error(401, "invalid_credentials");
+    assert_eq!(
+        other.login(ALICE).await.status,
+        200,
+        "the old one still works"
+    );
+
+    let retried = laptop.authed_post("/auth/password", Some(change)).await;
+    assert_eq!(retried.status, 200);
+    assert_eq!(retried.body, json!({ "revoked": 2 }));
+    phone.get("/me").await.assert_error(401, "session_revoked");
+}
+
+pub async fn a_login_racing_a_password_change_does_not_survive_it(server: &TestServer, env: &Env) {
+    let mut laptop = Agent::new(server);
+    laptop.login(ALICE).await;
+    // A login with the old password passes its check, and its session is
+    // written only after the password change has revoked every other one.
+    env.store.hold_create();
+    let mut late = Agent::new(server);
+    let racing = tokio::spawn(async move { late.login(ALICE).await });
+    env.store.create_held().await;
+    let new_password = "a brand new passphrase";
+    let change = json!({ "current_password": ALICE.1, "new_password": new_password });
+    let changed = laptop.authed_post("/auth/password", Some(change)).await;
+    assert_eq!(changed.body, json!({ "revoked": 0 }));
+    env.store.release_create();
+    let login = racing.await.unwrap();
+    login.assert_error(401, "invalid_credentials");
+    assert_eq!(login.header("set-cookie"), None);
+    // Nothing of it lives on: only the session that changed the password.
+    let sessions = laptop.get("/sessions").await.body;
+    assert_eq!(sessions.as_array().unwrap().len(), 1, "{sessions}");
 }
 
 pub async fn sessions_survive_a_restart_on_sqlite<F, Fut>(spawn: F)

@@ -12,23 +12,26 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use async_trait::async_trait;
-use jwt_rotate::store::{
-    ExpectedGeneration, RefreshStore, Revocation, RotationUpdate, SessionRecord, StoreError,
-};
-use jwt_rotate::{CookieSecurity, ManualClock, MemoryStore, RefreshCookie, SessionId};
+use jwt_rotate::store::RefreshStore;
+use jwt_rotate::{CookieSecurity, ManualClock, RefreshCookie, SessionId};
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::HeaderMap;
 use reqwest::{Response, Url};
 use serde_json::{Value, json};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 use crate::server::{AppState, Config};
 
+#[path = "http_outage.rs"]
+mod outage;
+pub use outage::Outage;
+
 pub const ALICE: (&str, &str) = ("alice", "correct horse battery staple");
 pub const BOB: (&str, &str) = ("bob", "a much better password than hunter2");
+
+/// Starts a server over a config: each server's `spawn`, for scenarios
+/// that need settings of their own.
+pub type Spawn<'a> = &'a dyn Fn(Config) -> Pin<Box<dyn Future<Output = TestServer> + 'a>>;
 
 /// Stops a server.
 pub type Stop = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
@@ -88,80 +91,6 @@ impl Env {
     }
 }
 
-/// A [`MemoryStore`] that answers every call with a retryable failure
-/// while it is down, like a database that went away.
-#[derive(Default)]
-pub struct Outage {
-    inner: MemoryStore,
-    down: AtomicBool,
-}
-
-impl Outage {
-    pub fn fail(&self) {
-        self.down.store(true, Ordering::SeqCst);
-    }
-
-    pub fn recover(&self) {
-        self.down.store(false, Ordering::SeqCst);
-    }
-
-    fn check(&self) -> Result<(), StoreError> {
-        if self.down.load(Ordering::SeqCst) {
-            Err(StoreError::unavailable("connection refused (test outage)"))
-        } else {
-            Ok(())
-        }
-    }
-}
-
-#[async_trait]
-impl RefreshStore for Outage {
-    async fn create(&self, session: &SessionRecord) -> Result<(), StoreError> {
-        self.check()?;
-        self.inner.create(session).await
-    }
-
-    async fn get(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
-        self.check()?;
-        self.inner.get(id).await
-    }
-
-    async fn rotate(
-        &self,
-        id: &SessionId,
-        expected: &ExpectedGeneration,
-        next: &RotationUpdate,
-    ) -> Result<Option<SessionRecord>, StoreError> {
-        self.check()?;
-        self.inner.rotate(id, expected, next).await
-    }
-
-    async fn revoke(&self, id: &SessionId, why: &Revocation) -> Result<bool, StoreError> {
-        self.check()?;
-        self.inner.revoke(id, why).await
-    }
-
-    async fn revoke_subject(
-        &self,
-        subject: &str,
-        except: Option<&SessionId>,
-        why: &Revocation,
-    ) -> Result<u64, StoreError> {
-        self.check()?;
-        self.inner.revoke_subject(subject, except, why).await
-    }
-
-    async fn sessions(&self, subject: &str) -> Result<Vec<SessionRecord>, StoreError> {
-        self.check()?;
-        self.inner.sessions(subject).await
-    }
-
-    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
-        self.check()?;
-        self.inner.purge_expired(now).await
-    }
-}
-
 /// An answer, read whole.
 pub struct Reply {
     pub status: u16,
@@ -170,7 +99,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    async fn read(resp: Response) -> Self {
+    pub async fn read(resp: Response) -> Self {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let bytes = resp.bytes().await.unwrap();
@@ -345,6 +274,37 @@ macro_rules! http_tests {
                 let server = spawn(env.config()).await;
                 scenarios::$name(&server, &env).await;
                 server.stop().await;
+            }
+        )*
+    };
+}
+
+/// Like [`http_tests!`], for scenarios that need only the server.
+#[allow(unused_macros)]
+macro_rules! server_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let env = suite::Env::new();
+                let server = spawn(env.config()).await;
+                scenarios::$name(&server).await;
+                server.stop().await;
+            }
+        )*
+    };
+}
+
+/// Like [`http_tests!`], for scenarios that start their own servers with
+/// settings of their own (from `env.config()`).
+#[allow(unused_macros)]
+macro_rules! config_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let env = suite::Env::new();
+                scenarios::$name(&|config| Box::pin(spawn(config)), &env).await;
             }
         )*
     };

@@ -206,14 +206,30 @@
       $('login-error').textContent = 'Wrong username or password.';
       return;
     }
+    if (res.status === 429 || res.status === 503) {
+      $('login-error').textContent = tryAgain(res);
+      return;
+    }
     accept(await json(res));
     $('password').value = '';
     await enter();
   }
 
+  // Too many wrong passwords (429), or every password check busy (503):
+  // the server says when to try again.
+  function tryAgain(res) {
+    const seconds = Number(res.headers.get('Retry-After')) || 1;
+    return res.status === 429
+      ? 'Too many attempts; try again in ' + seconds + ' s.'
+      : 'The server is busy; try again in ' + seconds + ' s.';
+  }
+
+  // A 401 means the cookies held no session to end (already over, or not
+  // ours): this page is logged out all the same. Any other failure ended
+  // nothing for sure, so the page stays and says so.
   async function logout() {
     const res = await fetch('/auth/logout', { method: 'POST', credentials: 'same-origin' });
-    if (!res.ok) {
+    if (!res.ok && res.status !== 401) {
       status('Could not log out (HTTP ' + res.status + '); try again.');
       return;
     }
@@ -242,6 +258,7 @@
       ? 'Password changed; ' + body.revoked + ' other session(s) logged out.'
       : body.error === 'invalid_credentials' ? 'The current password is wrong.'
       : body.error === 'weak_password' ? 'The new password needs at least 8 characters.'
+      : res.status === 429 || res.status === 503 ? tryAgain(res)
       : 'Error: ' + (body.error || res.status);
     if (res.ok) {
       $('password-form').reset();

@@ -197,6 +197,99 @@ fn read_token_refuses_values_that_are_not_tokens() {
 }
 
 #[test]
+fn read_candidates_returns_every_value_of_the_name_once() {
+    let cookie = RefreshCookie::default();
+    let other = "eyJhbGciOiJIUzI1NiJ9.eyJzaWQiOiJCIn0.b3RoZXI";
+    let headers = [
+        format!("refresh_token=planted; theme=dark; refresh_token={TOKEN}"),
+        format!("refresh_token = {other} ;refresh_token={TOKEN}"),
+        "lang=en".to_owned(),
+    ];
+    let values: Vec<String> = cookie
+        .read_candidates(&headers)
+        .unwrap()
+        .iter()
+        .map(|t| t.expose_secret().to_owned())
+        .collect();
+    assert_eq!(values, ["planted", TOKEN, other]);
+    assert_eq!(
+        cookie.read_candidates([format!("refresh_token={TOKEN}")]),
+        Ok(vec![token()])
+    );
+}
+
+#[test]
+fn read_candidates_skips_values_that_are_not_tokens() {
+    let cookie = RefreshCookie::default();
+    let long = "a".repeat(4097);
+    let header = format!(
+        "refresh_token=\"q\"; refresh_token=; refresh_token={long}; refresh_token={TOKEN}; \
+         refresh_token=a,b"
+    );
+    assert_eq!(cookie.read_candidates([&header]), Ok(vec![token()]));
+    let raw: [&[u8]; 2] = [b"refresh_token=\xff\xfe", b"refresh_token=abc\xc3\xa9"];
+    assert_eq!(cookie.read_candidates(raw), Err(CookieError::InvalidValue));
+    for junk in ["refresh_token=", "refresh_token=\"\"; refresh_token= "] {
+        assert_eq!(
+            cookie.read_candidates([junk]),
+            Err(CookieError::InvalidValue),
+            "{junk:?}"
+        );
+    }
+}
+
+#[test]
+fn read_candidates_needs_the_exact_name() {
+    let cookie = RefreshCookie::default();
+    for header in [
+        "",
+        "refresh_token",
+        "Refresh_Token=abc",
+        "xrefresh_token=abc",
+    ] {
+        assert_eq!(
+            cookie.read_candidates([header]),
+            Err(CookieError::Missing),
+            "{header:?}"
+        );
+    }
+    assert_eq!(
+        cookie.read_candidates(Vec::<&str>::new()),
+        Err(CookieError::Missing)
+    );
+}
+
+#[test]
+fn read_candidates_refuses_more_than_a_browser_sends() {
+    let cookie = RefreshCookie::default();
+    let max = RefreshCookie::MAX_CANDIDATES;
+    let values = |n: usize| -> String {
+        (0..n)
+            .map(|i| format!("refresh_token=v{i}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    assert_eq!(cookie.read_candidates([values(max)]).unwrap().len(), max);
+    assert_eq!(
+        cookie.read_candidates([values(max + 1)]),
+        Err(CookieError::TooMany)
+    );
+    // Repeats and junk do not count: only different token values.
+    let repeated = format!("{}; {}; refresh_token=\"x\"", values(max), values(max));
+    assert_eq!(cookie.read_candidates([repeated]).unwrap().len(), max);
+}
+
+#[test]
+fn read_candidates_debug_is_redacted() {
+    let cookie = RefreshCookie::default();
+    let candidates = cookie
+        .read_candidates([format!("refresh_token={TOKEN}")])
+        .unwrap();
+    let debug = format!("{candidates:?}");
+    assert!(!debug.contains(TOKEN), "{debug}");
+}
+
+#[test]
 fn set_then_read_round_trips() {
     let cookie = RefreshCookie::default();
     let set = cookie
@@ -248,7 +341,47 @@ fn error_codes_say_no_more_than_missing_or_invalid() {
         CookieError::Duplicate,
         CookieError::InvalidValue,
         CookieError::TooLarge,
+        CookieError::TooMany,
     ] {
         assert_eq!(err.code(), "invalid_token");
+    }
+}
+
+mod any_input {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Any bytes, any number of headers: no panic, and what comes back
+        /// holds only tokens of the name, within the cap.
+        #[test]
+        fn reading_any_header_never_panics(
+            headers in prop::collection::vec(
+                prop::collection::vec(
+                    prop_oneof![
+                        Just(b"refresh_token=".to_vec()),
+                        Just(b"; ".to_vec()),
+                        Just(b"a.b-c_".to_vec()),
+                        prop::collection::vec(any::<u8>(), 0..12),
+                    ],
+                    0..40,
+                )
+                .prop_map(|parts| parts.concat()),
+                0..4,
+            )
+        ) {
+            let cookie = RefreshCookie::default();
+            let _ = cookie.read_token(&headers);
+            if let Ok(candidates) = cookie.read_candidates(&headers) {
+                prop_assert!(!candidates.is_empty());
+                prop_assert!(candidates.len() <= RefreshCookie::MAX_CANDIDATES);
+                for token in &candidates {
+                    prop_assert!(is_token_value(token.expose_secret().as_bytes()));
+                }
+            }
+        }
     }
 }

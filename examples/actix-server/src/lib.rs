@@ -21,7 +21,6 @@ use actix_web::{
     App, FromRequest, HttpRequest, HttpResponse, HttpServer, Resource, Responder, ResponseError,
     Route, web,
 };
-use jwt_rotate::{CookieError, RefreshToken};
 
 #[path = "../../shared/demo/mod.rs"]
 pub mod demo;
@@ -65,9 +64,14 @@ fn resource(path: &str, route: Route) -> Resource {
 /// An I/O error of the listener.
 pub fn server(listener: std::net::TcpListener, state: AppState) -> std::io::Result<Server> {
     let state = web::Data::new(state);
-    let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(routes))
-        .listen(listener)?
-        .run();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(api::MAX_BODY_BYTES))
+            .configure(routes)
+    })
+    .listen(listener)?
+    .run();
     Ok(server)
 }
 
@@ -98,14 +102,60 @@ impl FromRequest for SameOrigin {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let header = |name: &str| req.headers().get(name).map(|v| v.as_bytes());
-        // HTTP/2 carries the host in the URI instead of a header.
-        let host =
-            header(HOST.as_str()).or_else(|| req.uri().authority().map(|a| a.as_str().as_bytes()));
-        ready(
-            api::check_same_origin(header(ORIGIN.as_str()), header("sec-fetch-site"), host)
-                .map(|()| Self),
-        )
+        ready(same_origin(req).map(|()| Self))
+    }
+}
+
+fn same_origin(req: &HttpRequest) -> Result<(), ApiError> {
+    let state = app_state(req)?;
+    let all = |name: &str| req.headers().get_all(name).map(|v| v.as_bytes());
+    // HTTP/2 carries the host in the URI instead of a header.
+    let host = match demo::csrf::single(all(HOST.as_str()))? {
+        Some(host) => Some(host),
+        None => req.uri().authority().map(|a| a.as_str().as_bytes()),
+    };
+    state.check_same_origin(all(ORIGIN.as_str()), all("sec-fetch-site"), host)
+}
+
+/// The client's address: the peer, or behind a trusted proxy the address
+/// it forwarded.
+pub struct Client(pub Option<std::net::IpAddr>);
+
+impl FromRequest for Client {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(app_state(req).map(|state| {
+            let peer = req.peer_addr().map(|addr| addr.ip());
+            let forwarded = req.headers().get_all("x-forwarded-for");
+            Self(state.client_address(peer, forwarded.map(|v| v.as_bytes())))
+        }))
+    }
+}
+
+/// A request body of at most [`api::MAX_BODY_BYTES`] (set with
+/// `PayloadConfig`): larger ones are refused with the JSON 413 both
+/// servers give.
+pub struct Body(pub web::Bytes);
+
+impl FromRequest for Body {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            match bytes.await {
+                Ok(bytes) => Ok(Self(bytes)),
+                Err(err)
+                    if err.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE =>
+                {
+                    Err(ApiError::payload_too_large())
+                }
+                Err(_) => Err(ApiError::bad_request()),
+            }
+        })
     }
 }
 
@@ -141,9 +191,12 @@ fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
         .ok_or_else(|| ApiError::internal("AppState is not registered"))
 }
 
-fn refresh_cookie(state: &AppState, req: &HttpRequest) -> Result<RefreshToken, CookieError> {
-    let headers = req.headers().get_all(COOKIE).map(|v| v.as_bytes());
-    state.cookie().read_token(headers)
+/// The request's `Cookie` header values (HTTP/2 may send several).
+fn cookies(req: &HttpRequest) -> Vec<&[u8]> {
+    req.headers()
+        .get_all(COOKIE)
+        .map(|v| v.as_bytes())
+        .collect()
 }
 
 async fn index() -> HttpResponse {
@@ -166,13 +219,13 @@ fn page(content_type: &'static str, body: &'static str) -> HttpResponse {
 async fn login(
     _: SameOrigin,
     state: web::Data<AppState>,
+    Client(client): Client,
     req: HttpRequest,
-    body: web::Bytes,
+    Body(body): Body,
 ) -> Result<Issued, ApiError> {
     let agent = req.headers().get(USER_AGENT).map(|v| v.as_bytes());
-    let info = demo::session_info(agent, req.peer_addr().map(|a| a.ip()));
-    let previous = refresh_cookie(&state, &req);
-    state.login(&body, info, previous).await
+    let info = demo::session_info(agent, client);
+    state.login(&body, info, client, &cookies(&req)).await
 }
 
 async fn refresh(
@@ -180,7 +233,7 @@ async fn refresh(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<Issued, ApiError> {
-    state.refresh(refresh_cookie(&state, &req)).await
+    state.refresh(&cookies(&req)).await
 }
 
 async fn logout(
@@ -188,7 +241,7 @@ async fn logout(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let clear = state.logout(refresh_cookie(&state, &req)).await?;
+    let clear = state.logout(&cookies(&req)).await?;
     Ok(HttpResponse::NoContent()
         .insert_header((SET_COOKIE, clear))
         .finish())
@@ -204,9 +257,13 @@ async fn logout_others(
 async fn change_password(
     state: web::Data<AppState>,
     Authenticated(user): Authenticated,
-    body: web::Bytes,
+    Client(client): Client,
+    Body(body): Body,
 ) -> Result<web::Json<api::RevokedBody>, ApiError> {
-    state.change_password(&user, &body).await.map(web::Json)
+    state
+        .change_password(&user, &body, client)
+        .await
+        .map(web::Json)
 }
 
 async fn me(

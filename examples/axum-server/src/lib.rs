@@ -11,7 +11,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::extract::{
+    ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State,
+};
 use axum::http::header::{
     AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, HOST, ORIGIN,
     SET_COOKIE, USER_AGENT, X_CONTENT_TYPE_OPTIONS,
@@ -21,7 +23,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use jwt_rotate::{CookieError, RefreshToken};
 
 #[path = "../../shared/demo/mod.rs"]
 pub mod demo;
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         // JSON errors here too, like every other answer of the API.
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(DefaultBodyLimit::max(api::MAX_BODY_BYTES))
         .with_state(state)
 }
 
@@ -81,16 +83,62 @@ impl FromRequestParts<AppState> for Authenticated {
 /// browser says the request comes from this origin.
 pub struct SameOrigin;
 
-impl<S: Send + Sync> FromRequestParts<S> for SameOrigin {
+impl FromRequestParts<AppState> for SameOrigin {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let header = |name: &str| parts.headers.get(name).map(HeaderValue::as_bytes);
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let all = |name: &str| {
+            parts
+                .headers
+                .get_all(name)
+                .iter()
+                .map(HeaderValue::as_bytes)
+        };
         // HTTP/2 carries the host in the URI instead of a header.
-        let host =
-            header(HOST.as_str()).or_else(|| parts.uri.authority().map(|a| a.as_str().as_bytes()));
-        api::check_same_origin(header(ORIGIN.as_str()), header("sec-fetch-site"), host)?;
+        let host = match demo::csrf::single(all(HOST.as_str()))? {
+            Some(host) => Some(host),
+            None => parts.uri.authority().map(|a| a.as_str().as_bytes()),
+        };
+        state.check_same_origin(all(ORIGIN.as_str()), all("sec-fetch-site"), host)?;
         Ok(Self)
+    }
+}
+
+/// The client's address: the peer, or behind a trusted proxy the address
+/// it forwarded.
+pub struct Client(pub Option<std::net::IpAddr>);
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        let forwarded = parts.headers.get_all("x-forwarded-for").iter();
+        Ok(Self(state.client_address(
+            peer,
+            forwarded.map(HeaderValue::as_bytes),
+        )))
+    }
+}
+
+/// A request body of at most [`api::MAX_BODY_BYTES`]: larger ones are
+/// refused with the JSON 413 both servers give.
+pub struct Body(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Bytes::from_request(req, state).await {
+            Ok(bytes) => Ok(Self(bytes)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::payload_too_large())
+            }
+            Err(_) => Err(ApiError::bad_request()),
+        }
     }
 }
 
@@ -127,10 +175,13 @@ fn append(headers: &mut HeaderMap, extra: Vec<(&'static str, String)>) {
     }
 }
 
-fn refresh_cookie(state: &AppState, headers: &HeaderMap) -> Result<RefreshToken, CookieError> {
-    state
-        .cookie()
-        .read_token(headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes))
+/// The request's `Cookie` header values (HTTP/2 may send several).
+fn cookies(headers: &HeaderMap) -> Vec<&[u8]> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .map(HeaderValue::as_bytes)
+        .collect()
 }
 
 async fn index() -> impl IntoResponse {
@@ -156,14 +207,13 @@ fn page(content_type: &'static str, body: &'static str) -> impl IntoResponse {
 async fn login(
     _: SameOrigin,
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Client(client): Client,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Issued, ApiError> {
     let agent = headers.get(USER_AGENT).map(HeaderValue::as_bytes);
-    let info = demo::session_info(agent, Some(peer.ip()));
-    let previous = refresh_cookie(&state, &headers);
-    state.login(&body, info, previous).await
+    let info = demo::session_info(agent, client);
+    state.login(&body, info, client, &cookies(&headers)).await
 }
 
 async fn refresh(
@@ -171,7 +221,7 @@ async fn refresh(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Issued, ApiError> {
-    state.refresh(refresh_cookie(&state, &headers)).await
+    state.refresh(&cookies(&headers)).await
 }
 
 async fn logout(
@@ -179,7 +229,7 @@ async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
-    let clear = state.logout(refresh_cookie(&state, &headers)).await?;
+    let clear = state.logout(&cookies(&headers)).await?;
     Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, clear)]))
 }
 
@@ -193,9 +243,10 @@ async fn logout_others(
 async fn change_password(
     State(state): State<AppState>,
     Authenticated(user): Authenticated,
-    body: Bytes,
+    Client(client): Client,
+    Body(body): Body,
 ) -> Result<Json<api::RevokedBody>, ApiError> {
-    state.change_password(&user, &body).await.map(Json)
+    state.change_password(&user, &body, client).await.map(Json)
 }
 
 async fn me(

@@ -1,6 +1,7 @@
-//! How a demo server runs: lifetimes, cookie security, clock, signing keys
-//! and store.
+//! How a demo server runs: lifetimes, cookie security, its origin and the
+//! proxies in front, login limits, clock, signing keys and store.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use jwt_rotate::{Clock, CookieSecurity, MemoryStore, SystemClock};
@@ -9,6 +10,10 @@ use jwt_rotate::store::SqliteStore;
 use time::Duration;
 
 use super::Store;
+use super::client::parse_trusted;
+use super::csrf::Origin;
+use super::hashing::HashLimits;
+use super::throttle::Limits;
 
 /// How a server runs. [`Config::from_env`] for the binaries; tests set the
 /// fields (short lifetimes, a manual clock, a failing store).
@@ -24,6 +29,24 @@ pub struct Config {
     /// `Secure` on the refresh cookie. Default on; env `COOKIE_SECURE=false`
     /// for a browser that refuses `Secure` cookies on `http://localhost`.
     pub cookie_security: CookieSecurity,
+    /// This server's origin as browsers see it, for the CSRF check; env
+    /// `PUBLIC_ORIGIN` (e.g. `https://auth.example.com`). Set it behind a
+    /// proxy that terminates TLS or rewrites `Host`. Default: none, the
+    /// server is reached directly over plain HTTP: `http://` and the
+    /// request's `Host`.
+    pub public_origin: Option<Origin>,
+    /// Proxies whose `X-Forwarded-For` names the client; env
+    /// `TRUSTED_PROXIES` (comma-separated IP addresses). Default: none, the
+    /// client is the connection's peer.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Wrong-password throttling, per username and per client address.
+    pub throttle: Limits,
+    /// Password hashes running and waiting at once.
+    pub hashing: HashLimits,
+    /// Live sessions per user; a login beyond it ends the oldest. Default
+    /// 10, so that neither the store nor `GET /sessions` grows without
+    /// bound.
+    pub max_sessions_per_user: usize,
     /// The time source. Default: the system clock.
     pub clock: Arc<dyn Clock>,
     /// The keys that sign tokens. Default: [`Signing::Random`].
@@ -56,6 +79,11 @@ impl Default for Config {
             reuse_grace: Duration::seconds(10),
             leeway: Duration::seconds(5),
             cookie_security: CookieSecurity::Secure,
+            public_origin: None,
+            trusted_proxies: Vec::new(),
+            throttle: Limits::default(),
+            hashing: HashLimits::default(),
+            max_sessions_per_user: 10,
             clock: Arc::new(SystemClock),
             signing: Signing::Random,
             store: Arc::new(MemoryStore::new()),
@@ -65,8 +93,9 @@ impl Default for Config {
 
 impl Config {
     /// The defaults, changed by the environment: `ACCESS_TTL_SECS`,
-    /// `REUSE_GRACE_SECS`, `COOKIE_SECURE`, `SESSIONS_DB` (a SQLite URL such
-    /// as `sqlite://sessions.db`, created and migrated if needed), and
+    /// `REUSE_GRACE_SECS`, `COOKIE_SECURE`, `PUBLIC_ORIGIN`,
+    /// `TRUSTED_PROXIES`, `SESSIONS_DB` (a SQLite URL such as
+    /// `sqlite://sessions.db`, created and migrated if needed), and
     /// `ACCESS_KEY_SECRET` with `REFRESH_KEY_SECRET` (both or neither).
     ///
     /// # Errors
@@ -84,6 +113,19 @@ impl Config {
             Ok("false" | "0") => config.cookie_security = CookieSecurity::InsecureLocalhost,
             Ok("true" | "1") | Err(_) => {}
             Ok(_) => return Err(EnvError::new("COOKIE_SECURE", "true or false")),
+        }
+        if let Ok(origin) = std::env::var("PUBLIC_ORIGIN") {
+            let origin = origin.parse().map_err(|_| {
+                EnvError::new(
+                    "PUBLIC_ORIGIN",
+                    "an origin such as https://auth.example.com (no path)",
+                )
+            })?;
+            config.public_origin = Some(origin);
+        }
+        if let Ok(list) = std::env::var("TRUSTED_PROXIES") {
+            config.trusted_proxies = parse_trusted(&list)
+                .map_err(|_| EnvError::new("TRUSTED_PROXIES", "comma-separated IP addresses"))?;
         }
         match (
             std::env::var_os("ACCESS_KEY_SECRET"),

@@ -1,6 +1,6 @@
 //! The HTTP side both servers share, free of any framework: error answers,
-//! the same-origin (CSRF) check, the Bearer header, the JSON bodies and the
-//! static page.
+//! the Bearer header, the JSON bodies and the static page. The CSRF check
+//! is in `csrf.rs`.
 
 use std::error::Error as _;
 use std::fmt;
@@ -17,6 +17,11 @@ pub const APP_JS: &str = include_str!("../../web/app.js");
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
      connect-src 'self'; style-src 'unsafe-inline'; form-action 'none'; \
      frame-ancestors 'none'; base-uri 'none'";
+
+/// The largest request body read (login, password change): theirs are well
+/// under a kilobyte, and both servers must refuse the same bodies, with
+/// the same 413 answer, before parsing any.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// `POST /auth/login` body.
 #[derive(Deserialize)]
@@ -108,6 +113,9 @@ enum Problem {
     WrongPassword,
     WeakPassword,
     CrossSite,
+    TooManyAttempts { retry_after_secs: i64 },
+    Busy,
+    PayloadTooLarge,
     BadRequest,
     NotFound,
     MethodNotAllowed,
@@ -134,6 +142,28 @@ impl ApiError {
     /// The request came from another site (CSRF check).
     pub fn cross_site() -> Self {
         Problem::CrossSite.into()
+    }
+    /// Too many wrong passwords for this user or from this address: retry
+    /// after `retry_after` (rounded up to whole seconds, at least one).
+    pub fn too_many_attempts(retry_after: time::Duration) -> Self {
+        let whole = retry_after.whole_seconds();
+        let up = if retry_after > time::Duration::seconds(whole) {
+            whole.saturating_add(1)
+        } else {
+            whole
+        };
+        Problem::TooManyAttempts {
+            retry_after_secs: up.max(1),
+        }
+        .into()
+    }
+    /// Every password-hashing slot and queue place is taken.
+    pub fn busy() -> Self {
+        Problem::Busy.into()
+    }
+    /// The body is over [`MAX_BODY_BYTES`].
+    pub fn payload_too_large() -> Self {
+        Problem::PayloadTooLarge.into()
     }
     /// The body is not the JSON expected.
     pub fn bad_request() -> Self {
@@ -171,12 +201,17 @@ impl ApiError {
                 ErrorClass::TryLater => 503,
                 _ => 500,
             },
+            // A crafted request, refused as a whole: not a dead cookie.
+            Problem::Cookie(CookieError::TooMany) => 400,
             Problem::Cookie(_) | Problem::MissingBearer | Problem::InvalidCredentials => 401,
             Problem::WrongPassword | Problem::CrossSite => 403,
             Problem::BadRequest | Problem::WeakPassword => 400,
             Problem::NotFound => 404,
             Problem::MethodNotAllowed => 405,
+            Problem::PayloadTooLarge => 413,
+            Problem::TooManyAttempts { .. } => 429,
             Problem::Internal(_) => 500,
+            Problem::Busy => 503,
         }
     }
 
@@ -184,11 +219,15 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match &self.problem {
             Problem::Token(err) => err.code(),
+            Problem::Cookie(CookieError::TooMany) => "too_many_cookies",
             Problem::Cookie(err) => err.code(),
             Problem::MissingBearer => "missing_token",
             Problem::InvalidCredentials | Problem::WrongPassword => "invalid_credentials",
             Problem::WeakPassword => "weak_password",
             Problem::CrossSite => "cross_site_request",
+            Problem::TooManyAttempts { .. } => "too_many_attempts",
+            Problem::Busy => "server_busy",
+            Problem::PayloadTooLarge => "payload_too_large",
             Problem::BadRequest => "invalid_request",
             Problem::NotFound => "not_found",
             Problem::MethodNotAllowed => "method_not_allowed",
@@ -216,9 +255,20 @@ impl ApiError {
             )),
             _ => {}
         }
-        if self.status() >= 500 {
-            headers.push(("retry-after", "5".to_owned()));
-            tracing::error!(code = self.code(), cause = %Causes(self), "request failed");
+        match &self.problem {
+            Problem::TooManyAttempts { retry_after_secs } => {
+                headers.push(("retry-after", retry_after_secs.to_string()));
+            }
+            // Load, not a fault: a hash slot frees in milliseconds.
+            Problem::Busy => {
+                headers.push(("retry-after", "1".to_owned()));
+                tracing::warn!("password hashing is at its bound; login refused");
+            }
+            _ if self.status() >= 500 => {
+                headers.push(("retry-after", "5".to_owned()));
+                tracing::error!(code = self.code(), cause = %Causes(self), "request failed");
+            }
+            _ => {}
         }
         if let Some(clear) = &self.clear_cookie {
             headers.push(("set-cookie", clear.clone()));
@@ -279,41 +329,6 @@ impl fmt::Display for Causes<'_> {
             source = err.source();
         }
         Ok(())
-    }
-}
-
-/// The CSRF check for requests that the refresh cookie authenticates (and
-/// login, which sets it): the browser must say the request comes from this
-/// origin.
-///
-/// `Sec-Fetch-Site` (every current browser) must be `same-origin`; without
-/// it, `Origin` must name this host. A request with neither does not come
-/// from a browser, which alone attaches cookies on its own, so it passes.
-/// `SameSite=Strict` on the cookie is a second, independent guard.
-///
-/// # Errors
-/// [`ApiError::cross_site`].
-pub fn check_same_origin(
-    origin: Option<&[u8]>,
-    fetch_site: Option<&[u8]>,
-    host: Option<&[u8]>,
-) -> Result<(), ApiError> {
-    if let Some(site) = fetch_site {
-        return if site == b"same-origin" {
-            Ok(())
-        } else {
-            Err(ApiError::cross_site())
-        };
-    }
-    let Some(origin) = origin else {
-        return Ok(());
-    };
-    let authority = origin
-        .strip_prefix(b"https://")
-        .or_else(|| origin.strip_prefix(b"http://"));
-    match (authority, host) {
-        (Some(authority), Some(host)) if authority.eq_ignore_ascii_case(host) => Ok(()),
-        _ => Err(ApiError::cross_site()),
     }
 }
 

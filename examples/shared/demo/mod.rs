@@ -2,26 +2,33 @@
 //! the routes, free of any framework. Each server includes this file with
 //! `#[path]` and only adds its routes, extractors and responses.
 
+pub mod client;
 mod config;
+pub mod csrf;
+pub mod hashing;
 pub mod http;
+mod logout;
+mod passwords;
+pub mod throttle;
 pub mod users;
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use jwt_rotate::{
-    Clock, CookieError, Key, NoClaims, RefreshCookie, RefreshToken, SessionId, SessionInfo,
-    SetCookie, TokenPair, TokenService,
+    Clock, CookieError, Key, RefreshCookie, SessionId, SessionInfo, SetCookie, TokenPair,
+    TokenService,
 };
 
 use jwt_rotate::store::RefreshStore;
 use time::OffsetDateTime;
 
 pub use self::config::{Config, EnvError, Signing, sqlite_store};
-use self::http::{
-    ApiError, LoginRequest, MeBody, PasswordRequest, RevokedBody, SessionBody, TokenBody,
-};
-use self::users::{PasswordChangeError, Users};
+use self::csrf::Origin;
+use self::hashing::HashGate;
+use self::http::{ApiError, MeBody, RevokedBody, SessionBody, TokenBody};
+use self::throttle::Throttle;
+use self::users::Users;
 
 /// The session store, chosen at start-up (any [`RefreshStore`]).
 pub type Store = Arc<dyn RefreshStore>;
@@ -58,6 +65,10 @@ struct Inner {
     users: Users,
     cookie: RefreshCookie,
     clock: Arc<dyn Clock>,
+    public_origin: Option<Origin>,
+    trusted_proxies: Vec<IpAddr>,
+    throttle: Throttle,
+    hash_gate: HashGate,
 }
 
 impl AppState {
@@ -66,8 +77,12 @@ impl AppState {
     ///
     /// # Errors
     /// An invalid `config` (e.g. a grace window not below the access
-    /// lifetime), or hashing failed.
+    /// lifetime, a throttle bucket that never refills), or hashing failed.
     pub fn new(config: Config) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        if !config.throttle.is_valid() {
+            let needs = "throttle: bursts of 1 or more, positive intervals, max_tracked >= 1";
+            return Err(needs.into());
+        }
         let (access, refresh) = match config.signing {
             Signing::Random => (random_secret().to_vec(), random_secret().to_vec()),
             Signing::Secrets { access, refresh } => (access, refresh),
@@ -80,6 +95,7 @@ impl AppState {
             .leeway(config.leeway)
             .access_key(Key::hs256(access)?)
             .refresh_key(Key::hs256(refresh)?)
+            .max_sessions_per_subject(config.max_sessions_per_user)
             .clock(Arc::clone(&config.clock))
             .build(config.store)?;
         let cookie = RefreshCookie::builder()
@@ -90,7 +106,11 @@ impl AppState {
                 service,
                 users: Users::demo()?,
                 cookie,
+                throttle: Throttle::new(config.throttle, Arc::clone(&config.clock)),
+                hash_gate: HashGate::new(config.hashing),
                 clock: config.clock,
+                public_origin: config.public_origin,
+                trusted_proxies: config.trusted_proxies,
             }),
         })
     }
@@ -100,60 +120,65 @@ impl AppState {
         &self.inner.service
     }
 
-    /// The refresh cookie's settings, to read it from requests.
-    pub fn cookie(&self) -> &RefreshCookie {
-        &self.inner.cookie
+    /// The argon2 work so far (tests check the bound on hashes at once).
+    pub fn hash_stats(&self) -> users::HashStats {
+        self.inner.users.stats()
     }
 
-    /// `POST /auth/login`: checks the password (off the async runtime) and
-    /// starts a session. A refresh cookie the browser still holds is logged
-    /// out first, so it does not linger as an orphan session.
-    ///
-    /// # Errors
-    /// 400 for a bad body, 401 for wrong credentials, 503 if the store fails.
-    pub async fn login(
-        &self,
-        body: &[u8],
-        info: SessionInfo,
-        previous: Result<RefreshToken, CookieError>,
-    ) -> Result<Issued, ApiError> {
-        let request: LoginRequest =
-            serde_json::from_slice(body).map_err(|_| ApiError::bad_request())?;
-        let state = self.clone();
-        let username = request.username.clone();
-        let valid = tokio::task::spawn_blocking(move || {
-            state.inner.users.verify(&username, &request.password)
-        })
-        .await
-        .map_err(|_| ApiError::internal("password check panicked"))?;
-        if !valid {
-            return Err(ApiError::invalid_credentials());
-        }
-        if let Ok(previous) = previous {
-            match self.inner.service.revoke(&previous).await {
-                Err(err) if !err.is_unauthorized() => return Err(err.into()),
-                _ => {}
-            }
-        }
-        let pair = self
-            .inner
-            .service
-            .issue(&request.username, NoClaims {}, info)
-            .await?;
-        self.issued(&pair)
+    /// The gate password hashes go through (tests hold its slots).
+    pub fn hash_gate(&self) -> &HashGate {
+        &self.inner.hash_gate
     }
 
-    /// `POST /auth/refresh`: rotates the cookie's token. A 401 also deletes
-    /// the cookie; a 503 keeps it.
+    /// The client a request comes from: the peer address, or behind a
+    /// trusted proxy the address it forwarded (see `client.rs`).
+    pub fn client_address<'a>(
+        &self,
+        peer: Option<IpAddr>,
+        forwarded_for: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Option<IpAddr> {
+        client::client_address(peer, forwarded_for, &self.inner.trusted_proxies)
+    }
+
+    /// The CSRF check of the cookie routes, with the header values of the
+    /// request (each must appear at most once): see `csrf.rs`.
     ///
     /// # Errors
-    /// 401 (missing, invalid, reused, revoked or expired), 503.
-    pub async fn refresh(
+    /// 403 `cross_site_request`.
+    pub fn check_same_origin<'a>(
         &self,
-        cookie: Result<RefreshToken, CookieError>,
-    ) -> Result<Issued, ApiError> {
+        origin: impl IntoIterator<Item = &'a [u8]>,
+        fetch_site: impl IntoIterator<Item = &'a [u8]>,
+        host: Option<&[u8]>,
+    ) -> Result<(), ApiError> {
+        let (origin, fetch_site) = (csrf::single(origin)?, csrf::single(fetch_site)?);
+        let public = self.inner.public_origin.as_ref();
+        csrf::check_same_origin(public, origin, fetch_site, host)
+    }
+
+    /// `POST /auth/refresh`: rotates the cookie's token (`cookies`: the
+    /// request's `Cookie` header values). A 401 deletes the cookie when its
+    /// token is dead; a 503 keeps it.
+    ///
+    /// Strict about the cookie: with two of the name (one may have been
+    /// planted by a sibling domain), which one is the user's is unknown,
+    /// and rotating a planted one would log the user into the planter's
+    /// session, so the refresh is refused (401 `invalid_token`) and the
+    /// cookie kept: it is not known to be dead, and the next login or
+    /// logout ends its session (they revoke every candidate).
+    ///
+    /// # Errors
+    /// 401 (missing, duplicated, invalid, reused, revoked or expired), 503.
+    pub async fn refresh(&self, cookies: &[&[u8]]) -> Result<Issued, ApiError> {
         let clear = || self.inner.cookie.clear_cookie();
-        let token = cookie.map_err(|e| ApiError::from(e).clearing_cookie(clear()))?;
+        let token = self
+            .inner
+            .cookie
+            .read_token(cookies)
+            .map_err(|err| match err {
+                CookieError::Duplicate => ApiError::from(err),
+                err => ApiError::from(err).clearing_cookie(clear()),
+            })?;
         let pair = self
             .inner
             .service
@@ -161,26 +186,6 @@ impl AppState {
             .await
             .map_err(|e| ApiError::from(e).clearing_cookie(clear()))?;
         self.issued(&pair)
-    }
-
-    /// `POST /auth/logout`: revokes the cookie's session and returns the
-    /// `Set-Cookie` value that deletes it. No cookie, or a token that is
-    /// not ours: nothing to revoke, the cookie goes all the same.
-    ///
-    /// # Errors
-    /// 503 if the store fails (the cookie stays, so the logout can be
-    /// retried).
-    pub async fn logout(
-        &self,
-        cookie: Result<RefreshToken, CookieError>,
-    ) -> Result<String, ApiError> {
-        if let Ok(token) = cookie {
-            match self.inner.service.revoke(&token).await {
-                Err(err) if !err.is_unauthorized() => return Err(err.into()),
-                _ => {}
-            }
-        }
-        Ok(self.inner.cookie.clear_cookie())
     }
 
     /// The caller behind an `Authorization` header: the access token is
@@ -258,35 +263,6 @@ impl AppState {
             .revoke_subject(&user.subject, Some(&user.session_id))
             .await?;
         Ok(RevokedBody { revoked })
-    }
-
-    /// `POST /auth/password`: changes the password and revokes every other
-    /// session (whoever else knew the old password is logged out).
-    ///
-    /// # Errors
-    /// 400 for a bad body or a weak password, 403 for a wrong current
-    /// password, 503.
-    pub async fn change_password(&self, user: &User, body: &[u8]) -> Result<RevokedBody, ApiError> {
-        let request: PasswordRequest =
-            serde_json::from_slice(body).map_err(|_| ApiError::bad_request())?;
-        let state = self.clone();
-        let subject = user.subject.clone();
-        let changed = tokio::task::spawn_blocking(move || {
-            state.inner.users.change_password(
-                &subject,
-                &request.current_password,
-                &request.new_password,
-            )
-        })
-        .await
-        .map_err(|_| ApiError::internal("password change panicked"))?;
-        match changed {
-            Ok(()) => {}
-            Err(PasswordChangeError::WrongPassword) => return Err(ApiError::wrong_password()),
-            Err(PasswordChangeError::Weak) => return Err(ApiError::weak_password()),
-            Err(PasswordChangeError::Hashing) => return Err(ApiError::internal("hashing failed")),
-        }
-        self.logout_others(user).await
     }
 
     fn issued(&self, pair: &TokenPair) -> Result<Issued, ApiError> {

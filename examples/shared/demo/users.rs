@@ -1,6 +1,7 @@
 //! The demo's user accounts: argon2id password hashes in memory.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{PoisonError, RwLock};
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
@@ -18,6 +19,10 @@ pub const MAX_PASSWORD_BYTES: usize = 1024;
 /// New passwords shorter than this are refused.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
+/// Usernames longer than this are refused before anything else: no account
+/// has one, and each name is a key of the login throttle's table.
+pub const MAX_USERNAME_BYTES: usize = 256;
+
 /// User accounts with argon2id (default parameters) password hashes.
 ///
 /// Every method hashes or verifies, which takes tens of milliseconds on
@@ -27,6 +32,35 @@ pub struct Users {
     /// A hash no password matches, verified for unknown users so that the
     /// answer takes as long as for a known one.
     decoy: String,
+    stats: Stats,
+}
+
+/// How much argon2 work ran: for tests, and to watch the bound on hashes
+/// running at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HashStats {
+    /// Password checks run (an argon2id verification each).
+    pub checks: u64,
+    /// The most checks and hashes that ever ran at the same time.
+    pub peak: usize,
+}
+
+#[derive(Default)]
+struct Stats {
+    checks: AtomicU64,
+    running: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+/// The password hash a login matched (a fresh salt per change, so it names
+/// one password of one user).
+pub struct Credential(String);
+
+/// A password change made, which [`Users::undo`] can take back.
+pub struct PasswordChange {
+    username: String,
+    old: String,
+    new: String,
 }
 
 /// Why a password change was refused.
@@ -54,17 +88,27 @@ impl Users {
         Ok(Self {
             hashes: RwLock::new(hashes),
             decoy: hash("no password matches this decoy's salt")?,
+            stats: Stats::default(),
         })
     }
 
-    /// Whether `password` is `username`'s. Blocking.
-    pub fn verify(&self, username: &str, password: &str) -> bool {
+    /// Whether `password` is `username`'s: if so, the credential it
+    /// matched, to check with [`Users::is_current`] once the login is done.
+    /// Blocking. An unknown user costs the same check, against a decoy hash.
+    pub fn verify(&self, username: &str, password: &str) -> Option<Credential> {
         if password.len() > MAX_PASSWORD_BYTES {
-            return false;
+            return None;
         }
         let stored = self.stored_hash(username);
-        let matches = check(password, stored.as_deref().unwrap_or(&self.decoy));
-        matches && stored.is_some()
+        let matches = self.check(password, stored.as_deref().unwrap_or(&self.decoy));
+        stored.filter(|_| matches).map(Credential)
+    }
+
+    /// Whether `credential` is still `username`'s password: false once a
+    /// password change replaced it (and true again if the change was
+    /// undone).
+    pub fn is_current(&self, username: &str, credential: &Credential) -> bool {
+        self.stored_hash(username).as_ref() == Some(&credential.0)
     }
 
     /// Replaces `username`'s password if `current` is right. Blocking.
@@ -76,27 +120,67 @@ impl Users {
         username: &str,
         current: &str,
         new: &str,
-    ) -> Result<(), PasswordChangeError> {
-        let Some(stored) = self.stored_hash(username) else {
+    ) -> Result<PasswordChange, PasswordChangeError> {
+        let stored = self.stored_hash(username);
+        let checked = current.len() <= MAX_PASSWORD_BYTES
+            && self.check(current, stored.as_deref().unwrap_or(&self.decoy));
+        let Some(stored) = stored.filter(|_| checked) else {
             return Err(PasswordChangeError::WrongPassword);
         };
-        if current.len() > MAX_PASSWORD_BYTES || !check(current, &stored) {
-            return Err(PasswordChangeError::WrongPassword);
-        }
         if new.chars().count() < MIN_PASSWORD_CHARS || new.len() > MAX_PASSWORD_BYTES {
             return Err(PasswordChangeError::Weak);
         }
-        let new_hash = hash(new).map_err(|_| PasswordChangeError::Hashing)?;
+        let new_hash = self
+            .counted(|| hash(new))
+            .map_err(|_| PasswordChangeError::Hashing)?;
         let mut hashes = self.hashes.write().unwrap_or_else(PoisonError::into_inner);
         match hashes.get_mut(username) {
             // Only over the hash `current` was checked against: of two
             // concurrent changes, the second must know the first's password.
             Some(hash) if *hash == stored => {
-                *hash = new_hash;
-                Ok(())
+                *hash = new_hash.clone();
+                Ok(PasswordChange {
+                    username: username.to_owned(),
+                    old: stored,
+                    new: new_hash,
+                })
             }
             _ => Err(PasswordChangeError::WrongPassword),
         }
+    }
+
+    /// Puts the old password back, unless the password changed again
+    /// since: for a change whose other half (logging out the other
+    /// sessions) failed, so that it can be retried as it was.
+    pub fn undo(&self, change: PasswordChange) {
+        let mut hashes = self.hashes.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(hash) = hashes.get_mut(&change.username)
+            && *hash == change.new
+        {
+            *hash = change.old;
+        }
+    }
+
+    /// The argon2 work so far.
+    pub fn stats(&self) -> HashStats {
+        HashStats {
+            checks: self.stats.checks.load(Ordering::SeqCst),
+            peak: self.stats.peak.load(Ordering::SeqCst),
+        }
+    }
+
+    fn check(&self, password: &str, phc: &str) -> bool {
+        self.stats.checks.fetch_add(1, Ordering::SeqCst);
+        self.counted(|| check(password, phc))
+    }
+
+    /// Runs one argon2 operation, counting those running at once.
+    fn counted<T>(&self, work: impl FnOnce() -> T) -> T {
+        let running = self.stats.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.stats.peak.fetch_max(running, Ordering::SeqCst);
+        let out = work();
+        self.stats.running.fetch_sub(1, Ordering::SeqCst);
+        out
     }
 
     fn stored_hash(&self, username: &str) -> Option<String> {

@@ -3,35 +3,6 @@ use jwt_rotate::store::StoreError;
 
 use super::*;
 
-const HOST: Option<&[u8]> = Some(b"127.0.0.1:3000");
-
-#[test]
-fn fetch_metadata_must_say_same_origin() {
-    assert!(check_same_origin(None, Some(b"same-origin"), HOST).is_ok());
-    for site in [&b"same-site"[..], b"cross-site", b"none", b""] {
-        let err = check_same_origin(None, Some(site), HOST).unwrap_err();
-        assert_eq!((err.status(), err.code()), (403, "cross_site_request"));
-    }
-    // Fetch metadata decides when present, whatever Origin says.
-    let evil = Some(&b"https://evil.example"[..]);
-    assert!(check_same_origin(evil, Some(b"same-origin"), HOST).is_ok());
-}
-
-#[test]
-fn origin_must_name_this_host() {
-    let ok = |origin: &[u8]| check_same_origin(Some(origin), None, HOST).is_ok();
-    assert!(ok(b"http://127.0.0.1:3000"));
-    assert!(ok(b"https://127.0.0.1:3000"));
-    assert!(!ok(b"http://127.0.0.1:3001"));
-    assert!(!ok(b"http://127.0.0.1"));
-    assert!(!ok(b"null"));
-    assert!(!ok(b"127.0.0.1:3000"));
-    assert!(!ok(b"ftp://127.0.0.1:3000"));
-    assert!(check_same_origin(Some(b"http://a"), None, None).is_err());
-    // No browser metadata at all: not a browser, no ambient cookies.
-    assert!(check_same_origin(None, None, HOST).is_ok());
-}
-
 #[test]
 fn bearer_header_is_parsed_strictly() {
     assert_eq!(bearer_token(Some(b"Bearer abc.def")).unwrap(), "abc.def");
@@ -69,4 +40,31 @@ fn token_errors_map_to_401_and_store_failures_to_503() {
     assert!(headers.contains(&("retry-after", "5".to_owned())));
     assert!(!headers.iter().any(|(name, _)| *name == "set-cookie"));
     assert_eq!(outage.body().error, "store_unavailable");
+}
+
+#[test]
+fn throttling_and_load_answers_say_when_to_retry() {
+    let throttled = ApiError::too_many_attempts(time::Duration::milliseconds(59_001));
+    assert_eq!(
+        (throttled.status(), throttled.code()),
+        (429, "too_many_attempts")
+    );
+    assert!(
+        throttled
+            .headers()
+            .contains(&("retry-after", "60".to_owned()))
+    );
+    let soon = ApiError::too_many_attempts(time::Duration::milliseconds(1));
+    assert!(soon.headers().contains(&("retry-after", "1".to_owned())));
+    let exact = ApiError::too_many_attempts(time::Duration::seconds(10));
+    assert!(exact.headers().contains(&("retry-after", "10".to_owned())));
+
+    let busy = ApiError::busy();
+    assert_eq!((busy.status(), busy.code()), (503, "server_busy"));
+    assert!(busy.headers().contains(&("retry-after", "1".to_owned())));
+
+    let many = ApiError::from(CookieError::TooMany);
+    assert_eq!((many.status(), many.code()), (400, "too_many_cookies"));
+    let large = ApiError::payload_too_large();
+    assert_eq!((large.status(), large.code()), (413, "payload_too_large"));
 }

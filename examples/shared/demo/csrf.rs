@@ -1,0 +1,202 @@
+//! The CSRF check of the routes the refresh cookie authenticates (and of
+//! login, which sets it): the browser must say the request comes from this
+//! server's own origin, which is a scheme, a host and a port.
+//!
+//! How the server knows its origin: `PUBLIC_ORIGIN` (e.g.
+//! `https://auth.example.com`) when it is set, which it must be behind a
+//! proxy that terminates TLS or rewrites `Host`. Unset, the server is
+//! reached directly, and the demo servers speak plain HTTP only: the origin
+//! is `http://` and the request's `Host`. (`COOKIE_SECURE` says nothing
+//! about the scheme: browsers keep `Secure` cookies for `http://127.0.0.1`
+//! and `http://localhost` too.)
+
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
+
+use super::http::ApiError;
+
+/// The two schemes a browser origin of this server can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// `http`, default port 80.
+    Http,
+    /// `https`, default port 443.
+    Https,
+}
+
+impl Scheme {
+    fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
+/// A web origin: scheme, host (lowercase, IP addresses in their canonical
+/// form) and port (the scheme's default when not written), so that
+/// `http://h` and `http://h:80` are equal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    scheme: Scheme,
+    host: String,
+    port: u16,
+}
+
+/// A value that is not `http(s)://host[:port]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidOrigin;
+
+impl fmt::Display for InvalidOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an origin: http:// or https://, a host, an optional port, nothing else")
+    }
+}
+
+impl std::error::Error for InvalidOrigin {}
+
+impl Origin {
+    /// An `Origin` header value, or `PUBLIC_ORIGIN`: `http://` or
+    /// `https://`, a host and an optional port, and nothing else (no path,
+    /// not even `/`; no user). `None` for anything else, `null` included.
+    pub fn parse(value: &[u8]) -> Option<Self> {
+        let (scheme, authority) = if let Some(rest) = strip_prefix_ignore_case(value, b"https://") {
+            (Scheme::Https, rest)
+        } else {
+            (Scheme::Http, strip_prefix_ignore_case(value, b"http://")?)
+        };
+        Self::from_authority(scheme, authority)
+    }
+
+    /// The origin a request reached with this `Host` (or HTTP/2
+    /// `:authority`) value over `scheme`.
+    pub fn from_authority(scheme: Scheme, authority: &[u8]) -> Option<Self> {
+        let authority = std::str::from_utf8(authority).ok()?;
+        let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+            let (v6, after) = rest.split_once(']')?;
+            let v6: Ipv6Addr = v6.parse().ok()?;
+            let port = match after {
+                "" => None,
+                after => Some(after.strip_prefix(':')?),
+            };
+            (format!("[{v6}]"), port)
+        } else {
+            let (host, port) = match authority.split_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (authority, None),
+            };
+            let host = host.to_ascii_lowercase();
+            let name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_');
+            if host.is_empty() || !host.bytes().all(name) {
+                return None;
+            }
+            match host.parse::<Ipv4Addr>() {
+                Ok(v4) => (v4.to_string(), port),
+                Err(_) => (host, port),
+            }
+        };
+        let port = match port {
+            None => scheme.default_port(),
+            Some(port) => parse_port(port)?,
+        };
+        Some(Self { scheme, host, port })
+    }
+}
+
+impl FromStr for Origin {
+    type Err = InvalidOrigin;
+
+    fn from_str(s: &str) -> Result<Self, InvalidOrigin> {
+        Self::parse(s.as_bytes()).ok_or(InvalidOrigin)
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}", self.scheme.as_str(), self.host)?;
+        if self.port != self.scheme.default_port() {
+            write!(f, ":{}", self.port)?;
+        }
+        Ok(())
+    }
+}
+
+/// Decides on `Sec-Fetch-Site`, else on `Origin`, each the single value of
+/// its header ([`single`]).
+///
+/// `Sec-Fetch-Site` (every current browser) must be `same-origin`: the
+/// browser compared scheme, host and port itself. Without it, `Origin` must
+/// be `public` (the configured origin), or, with none configured,
+/// `http://` and the request's `host`. A request with neither does not come
+/// from a browser, the only client that attaches cookies on its own, so it
+/// passes. `SameSite=Strict` on the cookie is a second, independent guard.
+///
+/// # Errors
+/// [`ApiError::cross_site`].
+pub fn check_same_origin(
+    public: Option<&Origin>,
+    origin: Option<&[u8]>,
+    fetch_site: Option<&[u8]>,
+    host: Option<&[u8]>,
+) -> Result<(), ApiError> {
+    if let Some(site) = fetch_site {
+        return if site == b"same-origin" {
+            Ok(())
+        } else {
+            Err(ApiError::cross_site())
+        };
+    }
+    let Some(origin) = origin else {
+        return Ok(());
+    };
+    let expected = match public {
+        Some(public) => Some(public.clone()),
+        None => host.and_then(|host| Origin::from_authority(Scheme::Http, host)),
+    };
+    match (Origin::parse(origin), expected) {
+        (Some(origin), Some(expected)) if origin == expected => Ok(()),
+        _ => Err(ApiError::cross_site()),
+    }
+}
+
+/// The one value of a header that must not be repeated (`Origin`,
+/// `Sec-Fetch-Site`, `Host`): browsers send each once, so two are a
+/// crafted request, refused rather than judged on whichever comes first.
+///
+/// # Errors
+/// [`ApiError::cross_site`] for more than one value.
+pub fn single<'a>(
+    values: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<Option<&'a [u8]>, ApiError> {
+    let mut values = values.into_iter();
+    let first = values.next();
+    match values.next() {
+        Some(_) => Err(ApiError::cross_site()),
+        None => Ok(first),
+    }
+}
+
+fn strip_prefix_ignore_case<'a>(value: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
+    let head = value.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &value[prefix.len()..])
+}
+
+/// 1 to 65535, in at most five digits and nothing else.
+fn parse_port(digits: &str) -> Option<u16> {
+    if digits.is_empty() || digits.len() > 5 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<u16>().ok().filter(|&port| port != 0)
+}
+
+#[cfg(test)]
+mod tests;
