@@ -18,6 +18,7 @@ pub struct Outage {
     inner: MemoryStore,
     down: AtomicBool,
     revoke_subject_down: AtomicBool,
+    lose_rotate_answer: AtomicBool,
     hold_creates: AtomicBool,
     create_arrived: Notify,
     create_released: Notify,
@@ -31,6 +32,12 @@ impl Outage {
     pub fn recover(&self) {
         self.down.store(false, Ordering::SeqCst);
         self.revoke_subject_down.store(false, Ordering::SeqCst);
+    }
+
+    /// Lets the next `rotate` through, then fails it: the rotation is
+    /// written and its answer lost, as a timeout leaves it.
+    pub fn lose_next_rotate_answer(&self) {
+        self.lose_rotate_answer.store(true, Ordering::SeqCst);
     }
 
     /// Fails `revoke_subject` only, as a database that breaks in the middle
@@ -89,7 +96,11 @@ impl RefreshStore for Outage {
         next: &RotationUpdate,
     ) -> Result<Option<SessionRecord>, StoreError> {
         self.check()?;
-        self.inner.rotate(id, expected, next).await
+        let rotated = self.inner.rotate(id, expected, next).await;
+        if self.lose_rotate_answer.swap(false, Ordering::SeqCst) {
+            return Err(StoreError::unavailable("answer lost (test outage)"));
+        }
+        rotated
     }
 
     async fn revoke(&self, id: &SessionId, why: &Revocation) -> Result<bool, StoreError> {

@@ -33,6 +33,7 @@ macro_rules! all_http_tests {
             sessions_are_listed_and_revoked_one_by_one,
             bad_input_gets_a_clear_error,
             a_store_outage_is_503_and_keeps_the_session,
+            a_lost_rotation_answer_does_not_log_anyone_out,
             a_password_change_that_cannot_log_out_the_others_is_undone,
             a_login_racing_a_password_change_does_not_survive_it,
             wrong_passwords_are_throttled,

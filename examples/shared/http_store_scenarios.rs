@@ -5,6 +5,7 @@ use std::future::Future;
 
 use crate::server::demo::{Config, Signing, sqlite_store};
 use serde_json::json;
+use time::Duration;
 
 use crate::suite::{ALICE, Agent, Env, TestServer, record, refresh_with};
 
@@ -21,7 +22,11 @@ pub async fn a_store_outage_is_503_and_keeps_the_session(server: &TestServer, en
     let refresh = alice.refresh().await;
     refresh.assert_error(503, "store_unavailable");
     assert_eq!(refresh.header("retry-after"), Some("5"));
-    assert_eq!(refresh.header("set-cookie"), None, "the cookie is kept");
+    // The rotation is in doubt: the cookie becomes the token to retry with
+    // (the same session and generation).
+    assert!(refresh.header("set-cookie").is_some(), "the retry token");
+    let retry_cookie = alice.refresh_token().unwrap();
+    assert_ne!(retry_cookie, cookie);
     alice
         .get("/me")
         .await
@@ -33,12 +38,39 @@ pub async fn a_store_outage_is_503_and_keeps_the_session(server: &TestServer, en
         .login(ALICE)
         .await
         .assert_error(503, "store_unavailable");
-    assert_eq!(alice.refresh_token(), Some(cookie));
+    assert_eq!(alice.refresh_token(), Some(retry_cookie));
 
-    // Back up: the same cookie rotates, nothing was revoked.
+    // Back up: the cookie rotates, nothing was revoked.
     env.store.recover();
     assert_eq!(alice.refresh().await.status, 200);
     assert_eq!(record(server, &session).await, (1, false));
+}
+
+/// The store writes a rotation and its answer is lost; the outage lasts a
+/// minute, far past the grace window. The browser, retrying as told with
+/// the cookie the 503 set, gets the successor: nobody is logged out.
+pub async fn a_lost_rotation_answer_does_not_log_anyone_out(server: &TestServer, env: &Env) {
+    let mut alice = Agent::new(server);
+    alice.login(ALICE).await;
+    let session = alice.get("/me").await.body["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    env.clock.advance(Duration::minutes(20));
+    env.store.lose_next_rotate_answer();
+    let refresh = alice.refresh().await;
+    refresh.assert_error(503, "store_unavailable");
+    assert_eq!(record(server, &session).await, (1, false), "it was written");
+    env.store.fail();
+    env.clock.advance(Duration::seconds(55));
+    env.store.recover();
+    env.clock.advance(Duration::seconds(5));
+    assert_eq!(alice.refresh().await.status, 200);
+    assert_eq!(alice.get("/me").await.status, 200);
+    // The successor it got is the session's live token: it rotates on.
+    env.clock.advance(Duration::minutes(1));
+    assert_eq!(alice.refresh().await.status, 200);
+    assert_eq!(record(server, &session).await, (2, false));
 }
 
 pub async fn a_password_change_that_cannot_log_out_the_others_is_undone(

@@ -5,7 +5,7 @@
 use std::error::Error as _;
 use std::fmt;
 
-use jwt_rotate::{CookieError, ErrorClass};
+use jwt_rotate::{CookieError, ErrorClass, SetCookie};
 use serde::{Deserialize, Serialize};
 
 /// The page, served at `/`.
@@ -101,7 +101,17 @@ pub struct ErrorBody {
 #[derive(Debug)]
 pub struct ApiError {
     problem: Problem,
-    clear_cookie: Option<String>,
+    cookie: Option<CookieChange>,
+}
+
+/// What an error answer does to the refresh cookie.
+#[derive(Debug)]
+enum CookieChange {
+    /// Deletes it (this `Set-Cookie` value): its token is dead.
+    Clear(String),
+    /// Replaces it: the rotation is in doubt, and the client must retry
+    /// with the token the library handed back.
+    Replace(SetCookie),
 }
 
 #[derive(Debug)]
@@ -186,8 +196,16 @@ impl ApiError {
     /// token is dead. A 503 keeps it, so the client can retry.
     pub fn clearing_cookie(mut self, clear_cookie: String) -> Self {
         if self.status() == 401 {
-            self.clear_cookie = Some(clear_cookie);
+            self.cookie = Some(CookieChange::Clear(clear_cookie));
         }
+        self
+    }
+
+    /// Also replaces the refresh cookie with `retry_with`: the token a
+    /// rotation in doubt hands back (`Error::RotationInDoubt`), which the
+    /// browser then sends when it retries after the 503.
+    pub fn replacing_cookie(mut self, retry_with: SetCookie) -> Self {
+        self.cookie = Some(CookieChange::Replace(retry_with));
         self
     }
 
@@ -270,8 +288,12 @@ impl ApiError {
             }
             _ => {}
         }
-        if let Some(clear) = &self.clear_cookie {
-            headers.push(("set-cookie", clear.clone()));
+        match &self.cookie {
+            Some(CookieChange::Clear(clear)) => headers.push(("set-cookie", clear.clone())),
+            Some(CookieChange::Replace(set)) => {
+                headers.push(("set-cookie", set.expose_secret().to_owned()));
+            }
+            None => {}
         }
         headers
     }
@@ -281,7 +303,7 @@ impl From<Problem> for ApiError {
     fn from(problem: Problem) -> Self {
         Self {
             problem,
-            clear_cookie: None,
+            cookie: None,
         }
     }
 }

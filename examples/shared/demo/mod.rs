@@ -179,12 +179,25 @@ impl AppState {
                 CookieError::Duplicate => ApiError::from(err),
                 err => ApiError::from(err).clearing_cookie(clear()),
             })?;
-        let pair = self
-            .inner
-            .service
-            .refresh(&token)
-            .await
-            .map_err(|e| ApiError::from(e).clearing_cookie(clear()))?;
+        let pair = match self.inner.service.refresh(&token).await {
+            Ok(pair) => pair,
+            // The rotation may have happened: the browser retries with the
+            // token handed back, which gets the successor if it did.
+            Err(jwt_rotate::Error::RotationInDoubt {
+                source,
+                retry_with,
+                expires_at,
+            }) => {
+                let now = self.inner.clock.now();
+                let cookie = self.inner.cookie.set_cookie(&retry_with, expires_at, now);
+                let error = ApiError::from(jwt_rotate::Error::Store(source));
+                return Err(match cookie {
+                    Ok(cookie) => error.replacing_cookie(cookie),
+                    Err(_) => error,
+                });
+            }
+            Err(e) => return Err(ApiError::from(e).clearing_cookie(clear())),
+        };
         self.issued(&pair)
     }
 
