@@ -8,8 +8,7 @@
 mod common;
 mod sql;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use jwt_rotate::sqlx::{self, AssertSqlSafe};
 use jwt_rotate::store::{PostgresStore, RefreshStore, StoreErrorKind};
@@ -291,21 +290,6 @@ async fn a_permanent_failure_is_reported_as_permanent() {
     assert_permanent(&err, "read-only transaction");
 }
 
-/// A `tracing` writer into a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// `migrate` at every start must not log PostgreSQL's NOTICEs ("relation
 /// ... already exists, skipping"), which sqlx logs at INFO.
 // The default (current-thread) runtime: every event is on the thread the
@@ -313,14 +297,8 @@ impl Write for Captured {
 #[tokio::test]
 #[ignore = "needs DATABASE_URL (PostgreSQL)"]
 async fn migrate_logs_no_notice_at_info() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let log = || String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let captured = common::logs::CapturedLog::at(tracing::Level::INFO);
+    let log = || captured.text();
 
     let db = TestDb::create().await;
     let store = db.store(1).await;

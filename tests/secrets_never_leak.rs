@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
@@ -251,39 +250,18 @@ async fn debug_of_every_secret_holder_is_redacted() {
     }
 }
 
-/// A `tracing` writer into a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 // The default (current-thread) runtime: every event is on the thread the
 // subscriber is set for.
 #[tokio::test]
 async fn nothing_secret_reaches_tracing() {
     let _turn = ONE_AT_A_TIME.lock().await;
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let captured = common::logs::CapturedLog::at(tracing::Level::TRACE);
 
     let clock = ManualClock::new(common::start());
     let service = service(&clock, &Heard::default());
     let (secrets, _) = a_sessions_life(&service, &clock).await;
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     for line in [
         "session issued",
         "session refreshed",

@@ -17,10 +17,7 @@ async fn post_with_cookies(server: &TestServer, path: &str, cookies: &str) -> Re
 async fn logged_in(server: &TestServer) -> (String, String) {
     let mut agent = Agent::new(server);
     assert_eq!(agent.login(ALICE).await.status, 200);
-    let sid = agent.get("/me").await.body["sid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let sid = agent.session_id().await;
     (agent.refresh_token().unwrap(), sid)
 }
 

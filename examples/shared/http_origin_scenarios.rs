@@ -38,10 +38,7 @@ fn assert_refused(reply: &Reply, what: &str) {
 pub async fn cross_site_requests_are_refused(server: &TestServer, _: &Env) {
     let mut alice = Agent::new(server);
     alice.login(ALICE).await;
-    let session = alice.get("/me").await.body["sid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let session = alice.session_id().await;
     let host = server.addr.to_string();
     let own_origin = format!("http://{host}");
 
@@ -143,10 +140,7 @@ pub async fn csrf_knows_default_ports(server: &TestServer) {
 pub async fn refused_origins_change_nothing(server: &TestServer) {
     let mut alice = Agent::new(server);
     alice.login(ALICE).await;
-    let session = alice.get("/me").await.body["sid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let session = alice.session_id().await;
     let scheme = format!("https://{}", server.addr);
     for path in ["/auth/refresh", "/auth/logout", "/auth/login"] {
         let reply = alice.send(alice.post(path).header("origin", &scheme)).await;

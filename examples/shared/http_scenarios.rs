@@ -148,10 +148,7 @@ pub async fn whole_flow(server: &TestServer, env: &Env) {
 pub async fn racing_refreshes_get_the_same_successor(server: &TestServer, env: &Env) {
     let mut alice = Agent::new(server);
     let login = alice.login(ALICE).await;
-    let session = alice.get("/me").await.body["sid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let session = alice.session_id().await;
     let spent = login.cookie_token().unwrap().to_owned();
 
     // Two tabs present the same cookie at once: both succeed, with the
@@ -174,10 +171,7 @@ pub async fn racing_refreshes_get_the_same_successor(server: &TestServer, env: &
 pub async fn reusing_an_old_cookie_revokes_the_session(server: &TestServer, env: &Env) {
     let mut alice = Agent::new(server);
     alice.login(ALICE).await;
-    let session = alice.get("/me").await.body["sid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let session = alice.session_id().await;
     let stolen = alice.refresh_token().unwrap();
     assert_eq!(alice.refresh().await.status, 200);
 
@@ -201,10 +195,7 @@ pub async fn logout_ends_the_session(server: &TestServer, _: &Env) {
     let mut alice = Agent::new(server);
     alice.login(ALICE).await;
     let cookie = alice.refresh_token().unwrap();
-    let session = alice.get("/me").await.body["sid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let session = alice.session_id().await;
 
     let logout = alice.logout().await;
     assert_eq!(logout.status, 204);
@@ -284,14 +275,8 @@ pub async fn sessions_are_listed_and_revoked_one_by_one(server: &TestServer, _: 
     }
     let mut bob = Agent::new(server);
     bob.login(BOB).await;
-    let phone_sid = phone.get("/me").await.body["sid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let bob_sid = bob.get("/me").await.body["sid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let phone_sid = phone.session_id().await;
+    let bob_sid = bob.session_id().await;
 
     let listed = laptop.get("/sessions").await.body;
     let ids: Vec<&str> = listed

@@ -12,10 +12,7 @@ use crate::suite::{ALICE, Agent, Env, TestServer, record, refresh_with};
 pub async fn a_store_outage_is_503_and_keeps_the_session(server: &TestServer, env: &Env) {
     let mut alice = Agent::new(server);
     alice.login(ALICE).await;
-    let session = alice.get("/me").await.body["sid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let session = alice.session_id().await;
     let cookie = alice.refresh_token().unwrap();
 
     env.store.fail();
@@ -52,10 +49,7 @@ pub async fn a_store_outage_is_503_and_keeps_the_session(server: &TestServer, en
 pub async fn a_lost_rotation_answer_does_not_log_anyone_out(server: &TestServer, env: &Env) {
     let mut alice = Agent::new(server);
     alice.login(ALICE).await;
-    let session = alice.get("/me").await.body["sid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let session = alice.session_id().await;
     env.clock.advance(Duration::minutes(20));
     env.store.lose_next_rotate_answer();
     let refresh = alice.refresh().await;
@@ -158,10 +152,7 @@ where
     assert_eq!(alice.login(ALICE).await.status, 200);
     let cookie = alice.refresh_token().unwrap();
     let access = alice.access.clone().unwrap();
-    let session = alice.get("/me").await.body["sid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let session = alice.session_id().await;
     first.stop().await;
 
     // The stored session is of no use to a server without the keys.

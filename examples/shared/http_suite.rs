@@ -203,6 +203,12 @@ impl Agent {
     }
 
     /// `GET path` with the bearer token.
+    /// The id of the session this agent is logged in to, from `GET /me`.
+    pub async fn session_id(&self) -> String {
+        let me = self.get("/me").await;
+        me.body["sid"].as_str().expect("logged in").to_owned()
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         self.send(self.authed(self.client.get(self.url(path))))
             .await

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod hooks;
+pub(crate) mod logs;
 #[cfg(feature = "testing")]
 pub(crate) mod outage;
 pub(crate) mod tokens;
