@@ -114,3 +114,35 @@ async fn redis_keeps_everyone_in_through_outages_within_the_tolerance() {
     let rows = table(|| store.clone(), &clock).await;
     assert_promises(&rows);
 }
+
+/// Operators hear of every rotation in doubt: many at once mean the store
+/// is failing under the service.
+#[tokio::test]
+async fn a_rotation_in_doubt_is_an_event() {
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Heard(Arc<Mutex<Vec<String>>>);
+    impl jwt_rotate::Hooks<jwt_rotate::NoClaims> for Heard {
+        fn on_event(&self, event: &jwt_rotate::Event<'_>) {
+            if let jwt_rotate::Event::RotationInDoubt { generation, .. } = event {
+                let subject = event.subject().unwrap_or_default();
+                self.0
+                    .lock()
+                    .unwrap()
+                    .push(format!("{subject} {generation}"));
+            }
+        }
+    }
+    let clock = ManualClock::new(common::start());
+    let heard = Heard::default();
+    let service = common::builder(&clock)
+        .hooks(heard.clone())
+        .build(jwt_rotate::testing::FaultyStore::new(MemoryStore::new()))
+        .unwrap();
+    let login = common::login(&service, "alice").await;
+    service.store().inject(Calls::All, Fault::FailAfter);
+    let err = service.refresh(&login.refresh_token).await.unwrap_err();
+    assert!(matches!(err, Error::RotationInDoubt { .. }), "{err:?}");
+    assert_eq!(*heard.0.lock().unwrap(), ["alice 0"]);
+}

@@ -50,6 +50,18 @@ pub enum Event<'a> {
         /// The current generation, handed out again.
         generation: u64,
     },
+    /// The store failed while rotating `generation`, after the rotation
+    /// may have been written: the client was handed a token to retry with
+    /// ([`Error::RotationInDoubt`](crate::Error::RotationInDoubt)). Many of
+    /// these at once mean the store is failing under the service.
+    RotationInDoubt {
+        /// Whose.
+        subject: &'a str,
+        /// Which.
+        session_id: &'a SessionId,
+        /// The generation of the presented token.
+        generation: u64,
+    },
     /// An old refresh token came back: the session has been revoked.
     ReuseDetected {
         /// Whose.
@@ -147,6 +159,15 @@ pub(super) fn emit<C: 'static>(hooks: &dyn Hooks<C>, event: Event<'_>) {
             generation,
             ..
         } => tracing::info!(target: T, %session_id, generation, "grace replay"),
+        Event::RotationInDoubt {
+            session_id,
+            generation,
+            ..
+        } => tracing::warn!(
+            target: T,
+            %session_id, generation,
+            "rotation in doubt: the store failed after it may have written it"
+        ),
         Event::ReuseDetected {
             session_id,
             presented,
@@ -179,6 +200,7 @@ impl Event<'_> {
             Event::Issued { subject, .. }
             | Event::Refreshed { subject, .. }
             | Event::GraceReplay { subject, .. }
+            | Event::RotationInDoubt { subject, .. }
             | Event::ReuseDetected { subject, .. }
             | Event::SubjectRevoked { subject, .. } => Some(subject),
             Event::Revoked { .. } => None,

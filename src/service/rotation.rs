@@ -185,6 +185,11 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         now: OffsetDateTime,
     ) -> Error {
         let inner = &*self.inner;
+        self.emit(Event::RotationInDoubt {
+            subject: &presented.subject,
+            session_id: &presented.session_id,
+            generation: presented.generation,
+        });
         let window = RetryWindow::extended(presented.retry, now);
         let signed =
             refresh::sign_in_doubt(&inner.settings.rules, &inner.refresh, presented, window);
