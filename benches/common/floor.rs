@@ -27,7 +27,7 @@ use super::{ACCESS_SECRET, Alg, REFRESH_SECRET};
 
 /// A private key prepared for signing.
 enum Signer {
-    Hmac(hmac::Key),
+    Hmac(Box<hmac::Key>),
     Ed25519(Ed25519KeyPair),
     Es256(EcdsaKeyPair, SystemRandom),
     Rs256(RsaKeyPair, SystemRandom),
@@ -35,7 +35,7 @@ enum Signer {
 
 /// A key prepared for verifying.
 enum Verifier {
-    Hmac(hmac::Key),
+    Hmac(Box<hmac::Key>),
     Public(ParsedPublicKey),
 }
 
@@ -43,7 +43,7 @@ fn signer(alg: Alg) -> Signer {
     let der = alg.encoding_key();
     let der = der.as_bytes();
     match alg {
-        Alg::Hs256 => Signer::Hmac(hmac::Key::new(hmac::HMAC_SHA256, &ACCESS_SECRET)),
+        Alg::Hs256 => Signer::Hmac(Box::new(hmac::Key::new(hmac::HMAC_SHA256, &ACCESS_SECRET))),
         Alg::EdDsa => Signer::Ed25519(Ed25519KeyPair::from_pkcs8(der).expect("key")),
         Alg::Es256 => Signer::Es256(
             EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der).expect("key"),
@@ -66,6 +66,10 @@ fn verifier(alg: Alg) -> Verifier {
 }
 
 /// A signature as the backend returns it, on the stack.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "aws-lc-rs's own signature type, on the stack as it returns it"
+)]
 enum Signature {
     Tag(hmac::Tag),
     Fixed(aws_lc_rs::signature::Signature),
@@ -189,7 +193,7 @@ impl RefreshFloor {
     /// `presented` is a refresh token; `refresh_token` and `access_token`
     /// are what our refresh of it returned (only their lengths matter).
     pub(crate) fn new(alg: Alg, presented: &str, refresh_token: &str, access_token: &str) -> Self {
-        let refresh = || hmac::Key::new(hmac::HMAC_SHA256, &REFRESH_SECRET);
+        let refresh = || Box::new(hmac::Key::new(hmac::HMAC_SHA256, &REFRESH_SECRET));
         Self {
             refresh_key: Verifier::Hmac(refresh()),
             refresh_signer: Signer::Hmac(refresh()),

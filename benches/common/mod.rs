@@ -6,6 +6,7 @@
 pub(crate) mod cpu;
 #[cfg(feature = "aws-lc-rs")]
 pub(crate) mod floor;
+pub(crate) mod report;
 
 use std::fmt;
 use std::time::Duration as StdDuration;
