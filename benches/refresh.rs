@@ -1,5 +1,7 @@
 //! `issue` and `refresh` over MemoryStore beside the jsonwebtoken calls
-//! they contain (summed: run back to back in one measured closure); grace
+//! they contain (summed: run back to back in one measured closure), and
+//! `refresh` beside its floor, the same cryptography done directly on
+//! aws-lc-rs (`common/floor.rs`; the ratios are printed at the end); grace
 //! replay; and refresh of distinct sessions from one and from two threads
 //! (contention on MemoryStore).
 //!
@@ -10,11 +12,12 @@ mod common;
 
 use std::hint::black_box;
 use std::sync::Barrier;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use common::cpu::{self, ThreadCpu};
+use common::floor::RefreshFloor;
 use common::{Alg, RawCalls};
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, criterion_group};
 use jwt_rotate::{MemoryStore, NoClaims, RefreshToken, SessionInfo, TokenService};
 
 fn issue(c: &mut Criterion<ThreadCpu>) {
@@ -67,6 +70,16 @@ fn refresh(c: &mut Criterion<ThreadCpu>) {
         let token = pair.refresh_token.as_str();
         group.bench_function(BenchmarkId::new("jsonwebtoken", alg), |b| {
             b.iter(|| raw.refresh(black_box(token)))
+        });
+        // Tokens of the lengths our refresh of `token` hands out.
+        let next = rt
+            .block_on(service.refresh(&pair.refresh_token))
+            .expect("refresh");
+        let (refresh_token, access_token) =
+            (next.refresh_token.as_str(), next.access_token.as_str());
+        let mut floor = RefreshFloor::new(alg, token, refresh_token, access_token);
+        group.bench_function(BenchmarkId::new("floor", alg), |b| {
+            b.iter(|| black_box(floor.run()))
         });
     }
     group.finish();
@@ -163,4 +176,10 @@ criterion_group! {
     config = common::criterion();
     targets = issue, refresh, grace_replay, contention
 }
-criterion_main!(benches);
+
+fn main() {
+    let started = SystemTime::now();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    common::report::beside_floor(started, "refresh", &["jwt-rotate", "jsonwebtoken"]);
+}

@@ -1,6 +1,8 @@
 //! Access-token verification beside jsonwebtoken's own `decode` of the
-//! same token with the closest `Validation`, for each access-key algorithm;
-//! and `verify_live` (verify plus one MemoryStore read).
+//! same token with the closest `Validation`, and beside its floor (the same
+//! cryptography done directly on aws-lc-rs, `common/floor.rs`; the ratios
+//! are printed at the end), for each access-key algorithm; and
+//! `verify_live` (verify plus one MemoryStore read).
 //!
 //! `cargo bench --bench verify`. Times are thread CPU time (see
 //! `common/cpu.rs`); compare medians within one run only.
@@ -8,10 +10,12 @@
 mod common;
 
 use std::hint::black_box;
+use std::time::SystemTime;
 
 use common::cpu::ThreadCpu;
+use common::floor::VerifyFloor;
 use common::{Alg, RawAccess};
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, criterion_group};
 
 fn verify(c: &mut Criterion<ThreadCpu>) {
     let rt = common::runtime();
@@ -30,6 +34,10 @@ fn verify(c: &mut Criterion<ThreadCpu>) {
                 jsonwebtoken::decode::<RawAccess>(black_box(token), &key, &validation)
                     .expect("valid")
             })
+        });
+        let mut floor = VerifyFloor::new(alg, token);
+        group.bench_function(BenchmarkId::new("floor", alg), |b| {
+            b.iter(|| assert!(floor.run()))
         });
     }
     group.finish();
@@ -53,4 +61,10 @@ criterion_group! {
     config = common::criterion();
     targets = verify, verify_live
 }
-criterion_main!(benches);
+
+fn main() {
+    let started = SystemTime::now();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    common::report::beside_floor(started, "verify", &["jwt-rotate", "jsonwebtoken"]);
+}

@@ -4,6 +4,9 @@
 #![allow(dead_code, reason = "each bench binary uses a part of this module")]
 
 pub(crate) mod cpu;
+#[cfg(feature = "aws-lc-rs")]
+pub(crate) mod floor;
+pub(crate) mod report;
 
 use std::fmt;
 use std::time::Duration as StdDuration;
@@ -16,8 +19,8 @@ use time::Duration;
 
 pub(crate) const ISSUER: &str = "https://auth.example.com";
 pub(crate) const AUDIENCE: &str = "api.example.com";
-const REFRESH_SECRET: [u8; 32] = [0x5E; 32];
-const ACCESS_SECRET: [u8; 32] = [0xA1; 32];
+pub(crate) const REFRESH_SECRET: [u8; 32] = [0x5E; 32];
+pub(crate) const ACCESS_SECRET: [u8; 32] = [0xA1; 32];
 const ED25519_PEM: &str = include_str!("../../tests/data/keys/ed25519.pem");
 const ES256_PEM: &str = include_str!("../../tests/data/keys/es256.pem");
 const RS256_PEM: &str = include_str!("../../tests/data/keys/rs256.pem");

@@ -64,7 +64,7 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             generation: presented
                 .generation
                 .checked_add(1)
-                .ok_or(Error::Malformed("generation out of range"))?,
+                .ok_or_else(|| Error::Malformed("generation out of range"))?,
             secret_hash: next.hash(),
             previous: GraceData {
                 generation: presented.generation,

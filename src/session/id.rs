@@ -31,15 +31,19 @@ impl SessionId {
     pub const fn as_bytes(&self) -> &[u8; 16] {
         &self.0
     }
+
+    /// The id's text written into `buf`, without allocating.
+    pub(crate) fn encode<'b>(&self, buf: &'b mut [u8; 22]) -> &'b str {
+        let written = URL_SAFE_NO_PAD.encode_slice(self.0, buf);
+        debug_assert_eq!(written, Ok(22));
+        // Base64url is ASCII.
+        std::str::from_utf8(buf).unwrap_or_default()
+    }
 }
 
 impl fmt::Display for SessionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut buf = [0u8; 22];
-        let n = URL_SAFE_NO_PAD
-            .encode_slice(self.0, &mut buf)
-            .map_err(|_| fmt::Error)?;
-        f.write_str(std::str::from_utf8(&buf[..n]).map_err(|_| fmt::Error)?)
+        f.write_str(self.encode(&mut [0u8; 22]))
     }
 }
 

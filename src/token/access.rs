@@ -1,15 +1,19 @@
 //! Access tokens: the claims, signing, and strict verification.
 
+use std::borrow::Cow;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::claims::{ClaimMembers, NoClaims};
+use super::json::{self, Object, Reader};
 use super::jws::{self, Times};
 use super::ring::KeyRing;
 use super::rules::TokenRules;
+use super::scratch::Scratch;
 use crate::clock::shifted;
 use crate::error::Error;
 use crate::secret::AccessToken;
@@ -46,7 +50,7 @@ pub struct AccessClaims<C = NoClaims> {
 /// What we accept on the wire: every registered claim optional, so a
 /// missing one is reported by name rather than as a parse error.
 #[derive(Deserialize)]
-struct WireClaims<C> {
+struct WireClaims<'a, C> {
     iss: Option<String>,
     sub: Option<String>,
     aud: Option<String>,
@@ -54,14 +58,20 @@ struct WireClaims<C> {
     iat: Option<i64>,
     nbf: Option<i64>,
     jti: Option<String>,
-    sid: Option<String>,
+    #[serde(borrow)]
+    sid: Option<Text<'a>>,
     #[serde(flatten)]
     extra: C,
 }
 
-/// The registered claims as we write them; the app's claims are spliced in
-/// after them as already-serialized JSON.
-#[derive(Serialize)]
+/// A string borrowed from the payload unless it has escapes (serde
+/// borrows a `Cow` only where it is the field's whole type).
+#[derive(Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+/// The registered claims as we write them (see [`write_claims`]); the
+/// app's claims follow them, already serialized.
+#[cfg_attr(test, derive(serde::Serialize))]
 struct OutClaims<'a> {
     iss: &'a str,
     sub: &'a str,
@@ -69,7 +79,7 @@ struct OutClaims<'a> {
     exp: i64,
     iat: i64,
     jti: &'a str,
-    sid: &'a SessionId,
+    sid: &'a str,
 }
 
 /// Signs an access token for `sub` in session `sid`, valid from `now` for
@@ -84,29 +94,19 @@ pub(crate) fn sign(
     session_end: OffsetDateTime,
 ) -> Result<(AccessToken, OffsetDateTime), Error> {
     let expires_at = shifted(now, rules.access_ttl, "access_ttl")?.min(session_end);
-    let mut jti = [0u8; 16];
-    rand::fill(&mut jti);
-    let mut payload = serde_json::to_vec(&OutClaims {
+    let (mut jti, mut sid_text) = ([0; 22], [0; 22]);
+    let claims = OutClaims {
         iss: &rules.issuer,
         sub,
         aud: &rules.audience,
         exp: expires_at.unix_timestamp(),
         iat: now.unix_timestamp(),
-        jti: &URL_SAFE_NO_PAD.encode(jti),
-        sid,
-    })
-    .map_err(|e| Error::Claims {
-        problem: "serialization failed",
-        source: Some(e),
-    })?;
-    let members = app_claims.as_str();
-    if !members.is_empty() {
-        payload.pop(); // the closing brace
-        payload.push(b',');
-        payload.extend_from_slice(members.as_bytes());
-        payload.push(b'}');
-    }
-    let token = jws::sign(ring, &payload)?;
+        jti: random_jti(&mut jti),
+        sid: sid.encode(&mut sid_text),
+    };
+    let mut payload = Scratch::new();
+    write_claims(&claims, app_claims, &mut payload);
+    let token = jws::sign(ring, payload.as_bytes())?;
     if token.len() > rules.max_token_bytes {
         // Our own `verify` would refuse it: never hand it out.
         return Err(Error::Claims {
@@ -117,6 +117,44 @@ pub(crate) fn sign(
     Ok((AccessToken::new(token), expires_at))
 }
 
+fn write_claims(claims: &OutClaims<'_>, app_claims: ClaimMembers<'_>, out: &mut Scratch) {
+    let mut object = Object::new(out);
+    object
+        .str("iss", claims.iss)
+        .str("sub", claims.sub)
+        .str("aud", claims.aud)
+        .int("exp", claims.exp)
+        .int("iat", claims.iat)
+        .str("jti", claims.jti)
+        .str("sid", claims.sid)
+        .members(app_claims.as_str());
+    object.end();
+}
+
+/// The claims in the spelling [`write_claims`] writes, without claims of
+/// the app's: `extra` is then read from `{}` (as serde reads it from no
+/// members; should that fail, serde_json reads the whole payload and
+/// decides).
+fn read_claims<'a, C: DeserializeOwned>(json: &mut Reader<'a>) -> Option<WireClaims<'a, C>> {
+    let (iss, sub, aud) = (json.str("iss")?, json.str("sub")?, json.str("aud")?);
+    let (exp, iat) = (json.int("exp")?, json.int("iat")?);
+    let (jti, sid) = (json.str("jti")?, json.str("sid")?);
+    if !json.at_end() {
+        return None;
+    }
+    Some(WireClaims {
+        extra: serde_json::from_str("{}").ok()?,
+        iss: Some(iss.to_owned()),
+        sub: Some(sub.to_owned()),
+        aud: Some(aud.to_owned()),
+        exp: Some(exp),
+        iat: Some(iat),
+        nbf: None,
+        jti: Some(jti.to_owned()),
+        sid: Some(Text(sid.into())),
+    })
+}
+
 /// Verifies an access token: signature (algorithm pinned by `kid`), `typ`,
 /// size, and every claim rule. No store access.
 pub(crate) fn verify<C: DeserializeOwned>(
@@ -125,9 +163,10 @@ pub(crate) fn verify<C: DeserializeOwned>(
     token: &str,
     now: OffsetDateTime,
 ) -> Result<AccessClaims<C>, Error> {
-    let payload = jws::verify(token, rules.max_token_bytes, ACCESS_TYP, ring)?;
-    let wire: WireClaims<C> =
-        serde_json::from_slice(&payload).map_err(|_| Error::Malformed("invalid claims"))?;
+    let mut payload = Scratch::new();
+    let payload = jws::verify(token, rules.max_token_bytes, ACCESS_TYP, ring, &mut payload)?;
+    let wire =
+        json::parse_ours(payload, read_claims).map_err(|()| Error::Malformed("invalid claims"))?;
 
     let iss = required("iss", wire.iss)?;
     if iss != rules.issuer {
@@ -140,6 +179,7 @@ pub(crate) fn verify<C: DeserializeOwned>(
     let sub = required("sub", wire.sub).and_then(non_empty("sub"))?;
     let jti = required("jti", wire.jti).and_then(non_empty("jti"))?;
     let sid = required("sid", wire.sid)?
+        .0
         .parse::<SessionId>()
         .map_err(|_| invalid("sid", "not a session id"))?;
     let exp = required("exp", wire.exp)?;
@@ -172,11 +212,19 @@ pub(crate) fn verify<C: DeserializeOwned>(
     })
 }
 
+/// A fresh access-token `jti`: 128 random bits as 22 base64url characters,
+/// written into `text`.
+fn random_jti(text: &mut [u8; 22]) -> &str {
+    let mut bytes = [0u8; 16];
+    rand::fill(&mut bytes);
+    let written = URL_SAFE_NO_PAD.encode_slice(bytes, text);
+    debug_assert_eq!(written, Ok(22));
+    // Base64url is ASCII.
+    std::str::from_utf8(text).unwrap_or_default()
+}
+
 fn required<T>(claim: &'static str, value: Option<T>) -> Result<T, Error> {
-    value.ok_or(Error::InvalidClaim {
-        claim,
-        problem: "missing",
-    })
+    value.ok_or_else(|| invalid(claim, "missing"))
 }
 
 fn non_empty(claim: &'static str) -> impl Fn(String) -> Result<String, Error> {
@@ -195,4 +243,34 @@ fn invalid(claim: &'static str, problem: &'static str) -> Error {
 
 fn timestamp(claim: &'static str, seconds: i64) -> Result<OffsetDateTime, Error> {
     OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| invalid(claim, "out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_are_written_as_serde_json_writes_them() {
+        let mut jti = [0; 22];
+        let claims = OutClaims {
+            iss: "https://auth.example.com",
+            sub: "user \"42\"\u{7f}",
+            aud: "api",
+            exp: i64::MAX,
+            iat: -1,
+            jti: random_jti(&mut jti),
+            sid: "AAAAAAAAAAAAAAAAAAAAAA",
+        };
+        let json = serde_json::to_string(&claims).unwrap();
+        let members = ClaimMembers::of(r#"{"roles":["a"],"n":1}"#).unwrap();
+        let with_members = format!(r#"{},"roles":["a"],"n":1}}"#, &json[..json.len() - 1]);
+        let empty = ClaimMembers::of("{}").unwrap();
+        let written = |members| {
+            let mut out = Scratch::new();
+            write_claims(&claims, members, &mut out);
+            out.as_bytes().to_vec()
+        };
+        assert_eq!(written(empty), json.as_bytes());
+        assert_eq!(written(members), with_members.as_bytes());
+    }
 }

@@ -9,7 +9,9 @@ use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
+use super::json;
 use super::ring::KeyRing;
+use super::scratch::Scratch;
 use crate::error::Error;
 
 /// The only header we accept: exactly what we write. Any other parameter
@@ -25,23 +27,22 @@ struct Header<'a> {
     kid: Cow<'a, str>,
 }
 
-/// Room for the signature in the first allocation: enough for HMAC,
-/// Ed25519, ES256 and RSA up to 2048 bits.
-const SIGNATURE_ROOM: usize = 1 + 344;
-
 /// `prefix` (the ring's encoded header and a dot) + base64url(payload) +
-/// "." + base64url(signature).
+/// "." + base64url(signature), in one allocation of exactly that size.
 ///
 /// The token is a credential from its first byte, so no buffer holding
-/// part of it is freed without being zeroized: a longer signature moves it
-/// to a bigger buffer by hand instead of letting `String` reallocate.
+/// part of it is freed without being zeroized: were a signature longer than
+/// its key announced, the token would move to a bigger buffer by hand
+/// instead of letting `String` reallocate.
 pub(crate) fn sign(ring: &KeyRing, payload: &[u8]) -> Result<String, Error> {
     let signer = ring.signing();
     let input_len = signer.prefix.len() + encoded_len(payload.len());
-    let mut token = Zeroizing::new(String::with_capacity(input_len + SIGNATURE_ROOM));
+    let signature_len = 1 + encoded_len(signer.key.signature_len());
+    let mut token = Zeroizing::new(String::with_capacity(input_len + signature_len));
     token.push_str(&signer.prefix);
     URL_SAFE_NO_PAD.encode_string(payload, &mut token);
-    let signature = signer.key.sign(token.as_bytes())?;
+    let signature = signer.sign(token.as_bytes())?;
+    let signature = signature.as_ref();
     let total = token.len() + 1 + encoded_len(signature.len());
     if token.capacity() < total {
         let mut bigger = Zeroizing::new(String::with_capacity(total));
@@ -59,32 +60,51 @@ fn encoded_len(len: usize) -> usize {
 }
 
 /// Checks size, shape, header, `typ`, `kid` and the signature, with the
-/// algorithm pinned to the key the `kid` names; returns the payload bytes
-/// (zeroized on drop: a refresh token's payload holds its secret).
+/// algorithm pinned to the key the `kid` names; decodes the payload into
+/// `payload` (a new scratch, zeroized on drop: a refresh token's payload
+/// holds its secret) and returns its bytes.
 ///
 /// Nothing here reads the payload before the signature holds, and nothing
 /// decodes before the size check.
-pub(crate) fn verify(
+pub(crate) fn verify<'p>(
     token: &str,
     max_len: usize,
     typ: &str,
     ring: &KeyRing,
-) -> Result<Zeroizing<Vec<u8>>, Error> {
+    payload: &'p mut Scratch,
+) -> Result<&'p [u8], Error> {
     let compact = Compact::split(token, max_len)?;
-    let header_json = decode_segment(compact.header)?;
-    let header: Header<'_> =
-        serde_json::from_slice(&header_json).map_err(|_| Error::Malformed("invalid header"))?;
-    if !typ_matches(&header.typ, typ) {
-        return Err(Error::InvalidClaim {
-            claim: "typ",
-            problem: "wrong token type",
-        });
-    }
-    let key = ring.find(&header.kid).ok_or(Error::InvalidSignature)?;
-    compact.check_signature(header.alg, key.algorithm(), |message, signature| {
+    let (key, alg) = match ring.find_by_header(compact.header) {
+        // Byte for byte a header this ring writes: what parsing it would
+        // find is known.
+        Some(ours) => {
+            check_typ(ring.typ(), typ)?;
+            (ours, ours.key.algorithm())
+        }
+        None => {
+            let mut header_json = Scratch::new();
+            let header: Header<'_> = json::parse(header_json.decode(compact.header)?)
+                .map_err(|_| Error::Malformed("invalid header"))?;
+            check_typ(&header.typ, typ)?;
+            let key = ring.find(&header.kid).ok_or(Error::InvalidSignature)?;
+            (key, header.alg)
+        }
+    };
+    compact.check_signature(alg, key.key.algorithm(), |message, signature| {
         key.verify(message, signature)
     })?;
-    decode_segment(compact.payload).map(Zeroizing::new)
+    payload.decode(compact.payload)
+}
+
+fn check_typ(found: &str, expected: &str) -> Result<(), Error> {
+    if typ_matches(found, expected) {
+        Ok(())
+    } else {
+        Err(Error::InvalidClaim {
+            claim: "typ",
+            problem: "wrong token type",
+        })
+    }
 }
 
 /// A compact JWS cut into its three segments, still encoded.
@@ -102,18 +122,16 @@ impl<'a> Compact<'a> {
         if token.len() > max_len {
             return Err(Error::Malformed("token larger than the size limit"));
         }
-        let mut parts = token.split('.');
-        let (Some(header), Some(payload), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(Error::Malformed("not a compact JWS (three segments)"));
-        };
-        Ok(Self {
-            header,
-            payload,
-            signature,
-            signed: &token[..header.len() + 1 + payload.len()],
-        })
+        let three = token.rsplit_once('.').and_then(|(signed, signature)| {
+            let (header, payload) = signed.split_once('.')?;
+            (!payload.contains('.')).then_some(Self {
+                header,
+                payload,
+                signature,
+                signed,
+            })
+        });
+        three.ok_or_else(|| Error::Malformed("not a compact JWS (three segments)"))
     }
 
     /// The header's `alg` must be the key's own (`pinned`), and `verify`
@@ -127,8 +145,8 @@ impl<'a> Compact<'a> {
         if alg != pinned {
             return Err(Error::InvalidSignature);
         }
-        let signature = decode_segment(self.signature)?;
-        if verify(self.signed.as_bytes(), &signature) {
+        let mut signature = Scratch::new();
+        if verify(self.signed.as_bytes(), signature.decode(self.signature)?) {
             Ok(())
         } else {
             Err(Error::InvalidSignature)
@@ -136,17 +154,12 @@ impl<'a> Compact<'a> {
     }
 }
 
-fn decode_segment(segment: &str) -> Result<Vec<u8>, Error> {
-    // The engine refuses padding, `+/`, whitespace and non-zero trailing
-    // bits: one spelling per token.
-    URL_SAFE_NO_PAD
-        .decode(segment)
-        .map_err(|_| Error::Malformed("invalid base64url"))
-}
-
 /// RFC 7515 §4.1.9: `typ` compares case-insensitively and may carry the
 /// `application/` prefix.
 fn typ_matches(found: &str, expected: &str) -> bool {
+    if found == expected {
+        return true;
+    }
     let found = match found.get(..12) {
         Some(prefix) if prefix.eq_ignore_ascii_case("application/") => &found[12..],
         _ => found,
@@ -196,30 +209,41 @@ mod tests {
         let ring = ring();
         let token = sign(&ring, br#"{"a":1}"#).unwrap();
         assert_eq!(
-            *verify(&token, 8192, "at+jwt", &ring).unwrap(),
+            verify(&token, 8192, "at+jwt", &ring, &mut Scratch::new()).unwrap(),
             br#"{"a":1}"#
         );
         assert!(matches!(
-            verify(&token, 8192, "rt+jwt", &ring),
+            verify(&token, 8192, "rt+jwt", &ring, &mut Scratch::new()),
             Err(Error::InvalidClaim { claim: "typ", .. })
         ));
         assert!(matches!(
-            verify(&token, 10, "at+jwt", &ring),
+            verify(&token, 10, "at+jwt", &ring, &mut Scratch::new()),
             Err(Error::Malformed(_))
         ));
     }
 
     #[test]
-    fn signatures_longer_than_the_first_buffer_still_verify() {
-        // RSA-3072: 512 characters of signature, past SIGNATURE_ROOM.
-        let pem = include_str!("../../tests/data/keys/rs3072.pem");
-        let ring = KeyRing::new("at+jwt", Key::rs256_pem(pem).unwrap(), vec![]).unwrap();
-        let token = sign(&ring, br#"{"a":1}"#).unwrap();
-        assert!(token.rsplit('.').next().unwrap().len() > SIGNATURE_ROOM);
-        assert_eq!(
-            *verify(&token, 8192, "at+jwt", &ring).unwrap(),
-            br#"{"a":1}"#
-        );
+    fn every_token_fills_its_one_buffer_exactly() {
+        use crate::token::keys::tests::{ED25519_PEM, ES256_PEM, RS256_PEM};
+        let rs3072 = include_str!("../../tests/data/keys/rs3072.pem");
+        for key in [
+            Key::hs256([1u8; 32]).unwrap(),
+            Key::hs384([1u8; 48]).unwrap(),
+            Key::hs512([1u8; 64]).unwrap(),
+            Key::ed25519_pem(ED25519_PEM).unwrap(),
+            Key::es256_pem(ES256_PEM).unwrap(),
+            Key::rs256_pem(RS256_PEM).unwrap(),
+            Key::rs256_pem(rs3072).unwrap(),
+        ] {
+            let ring = KeyRing::new("at+jwt", key, vec![]).unwrap();
+            for payload in [&b""[..], b"{}", br#"{"a":1}"#] {
+                let token = sign(&ring, payload).unwrap();
+                assert_eq!(token.capacity(), token.len(), "{:?}", ring.signing().key);
+                let mut verified = Scratch::new();
+                let verified = verify(&token, 8192, "at+jwt", &ring, &mut verified).unwrap();
+                assert_eq!(verified, payload);
+            }
+        }
     }
 
     #[test]

@@ -9,18 +9,19 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use zeroize::Zeroizing;
 
-use super::provider::{PROVIDER, ensure_provider, verify_signature};
+use super::provider::{Primed, Signature, Signer, Verifier, ensure_provider};
 use crate::error::{ConfigError, Error};
 
 /// A signing key with its `kid`: HMAC, Ed25519, ES256 or RS256.
 ///
-/// `Debug` shows the `kid` and algorithm, never key material. The key bytes
-/// are zeroized on drop (by jsonwebtoken's key types).
+/// `Debug` shows the `kid` and algorithm, never key material. The key is
+/// held ready for the crypto backend, parsed and set up once; its material
+/// is zeroized on drop where the backend allows (see the crate's features).
 pub struct Key {
     kid: String,
     algorithm: Algorithm,
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    signer: Signer,
+    verifier: Verifier,
     public_jwk: Option<Jwk>,
     fingerprint: [u8; 32],
 }
@@ -134,17 +135,24 @@ impl Key {
     }
 
     /// Signs `message`, returning the raw signature.
-    pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
-        let signer = (PROVIDER.signer_factory)(&self.algorithm, &self.encoding)
-            .map_err(|e| ConfigError::with_source("key cannot sign", e))?;
-        signer
-            .try_sign(message)
-            .map_err(|e| ConfigError::with_source("signing failed", e).into())
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<Signature, Error> {
+        Ok(self.signer.sign(message)?)
+    }
+
+    /// For an HMAC key, the key having absorbed `prefix`, the start of every
+    /// message it will sign or verify in a ring.
+    pub(crate) fn primed(&self, prefix: &[u8]) -> Option<Primed> {
+        self.signer.primed(prefix)
+    }
+
+    /// The length of this key's signatures, in bytes.
+    pub(crate) fn signature_len(&self) -> usize {
+        self.signer.signature_len()
     }
 
     /// Whether `signature` is this key's signature of `message`.
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        verify_signature(self.algorithm, &self.decoding, message, signature)
+        self.verifier.verify(message, signature)
     }
 
     fn hmac(algorithm: Algorithm, min_len: usize, secret: &[u8]) -> Result<Self, Error> {
@@ -165,8 +173,8 @@ impl Key {
         Self::checked(Self {
             kid: URL_SAFE_NO_PAD.encode(&digest[..16]),
             algorithm,
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            signer: Signer::new(algorithm, &EncodingKey::from_secret(secret))?,
+            verifier: Verifier::new(algorithm, &DecodingKey::from_secret(secret))?,
             public_jwk: None,
             fingerprint: fingerprint(&effective),
         })
@@ -184,14 +192,16 @@ impl Key {
                 return Err(ConfigError::new("RSA keys must have at least 2048 bits").into());
             }
         }
+        // The verifier is built from the public JWK, so the self-test also
+        // proves that what we publish matches the private key.
         let decoding = DecodingKey::from_jwk(&jwk).map_err(invalid)?;
         let kid = jwk.thumbprint(ThumbprintHash::SHA256).map_err(invalid)?;
         Self::checked(Self {
             kid,
             algorithm,
             fingerprint: fingerprint(encoding.as_bytes()),
-            encoding,
-            decoding,
+            signer: Signer::new(algorithm, &encoding)?,
+            verifier: Verifier::new(algorithm, &decoding)?,
             public_jwk: Some(jwk),
         })
     }
@@ -201,7 +211,7 @@ impl Key {
     fn checked(self) -> Result<Self, Error> {
         let probe = b"jwt-rotate key self-test";
         let signature = self.sign(probe)?;
-        if self.verify(probe, &signature) {
+        if self.verify(probe, signature.as_ref()) {
             Ok(self)
         } else {
             Err(ConfigError::new("key failed its sign/verify self-test").into())
@@ -287,7 +297,10 @@ pub(crate) mod tests {
         let hashed = Key::hs256(hashed).unwrap();
         assert_eq!(long.fingerprint(), hashed.fingerprint());
         let mac = long.sign(b"m").unwrap();
-        assert!(hashed.verify(b"m", &mac), "the same key, spelled twice");
+        assert!(
+            hashed.verify(b"m", mac.as_ref()),
+            "the same key, spelled twice"
+        );
         // Other keys stay apart.
         assert_ne!(plain.kid(), Key::hs256([8u8; 32]).unwrap().kid());
         // SHA-384 and SHA-512 have a 128-byte block.
@@ -349,7 +362,7 @@ pub(crate) mod tests {
             Key::rs256_pem(RS256_PEM).unwrap(),
         ] {
             let sig = key.sign(b"m").unwrap();
-            assert!(key.verify(b"m", &sig), "{key:?}");
+            assert!(key.verify(b"m", sig.as_ref()), "{key:?}");
             assert_eq!(key.kid().len(), 43, "RFC 7638 SHA-256 thumbprint");
             assert!(key.public_jwk().is_some());
         }
@@ -360,8 +373,8 @@ pub(crate) mod tests {
         let a = Key::hs256([1u8; 32]).unwrap();
         let b = Key::hs256([2u8; 32]).unwrap();
         let sig = a.sign(b"message").unwrap();
-        assert!(a.verify(b"message", &sig));
-        assert!(!a.verify(b"messagE", &sig));
-        assert!(!b.verify(b"message", &sig));
+        assert!(a.verify(b"message", sig.as_ref()));
+        assert!(!a.verify(b"messagE", sig.as_ref()));
+        assert!(!b.verify(b"message", sig.as_ref()));
     }
 }

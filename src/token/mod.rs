@@ -6,6 +6,7 @@
 
 pub(crate) mod access;
 pub(crate) mod claims;
+pub(crate) mod json;
 pub(crate) mod jws;
 pub(crate) mod keys;
 pub(crate) mod pair;
@@ -13,6 +14,7 @@ pub(crate) mod provider;
 pub(crate) mod refresh;
 pub(crate) mod ring;
 pub(crate) mod rules;
+pub(crate) mod scratch;
 pub(crate) mod secret;
 
 pub(crate) use access::ACCESS_TYP;

@@ -2,13 +2,14 @@
 
 use std::borrow::Cow;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use time::OffsetDateTime;
-use zeroize::Zeroizing;
 
+use super::json::{self, Object, Reader};
 use super::jws::{self, Times};
 use super::ring::KeyRing;
 use super::rules::TokenRules;
+use super::scratch::Scratch;
 use super::secret::RefreshSecret;
 use crate::error::Error;
 use crate::secret::RefreshToken;
@@ -21,8 +22,10 @@ pub(crate) const REFRESH_TYP: &str = "rt+jwt";
 /// these, nothing else accepted.
 ///
 /// `sid` and `gen` are integrity-protected by the signature (RFC 9700), so a
-/// genuine token of an older generation proves reuse.
-#[derive(Serialize, Deserialize)]
+/// genuine token of an older generation proves reuse. Written by
+/// [`write_claims`], in this order.
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
 #[serde(deny_unknown_fields)]
 struct Claims<'a> {
     #[serde(borrow)]
@@ -50,7 +53,8 @@ struct Claims<'a> {
 /// happened at one of them was the holder's own, though its answer was
 /// lost. Signed into the token the holder is told to retry with, so it is
 /// evidence a thief with the plain token does not have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
 pub(crate) struct RetryWindow {
     /// The first attempt in doubt.
     pub(crate) from: i64,
@@ -126,14 +130,14 @@ pub(crate) fn sign(
     ring: &KeyRing,
     grant: &Grant<'_>,
 ) -> Result<RefreshToken, Error> {
-    let jti = grant.secret.to_jti();
+    let (jti, mut sid) = (grant.secret.to_jti(), [0; 22]);
     let claims = Claims {
         iss: Cow::Borrowed(&rules.issuer),
         aud: Cow::Borrowed(&rules.audience),
         sub: Cow::Borrowed(grant.subject),
-        sid: Cow::Owned(grant.session_id.to_string()),
+        sid: Cow::Borrowed(grant.session_id.encode(&mut sid)),
         generation: grant.generation,
-        jti: Cow::Borrowed(&jti),
+        jti: Cow::Borrowed(jti.as_str()),
         iat: grant.issued_at.unix_timestamp(),
         exp: grant.expires_at.unix_timestamp(),
         retry: None,
@@ -150,14 +154,14 @@ pub(crate) fn sign_in_doubt(
     presented: &VerifiedRefresh,
     window: RetryWindow,
 ) -> Result<RefreshToken, Error> {
-    let jti = presented.secret.to_jti();
+    let (jti, mut sid) = (presented.secret.to_jti(), [0; 22]);
     let claims = Claims {
         iss: Cow::Borrowed(&rules.issuer),
         aud: Cow::Borrowed(&rules.audience),
         sub: Cow::Borrowed(&presented.subject),
-        sid: Cow::Owned(presented.session_id.to_string()),
+        sid: Cow::Borrowed(presented.session_id.encode(&mut sid)),
         generation: presented.generation,
-        jti: Cow::Borrowed(&jti),
+        jti: Cow::Borrowed(jti.as_str()),
         iat: presented.issued_at,
         exp: presented.expires_at,
         retry: Some(window),
@@ -170,14 +174,9 @@ fn sign_claims(
     ring: &KeyRing,
     claims: &Claims<'_>,
 ) -> Result<RefreshToken, Error> {
-    // The payload holds the secret in the clear.
-    let payload = serde_json::to_vec(claims)
-        .map(Zeroizing::new)
-        .map_err(|e| Error::Claims {
-            problem: "serialization failed",
-            source: Some(e),
-        })?;
-    let token = RefreshToken::new(jws::sign(ring, &payload)?);
+    let mut payload = Scratch::new();
+    write_claims(claims, &mut payload);
+    let token = RefreshToken::new(jws::sign(ring, payload.as_bytes())?);
     if token.as_str().len() > rules.max_token_bytes {
         // Our own `verify` would refuse it: never hand it out.
         return Err(Error::Claims {
@@ -186,6 +185,60 @@ fn sign_claims(
         });
     }
     Ok(token)
+}
+
+/// The JSON of `claims`, into `out`. It holds the secret in the clear: a
+/// `Scratch` wipes it.
+fn write_claims(claims: &Claims<'_>, out: &mut Scratch) {
+    let mut object = Object::new(out);
+    object
+        .str("iss", &claims.iss)
+        .str("aud", &claims.aud)
+        .str("sub", &claims.sub)
+        .str("sid", &claims.sid)
+        .uint("gen", claims.generation)
+        .str("jti", &claims.jti)
+        .int("iat", claims.iat)
+        .int("exp", claims.exp);
+    if let Some(window) = claims.retry {
+        object.object("retry", |w| {
+            w.int("from", window.from).int("to", window.to);
+        });
+    }
+    object.end();
+}
+
+/// The claims in the spelling [`write_claims`] writes.
+fn read_claims<'a>(json: &mut Reader<'a>) -> Option<Claims<'a>> {
+    let (iss, aud, sub, sid) = (
+        json.str("iss")?,
+        json.str("aud")?,
+        json.str("sub")?,
+        json.str("sid")?,
+    );
+    let generation = json.uint("gen")?;
+    let (jti, iat, exp) = (json.str("jti")?, json.int("iat")?, json.int("exp")?);
+    let retry = if json.at_end() {
+        None
+    } else {
+        Some(json.object("retry", |w| {
+            Some(RetryWindow {
+                from: w.int("from")?,
+                to: w.int("to")?,
+            })
+        })?)
+    };
+    json.at_end().then(|| Claims {
+        iss: iss.into(),
+        aud: aud.into(),
+        sub: sub.into(),
+        sid: sid.into(),
+        generation,
+        jti: jti.into(),
+        iat,
+        exp,
+        retry,
+    })
 }
 
 /// Verifies a refresh token without touching the store: signature with the
@@ -197,9 +250,16 @@ pub(crate) fn verify(
     now: OffsetDateTime,
     expiry: Expiry,
 ) -> Result<VerifiedRefresh, Error> {
-    let payload = jws::verify(token, rules.max_token_bytes, REFRESH_TYP, ring)?;
-    let claims: Claims<'_> =
-        serde_json::from_slice(&payload).map_err(|_| Error::Malformed("invalid claims"))?;
+    let mut payload = Scratch::new();
+    let payload = jws::verify(
+        token,
+        rules.max_token_bytes,
+        REFRESH_TYP,
+        ring,
+        &mut payload,
+    )?;
+    let claims =
+        json::parse_ours(payload, read_claims).map_err(|()| Error::Malformed("invalid claims"))?;
     let invalid = |claim, problem| Error::InvalidClaim { claim, problem };
     if claims.iss != rules.issuer {
         return Err(invalid("iss", "wrong issuer"));
@@ -224,7 +284,7 @@ pub(crate) fn verify(
             .parse()
             .map_err(|_| invalid("sid", "not a session id"))?,
         secret: RefreshSecret::from_jti(&claims.jti)
-            .ok_or(invalid("jti", "not a 32-byte secret"))?,
+            .ok_or_else(|| invalid("jti", "not a 32-byte secret"))?,
         generation: claims.generation,
         subject: claims.sub.into_owned(),
         issued_at: claims.iat,
@@ -281,6 +341,34 @@ mod tests {
     }
 
     #[test]
+    fn claims_are_written_as_serde_json_writes_them() {
+        let jti = RefreshSecret::random().to_jti();
+        for retry in [
+            None,
+            Some(RetryWindow {
+                from: -5,
+                to: i64::MAX,
+            }),
+        ] {
+            let claims = Claims {
+                iss: "https://auth.example.com".into(),
+                aud: "api \"quoted\"\n".into(),
+                sub: "ünïcode\u{1}".into(),
+                sid: SessionId::random().to_string().into(),
+                generation: u64::MAX,
+                jti: Cow::Borrowed(jti.as_str()),
+                iat: i64::MIN,
+                exp: 0,
+                retry,
+            };
+            let expected = serde_json::to_vec(&claims).unwrap();
+            let mut written = Scratch::new();
+            write_claims(&claims, &mut written);
+            assert_eq!(written.as_bytes(), expected.as_slice());
+        }
+    }
+
+    #[test]
     fn an_empty_retry_window_is_refused() {
         let (rules, ring) = setup();
         let jti = RefreshSecret::random().to_jti();
@@ -290,7 +378,7 @@ mod tests {
             sub: "alice".into(),
             sid: SessionId::random().to_string().into(),
             generation: 0,
-            jti: Cow::Borrowed(&jti),
+            jti: Cow::Borrowed(jti.as_str()),
             iat: 1_767_225_600,
             exp: 1_767_225_600 + 3600,
             retry: Some(RetryWindow { from: 2, to: 1 }),

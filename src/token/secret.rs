@@ -3,9 +3,9 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+use super::provider::sha256;
 use crate::session::{SecretHash, WrappedSecret};
 
 /// The random secret a refresh token carries as its `jti`. Only its hash is
@@ -35,14 +35,17 @@ impl RefreshSecret {
         }
     }
 
-    /// The secret as a `jti`; the text is the secret too, so it is
-    /// zeroized on drop.
-    pub(crate) fn to_jti(&self) -> Zeroizing<String> {
-        Zeroizing::new(URL_SAFE_NO_PAD.encode(self.0.as_slice()))
+    /// The secret as a `jti`, on the stack; the text is the secret too, so
+    /// it is zeroized on drop.
+    pub(crate) fn to_jti(&self) -> Jti {
+        let mut text = Zeroizing::new([0u8; 43]);
+        let written = URL_SAFE_NO_PAD.encode_slice(self.0, &mut *text);
+        debug_assert_eq!(written, Ok(43));
+        Jti(text)
     }
 
     pub(crate) fn hash(&self) -> SecretHash {
-        SecretHash::from_bytes(Sha256::digest(self.0.as_slice()).into())
+        SecretHash::from_bytes(sha256(b"", &self.0))
     }
 
     /// Wraps `next` under this (older) secret for grace replay:
@@ -60,10 +63,17 @@ impl RefreshSecret {
     /// With the wrapped secret it yields the next secret: as secret as
     /// either, so zeroized on drop.
     fn pad(&self) -> Zeroizing<[u8; 32]> {
-        let mut hash = Sha256::new();
-        hash.update(b"jwt-rotate/grace-wrap/v1\0");
-        hash.update(self.0.as_slice());
-        Zeroizing::new(hash.finalize().into())
+        Zeroizing::new(sha256(b"jwt-rotate/grace-wrap/v1\0", &self.0))
+    }
+}
+
+/// A [`RefreshSecret`] as its `jti` text: 43 base64url characters.
+pub(crate) struct Jti(Zeroizing<[u8; 43]>);
+
+impl Jti {
+    pub(crate) fn as_str(&self) -> &str {
+        // Base64url is ASCII.
+        std::str::from_utf8(&*self.0).unwrap_or_default()
     }
 }
 
@@ -78,7 +88,7 @@ mod tests {
     #[test]
     fn jti_round_trips_and_is_strict() {
         let secret = RefreshSecret::random();
-        let jti: String = (*secret.to_jti()).clone();
+        let jti: String = secret.to_jti().as_str().to_owned();
         assert_eq!(jti.len(), 43);
         let parsed = RefreshSecret::from_jti(&jti).unwrap();
         assert_eq!(parsed.hash(), secret.hash());
@@ -95,6 +105,20 @@ mod tests {
         *last = ALPHABET[value | 1];
         let other = String::from_utf8(other).unwrap();
         assert!(RefreshSecret::from_jti(&other).is_none(), "{other}");
+    }
+
+    #[test]
+    fn hash_and_pad_are_sha256() {
+        use sha2::{Digest, Sha256};
+        let secret = RefreshSecret([9; 32]);
+        let hash: [u8; 32] = Sha256::digest([9; 32]).into();
+        assert_eq!(secret.hash(), SecretHash::from_bytes(hash));
+        let pad: [u8; 32] = Sha256::new()
+            .chain_update(b"jwt-rotate/grace-wrap/v1\0")
+            .chain_update([9; 32])
+            .finalize()
+            .into();
+        assert_eq!(*secret.pad(), pad);
     }
 
     #[test]

@@ -2,14 +2,17 @@
 //! see tests/data/wycheproof/NOTICE) against the signature half of
 //! [`verify`](super::verify): strict base64url, three segments, a header
 //! that names only what we know, the algorithm pinned to the key, and the
-//! crate's crypto backend (`cargo test --all-features` runs aws-lc-rs,
-//! `--no-default-features --features rust-crypto` the pure-Rust one).
+//! crate's crypto backend, its keys prepared as a [`Key`]'s are
+//! (`cargo test --all-features` runs aws-lc-rs, `--no-default-features
+//! --features rust-crypto` the pure-Rust one).
 //!
 //! The vectors come with a JWK and headers without our `typ`, so the key is
 //! built from the JWK here (a verification-only key: its `alg` pinned, its
 //! `use`/`key_ops` honoured) instead of being found by `kid` in a ring; the
-//! signature check itself is [`Compact::check_signature`], the production
-//! code.
+//! signature check itself is [`Compact::check_signature`] with the
+//! backend's [`Verifier`], the production code.
+//!
+//! [`Key`]: crate::Key
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations};
 use jsonwebtoken::jwk::{OctetKeyPairType, PublicKeyUse};
@@ -17,9 +20,10 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Compact, decode_segment};
+use super::Compact;
 use crate::error::Error;
-use crate::token::provider::verify_signature;
+use crate::token::provider::Verifier;
+use crate::token::scratch::Scratch;
 
 const VECTORS: &str = include_str!("../../../tests/data/wycheproof/json_web_signature_test.json");
 
@@ -70,7 +74,7 @@ struct Vector {
 /// A verification-only key from a JWK, or why there is none: the JWK must
 /// name a JWS algorithm of its own key type (and curve), and must not be
 /// restricted to another use.
-fn verification_key(jwk: &Value) -> Result<(Algorithm, DecodingKey), &'static str> {
+fn verification_key(jwk: &Value) -> Result<(Algorithm, Verifier), &'static str> {
     let jwk: Jwk = serde_json::from_value(jwk.clone()).map_err(|_| "unreadable JWK")?;
     let common = &jwk.common;
     if matches!(&common.public_key_use, Some(u) if *u != PublicKeyUse::Signature) {
@@ -127,7 +131,8 @@ fn verification_key(jwk: &Value) -> Result<(Algorithm, DecodingKey), &'static st
         return Err("JWK `alg` does not fit its key type");
     }
     let decoding = DecodingKey::from_jwk(&jwk).map_err(|_| "JWK key material unusable")?;
-    Ok((algorithm, decoding))
+    let verifier = Verifier::new(algorithm, &decoding).map_err(|_| "JWK key unusable")?;
+    Ok((algorithm, verifier))
 }
 
 /// Only the parameters a foreign header may carry; like ours, anything
@@ -142,14 +147,14 @@ struct ForeignHeader {
 
 /// The signature half of [`verify`](super::verify) with the key given:
 /// returns the payload.
-fn verify_with(token: &str, algorithm: Algorithm, key: &DecodingKey) -> Result<Vec<u8>, Error> {
+fn verify_with(token: &str, algorithm: Algorithm, key: &Verifier) -> Result<Vec<u8>, Error> {
     let compact = Compact::split(token, 8 * 1024)?;
-    let header: ForeignHeader = serde_json::from_slice(&decode_segment(compact.header)?)
+    let header: ForeignHeader = serde_json::from_slice(Scratch::new().decode(compact.header)?)
         .map_err(|_| Error::Malformed("invalid header"))?;
     compact.check_signature(header.alg, algorithm, |message, signature| {
-        verify_signature(algorithm, key, message, signature)
+        key.verify(message, signature)
     })?;
-    decode_segment(compact.payload)
+    Ok(Scratch::new().decode(compact.payload)?.to_vec())
 }
 
 #[derive(Default)]
@@ -188,7 +193,7 @@ fn wycheproof_json_web_signature_vectors() {
             };
             jws_of.insert(vector.tc_id, (token.clone(), jwk.clone()));
             let outcome = match &key {
-                Ok((algorithm, decoding)) => verify_with(&token, *algorithm, decoding)
+                Ok((algorithm, verifier)) => verify_with(&token, *algorithm, verifier)
                     .map(drop)
                     .map_err(|e| e.to_string()),
                 Err(why) => Err(format!("no key: {why}")),
