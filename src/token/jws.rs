@@ -34,10 +34,18 @@ struct Header<'a> {
 /// part of it is freed without being zeroized: were a signature longer than
 /// its key announced, the token would move to a bigger buffer by hand
 /// instead of letting `String` reallocate.
-pub(crate) fn sign(ring: &KeyRing, payload: &[u8]) -> Result<String, Error> {
+///
+/// A token longer than `max_len` is refused, as [`verify`] would refuse
+/// it: the check sits here, beside the size check of `verify`, so that no
+/// token kind can hand out what it would not take back. Its length is known
+/// before signing, so an oversized one costs no signature.
+pub(crate) fn sign(ring: &KeyRing, payload: &[u8], max_len: usize) -> Result<String, Error> {
     let signer = ring.signing();
     let input_len = signer.prefix.len() + encoded_len(payload.len());
     let signature_len = 1 + encoded_len(signer.key.signature_len());
+    if input_len + signature_len > max_len {
+        return Err(too_large());
+    }
     let mut token = Zeroizing::new(String::with_capacity(input_len + signature_len));
     token.push_str(&signer.prefix);
     URL_SAFE_NO_PAD.encode_string(payload, &mut token);
@@ -51,7 +59,17 @@ pub(crate) fn sign(ring: &KeyRing, payload: &[u8]) -> Result<String, Error> {
     }
     token.push('.');
     URL_SAFE_NO_PAD.encode_string(signature, &mut token);
+    if token.len() > max_len {
+        return Err(too_large());
+    }
     Ok(std::mem::take(&mut *token))
+}
+
+fn too_large() -> Error {
+    Error::Claims {
+        problem: "the token would exceed max_token_bytes",
+        source: None,
+    }
 }
 
 /// The length of `len` bytes in unpadded base64.
@@ -207,7 +225,13 @@ mod tests {
     #[test]
     fn signs_and_verifies_payload() {
         let ring = ring();
-        let token = sign(&ring, br#"{"a":1}"#).unwrap();
+        let token = sign(&ring, br#"{"a":1}"#, 8192).unwrap();
+        // Never a token its own size check would refuse.
+        assert!(sign(&ring, br#"{"a":1}"#, token.len()).is_ok());
+        assert!(matches!(
+            sign(&ring, br#"{"a":1}"#, token.len() - 1),
+            Err(Error::Claims { .. })
+        ));
         assert_eq!(
             verify(&token, 8192, "at+jwt", &ring, &mut Scratch::new()).unwrap(),
             br#"{"a":1}"#
@@ -237,7 +261,7 @@ mod tests {
         ] {
             let ring = KeyRing::new("at+jwt", key, vec![]).unwrap();
             for payload in [&b""[..], b"{}", br#"{"a":1}"#] {
-                let token = sign(&ring, payload).unwrap();
+                let token = sign(&ring, payload, 8192).unwrap();
                 assert_eq!(token.capacity(), token.len(), "{:?}", ring.signing().key);
                 let mut verified = Scratch::new();
                 let verified = verify(&token, 8192, "at+jwt", &ring, &mut verified).unwrap();
