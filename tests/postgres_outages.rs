@@ -108,13 +108,7 @@ async fn a_lock_timeout_is_retryable_and_revokes_nothing() {
     let db = TestDb::create().await;
     let (service, login) = service_with(&db, ("lock_timeout", "50ms"), "waiting").await;
 
-    let mut other = db.connection().await;
-    sqlx::raw_sql("BEGIN").execute(&mut other).await.unwrap();
-    sqlx::query("SELECT 1 FROM jwt_rotate_sessions WHERE id = $1 FOR UPDATE")
-        .bind(&login.session_id.as_bytes()[..])
-        .execute(&mut other)
-        .await
-        .unwrap();
+    let mut other = db.lock_session_row(&login.session_id).await;
     assert_retryable(service.refresh(&login.refresh_token).await, "lock");
     sqlx::raw_sql("ROLLBACK").execute(&mut other).await.unwrap();
     let next = service.refresh(&login.refresh_token).await;
@@ -281,13 +275,7 @@ async fn a_lock_held_past_the_call_timeout_fails_the_call_retryably() {
     let service = common::builder(&clock).build(store).unwrap();
     let login = common::login(&service, "waiting-for-a-lock").await;
 
-    let mut other = db.connection().await;
-    sqlx::raw_sql("BEGIN").execute(&mut other).await.unwrap();
-    sqlx::query("SELECT 1 FROM jwt_rotate_sessions WHERE id = $1 FOR UPDATE")
-        .bind(&login.session_id.as_bytes()[..])
-        .execute(&mut other)
-        .await
-        .unwrap();
+    let mut other = db.lock_session_row(&login.session_id).await;
     let took = refresh_times_out(&service, &login).await;
     println!("a refresh behind a held lock failed after {took:?} (call timeout {CALL_TIMEOUT})");
     sqlx::raw_sql("COMMIT").execute(&mut other).await.unwrap();

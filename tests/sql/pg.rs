@@ -63,6 +63,20 @@ impl TestDb {
     pub(crate) async fn connection(&self) -> PgConnection {
         PgConnection::connect(&self.url).await.expect("connect")
     }
+
+    /// A connection of its own inside a transaction holding the row lock
+    /// of session `id` (in the default table), as a slow writer would, until
+    /// it commits or rolls back.
+    pub(crate) async fn lock_session_row(&self, id: &jwt_rotate::SessionId) -> PgConnection {
+        let mut other = self.connection().await;
+        sqlx::raw_sql("BEGIN").execute(&mut other).await.unwrap();
+        sqlx::query("SELECT 1 FROM jwt_rotate_sessions WHERE id = $1 FOR UPDATE")
+            .bind(&id.as_bytes()[..])
+            .execute(&mut other)
+            .await
+            .unwrap();
+        other
+    }
 }
 
 impl Drop for TestDb {
