@@ -34,11 +34,12 @@ impl std::fmt::Debug for OAuthResponse {
 const RETRY_AFTER_SECONDS: &str = "5";
 
 impl OAuthResponse {
-    /// A response of `status` with `body` serialized as JSON.
+    /// A response of `status` with `body` serialized as JSON; a 503 also
+    /// says when to retry.
     pub(super) fn json(status: u16, body: &impl Serialize) -> Self {
         let body =
             serde_json::to_string(body).unwrap_or_else(|_| r#"{"error":"server_error"}"#.into());
-        Self {
+        let mut response = Self {
             status,
             headers: vec![
                 ("content-type", "application/json".to_owned()),
@@ -46,7 +47,13 @@ impl OAuthResponse {
                 ("pragma", "no-cache".to_owned()),
             ],
             body,
+        };
+        if status == 503 {
+            response
+                .headers
+                .push(("retry-after", RETRY_AFTER_SECONDS.to_owned()));
         }
+        response
     }
 
     /// An RFC 6749 section 5.2 error: `{"error": code}` (and a
@@ -57,19 +64,13 @@ impl OAuthResponse {
             error: &'static str,
             error_description: &'static str,
         }
-        let mut response = Self::json(
+        Self::json(
             status,
             &Body {
                 error: code,
                 error_description: description,
             },
-        );
-        if status == 503 {
-            response
-                .headers
-                .push(("retry-after", RETRY_AFTER_SECONDS.to_owned()));
-        }
-        response
+        )
     }
 
     /// The answer to a library error that is not the token's fault: 503

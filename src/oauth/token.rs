@@ -107,7 +107,7 @@ fn failure(error: &Error) -> OAuthResponse {
             error_description: &'static str,
             refresh_token: &'a str,
         }
-        let mut response = OAuthResponse::json(
+        return OAuthResponse::json(
             503,
             &Body {
                 error: "temporarily_unavailable",
@@ -115,8 +115,6 @@ fn failure(error: &Error) -> OAuthResponse {
                 refresh_token: retry_with.expose_secret(),
             },
         );
-        response.headers.push(("retry-after", "5".to_owned()));
-        return response;
     }
     OAuthResponse::server_side(error).unwrap_or_else(|| {
         OAuthResponse::error(400, "invalid_grant", "the refresh token is not valid")
