@@ -25,6 +25,17 @@ pub enum RevocationReason {
 }
 
 impl RevocationReason {
+    /// Every reason, for parsing and for stores' tests (the enum is
+    /// non-exhaustive, so only this crate can list them).
+    pub(crate) const ALL: [Self; 6] = [
+        Self::Logout,
+        Self::Revoked,
+        Self::SubjectRevoked,
+        Self::ReuseDetected,
+        Self::SessionLimit,
+        Self::IssueFailed,
+    ];
+
     /// A stable name for storage and logs, e.g. `"reuse_detected"`.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -47,17 +58,10 @@ impl FromStr for RevocationReason {
     type Err = ParseReasonError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [
-            Self::Logout,
-            Self::Revoked,
-            Self::SubjectRevoked,
-            Self::ReuseDetected,
-            Self::SessionLimit,
-            Self::IssueFailed,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
-        .ok_or(ParseReasonError)
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or(ParseReasonError)
     }
 }
 
@@ -76,14 +80,7 @@ mod tests {
 
     #[test]
     fn revocation_reasons_round_trip() {
-        for reason in [
-            RevocationReason::Logout,
-            RevocationReason::Revoked,
-            RevocationReason::SubjectRevoked,
-            RevocationReason::ReuseDetected,
-            RevocationReason::SessionLimit,
-            RevocationReason::IssueFailed,
-        ] {
+        for reason in RevocationReason::ALL {
             assert_eq!(reason.as_str().parse(), Ok(reason));
         }
         assert_eq!("LOGOUT".parse::<RevocationReason>(), Err(ParseReasonError));

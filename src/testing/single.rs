@@ -12,14 +12,7 @@ use crate::session::{GraceData, Revocation, RevocationReason, SessionId, Session
 use crate::store::{ExpectedGeneration, RefreshStore};
 
 /// Every reason a store must keep apart (the enum is non-exhaustive).
-pub(super) const REASONS: [RevocationReason; 6] = [
-    RevocationReason::Logout,
-    RevocationReason::Revoked,
-    RevocationReason::SubjectRevoked,
-    RevocationReason::ReuseDetected,
-    RevocationReason::SessionLimit,
-    RevocationReason::IssueFailed,
-];
+pub(super) const REASONS: [RevocationReason; 6] = RevocationReason::ALL;
 
 /// `get` returns exactly what `create` stored: every field, grace data,
 /// each revocation reason, device info, claims and a non-ASCII subject
