@@ -4,6 +4,8 @@ use std::borrow::Cow;
 
 use zeroize::Zeroizing;
 
+use super::OAuthResponse;
+
 /// The largest body read: tokens are capped well below this, and a form
 /// holds at most a few of them.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -54,6 +56,39 @@ impl Form {
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
             .filter(|v| !v.is_empty())
+    }
+}
+
+/// The body of a revocation or introspection request (RFC 7009 section
+/// 2.1, RFC 7662 section 2.1): `token`, required, and `token_type_hint`.
+pub(super) struct TokenForm {
+    form: Form,
+}
+
+impl TokenForm {
+    /// Parses `body`, answering 400 `invalid_request` for a malformed or
+    /// oversized body, a repeated parameter or no `token`.
+    pub(super) fn parse(body: &[u8]) -> Result<Self, OAuthResponse> {
+        let form = Form::parse(body)
+            .map_err(|_| OAuthResponse::error(400, "invalid_request", "a malformed body"))?;
+        if form.get("token").is_none() {
+            return Err(OAuthResponse::error(
+                400,
+                "invalid_request",
+                "token is missing",
+            ));
+        }
+        Ok(Self { form })
+    }
+
+    /// The token (present: `parse` checked).
+    pub(super) fn token(&self) -> &str {
+        self.form.get("token").unwrap_or_default()
+    }
+
+    /// The `token_type_hint`, if any.
+    pub(super) fn hint(&self) -> Option<&str> {
+        self.form.get("token_type_hint")
     }
 }
 

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::form::{Form, FormError};
+use super::form::TokenForm;
 use super::{AuthenticatedClient, OAuthResponse};
 use crate::error::Error;
 use crate::service::TokenService;
@@ -55,16 +55,12 @@ pub async fn introspection_endpoint<S: RefreshStore, C: AppClaims>(
     _caller: &AuthenticatedClient,
     body: &[u8],
 ) -> OAuthResponse {
-    let form = match Form::parse(body) {
+    let form = match TokenForm::parse(body) {
         Ok(form) => form,
-        Err(FormError::TooLarge | FormError::Repeated) => {
-            return OAuthResponse::error(400, "invalid_request", "a malformed body");
-        }
+        Err(refused) => return refused,
     };
-    let Some(token) = form.get("token") else {
-        return OAuthResponse::error(400, "invalid_request", "token is missing");
-    };
-    let refresh_first = form.get("token_type_hint") == Some("refresh_token");
+    let token = form.token();
+    let refresh_first = form.hint() == Some("refresh_token");
     let mut answers = Vec::with_capacity(2);
     for refresh in [refresh_first, !refresh_first] {
         let answer = if refresh {

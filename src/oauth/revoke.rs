@@ -1,7 +1,7 @@
 //! Token revocation (RFC 7009).
 
 use super::OAuthResponse;
-use super::form::{Form, FormError};
+use super::form::TokenForm;
 use crate::service::TokenService;
 use crate::store::RefreshStore;
 use crate::token::AppClaims;
@@ -32,16 +32,12 @@ pub async fn revocation_endpoint<S: RefreshStore, C: AppClaims>(
     service: &TokenService<S, C>,
     body: &[u8],
 ) -> OAuthResponse {
-    let form = match Form::parse(body) {
+    let form = match TokenForm::parse(body) {
         Ok(form) => form,
-        Err(FormError::TooLarge | FormError::Repeated) => {
-            return OAuthResponse::error(400, "invalid_request", "a malformed body");
-        }
+        Err(refused) => return refused,
     };
-    let Some(token) = form.get("token") else {
-        return OAuthResponse::error(400, "invalid_request", "token is missing");
-    };
-    let order = match form.get("token_type_hint") {
+    let token = form.token();
+    let order = match form.hint() {
         Some("access_token") => [Kind::Access, Kind::Refresh],
         _ => [Kind::Refresh, Kind::Access],
     };
