@@ -26,6 +26,9 @@ const VERIFY_BOUND: u64 = 4;
 
 const CALLS: u64 = 200;
 
+/// Batches of `CALLS` measured; the fewest allocations count.
+const BATCHES: usize = 5;
+
 #[test]
 fn refresh_and_verify_allocate_within_their_bounds() {
     let (service, _clock) = common::service();
@@ -35,20 +38,29 @@ fn refresh_and_verify_allocate_within_their_bounds() {
     // First-use costs (lazy statics, thread-locals) are not per call.
     (0..10).for_each(|_| refresh());
 
-    let region = Region::new(GLOBAL);
-    (0..CALLS).for_each(|_| refresh());
-    let refreshes = region.change();
-
-    let access = pair.access_token;
-    let region = Region::new(GLOBAL);
-    for _ in 0..CALLS {
-        assert_eq!(service.verify(&access).unwrap().sub, "user-42");
-    }
-    let verifies = region.change();
-
+    // The counter is process-wide: another thread (the test harness's)
+    // may allocate while a batch runs. A regression shows in every batch,
+    // that noise in one, so the fewest of a few batches is what each call
+    // costs.
     let per_call =
         |stats: stats_alloc::Stats| (stats.allocations + stats.reallocations) as f64 / CALLS as f64;
-    let (refresh, verify) = (per_call(refreshes), per_call(verifies));
+    let fewest = |mut batch: Box<dyn FnMut() -> f64 + '_>| {
+        (0..BATCHES).map(|_| batch()).fold(f64::INFINITY, f64::min)
+    };
+    let refresh = fewest(Box::new(|| {
+        let region = Region::new(GLOBAL);
+        (0..CALLS).for_each(|_| refresh());
+        per_call(region.change())
+    }));
+
+    let access = pair.access_token;
+    let verify = fewest(Box::new(|| {
+        let region = Region::new(GLOBAL);
+        for _ in 0..CALLS {
+            assert_eq!(service.verify(&access).unwrap().sub, "user-42");
+        }
+        per_call(region.change())
+    }));
     println!("allocations per call: refresh {refresh}, verify {verify}");
     assert!(
         refresh <= REFRESH_BOUND as f64,
