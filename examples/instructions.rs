@@ -11,7 +11,9 @@
 //! ```
 //!
 //! Instructions per call: callgrind's "Collected" divided by the count.
-//! Workloads: `refresh`, `refresh-floor`, `verify`, `verify-floor`; the
+//! Workloads: `refresh`, `refresh-floor`, `verify`, `verify-floor`, and
+//! `refresh-recorded` (feature `metrics`: a refresh with a metrics recorder
+//! installed, metrics-util's `DebuggingRecorder`, to price the feature); the
 //! access-key algorithm is one of HS256, EdDSA, ES256, RS256 (refresh
 //! tokens are always HS256).
 
@@ -32,7 +34,8 @@ const WARM_UP: u64 = 100;
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: instructions refresh|refresh-floor|verify|verify-floor ALG COUNT";
+    let usage =
+        "usage: instructions refresh|refresh-recorded|refresh-floor|verify|verify-floor ALG COUNT";
     let workload = args.next().expect(usage);
     let alg = match args.next().expect(usage).as_str() {
         "HS256" => Alg::Hs256,
@@ -43,10 +46,13 @@ fn main() {
     };
     let count: u64 = args.next().expect(usage).parse().expect(usage);
 
+    if workload == "refresh-recorded" {
+        install_recorder();
+    }
     let service = common::service(alg);
     let pair = ready(common::login(&service, "user-42"));
     match workload.as_str() {
-        "refresh" => {
+        "refresh" | "refresh-recorded" => {
             let mut token = pair.refresh_token;
             run(count, &mut || {
                 token = ready(service.refresh(black_box(&token)))
@@ -78,6 +84,18 @@ fn main() {
         }
         _ => panic!("{usage}"),
     }
+}
+
+#[cfg(feature = "metrics")]
+fn install_recorder() {
+    metrics_util::debugging::DebuggingRecorder::new()
+        .install()
+        .expect("the first recorder");
+}
+
+#[cfg(not(feature = "metrics"))]
+fn install_recorder() {
+    panic!("refresh-recorded needs --features metrics");
 }
 
 fn run(count: u64, work: &mut dyn FnMut()) {

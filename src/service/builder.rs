@@ -9,6 +9,7 @@ use time::Duration;
 
 use super::hooks::{Hooks, NoHooks};
 use super::settings::Settings;
+use super::signals::Signals;
 use super::{Inner, TokenService};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{ConfigError, Error};
@@ -270,6 +271,7 @@ impl<C: AppClaims, H> TokenServiceBuilder<C, H> {
             refresh,
             clock: self.clock,
             hooks: Arc::new(self.hooks),
+            signals: Signals::register(),
         }))
     }
 }

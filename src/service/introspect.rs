@@ -7,6 +7,7 @@ use super::{TokenService, session_status};
 use crate::error::Error;
 use crate::session::SessionId;
 use crate::store::RefreshStore;
+use crate::store::StoreOp;
 use crate::token::AppClaims;
 use crate::token::refresh::{self, Expiry};
 
@@ -39,9 +40,8 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             now,
             Expiry::Enforce,
         )?;
-        let record = inner
-            .store
-            .get(&presented.session_id)
+        let record = self
+            .timed(StoreOp::Get, inner.store.get(&presented.session_id))
             .await?
             .ok_or(Error::SessionExpired)?;
         session_status(&record, now)?;

@@ -9,6 +9,7 @@ use crate::token::claims::claims_to_json;
 use crate::token::{AppClaims, RefreshSecret, TokenPair};
 
 use super::hooks::Event;
+use crate::store::StoreOp;
 
 impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// Starts a session for `subject` (after the app checked the
@@ -82,7 +83,10 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         let pair = self.tokens(&record, &secret, now)?;
         self.check_headroom(pair.access_token.as_str())?;
         self.check_headroom(pair.refresh_token.as_str())?;
-        if let Err(error) = self.inner.store.create(&record).await {
+        if let Err(error) = self
+            .timed(StoreOp::Create, self.inner.store.create(&record))
+            .await
+        {
             // A create whose answer was lost may still have happened.
             if error.kind() != StoreErrorKind::AlreadyExists {
                 self.abandon(&record.id, now).await;

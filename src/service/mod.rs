@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::session::SessionRecord;
-use crate::store::{RefreshStore, StoreError, StoreErrorKind};
+use crate::store::{RefreshStore, StoreError, StoreErrorKind, StoreOp};
 use crate::token::claims::ClaimMembers;
 use crate::token::{KeyRing, NoClaims, RefreshSecret, TokenPair, access, refresh};
 
@@ -29,16 +29,19 @@ mod rotation;
 
 mod revoke;
 
+mod audit;
 mod hooks;
 #[cfg(feature = "oauth")]
 mod introspect;
 mod limit;
 mod settings;
+mod signals;
 
 pub use builder::TokenServiceBuilder;
 use hooks::emit;
 pub use hooks::{Event, Hooks, NoHooks, RefreshContext};
 use settings::Settings;
+use signals::Signals;
 
 /// Issues, verifies, rotates and revokes tokens over a [`RefreshStore`].
 ///
@@ -82,6 +85,7 @@ struct Inner<S, C> {
     jwks: JwkSet,
     clock: Arc<dyn Clock>,
     hooks: Arc<dyn Hooks<C>>,
+    signals: Signals,
 }
 
 impl<S, C> Clone for TokenService<S, C> {
@@ -188,10 +192,20 @@ impl<S: RefreshStore, C> TokenService<S, C> {
         whole_seconds(self.inner.clock.now())
     }
 
+    /// One store call, timed for the metrics.
+    async fn timed<T>(
+        &self,
+        op: StoreOp,
+        call: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        self.inner.signals.timed(op, call).await
+    }
+
     fn emit(&self, event: Event<'_>)
     where
         C: 'static,
     {
+        self.inner.signals.heard(&event);
         emit(&*self.inner.hooks, event);
     }
 }

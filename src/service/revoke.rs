@@ -9,6 +9,7 @@ use crate::clock::shifted;
 use crate::error::Error;
 use crate::session::{Revocation, RevocationReason, SessionId, SessionRecord, SessionView};
 use crate::store::RefreshStore;
+use crate::store::StoreOp;
 use crate::token::AppClaims;
 use crate::token::refresh::{self, Expiry};
 
@@ -80,10 +81,12 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             reason,
             at: self.now(),
         };
+        let store = &self.inner.store;
         let count = self
-            .inner
-            .store
-            .revoke_subject(subject, except, &why)
+            .timed(
+                StoreOp::RevokeSubject,
+                store.revoke_subject(subject, except, &why),
+            )
             .await?;
         self.emit(Event::SubjectRevoked {
             subject,
@@ -113,7 +116,12 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// [`Error::Store`] if the store fails.
     pub async fn purge_expired(&self) -> Result<u64, Error> {
         let cutoff = shifted(self.now(), -self.inner.settings.rules.leeway, "-leeway")?;
-        Ok(self.inner.store.purge_expired(cutoff).await?)
+        Ok(self
+            .timed(
+                StoreOp::PurgeExpired,
+                self.inner.store.purge_expired(cutoff),
+            )
+            .await?)
     }
 
     pub(super) async fn revoke_with(
@@ -123,7 +131,9 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         at: OffsetDateTime,
     ) -> Result<bool, Error> {
         let why = Revocation { reason, at };
-        let revoked = self.inner.store.revoke(session_id, &why).await?;
+        let revoked = self
+            .timed(StoreOp::Revoke, self.inner.store.revoke(session_id, &why))
+            .await?;
         if revoked {
             self.emit(Event::Revoked { session_id, reason });
         }
@@ -135,7 +145,9 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         subject: &str,
         now: OffsetDateTime,
     ) -> Result<Vec<SessionRecord>, Error> {
-        let mut sessions = self.inner.store.sessions(subject).await?;
+        let mut sessions = self
+            .timed(StoreOp::Sessions, self.inner.store.sessions(subject))
+            .await?;
         sessions.retain(|s| s.subject == subject && s.is_live(now));
         sessions.sort_by(newest_first);
         Ok(sessions)

@@ -4,11 +4,12 @@
 use time::OffsetDateTime;
 
 use super::hooks::{Event, RefreshContext};
+use super::signals::RefreshOutcome;
 use super::{TokenService, session_status};
 use crate::clock::shifted;
 use crate::error::Error;
 use crate::session::{GraceData, Revocation, RevocationReason, SecretHash, SessionRecord};
-use crate::store::{ExpectedGeneration, RefreshStore, RotationUpdate, StoreError};
+use crate::store::{ExpectedGeneration, RefreshStore, RotationUpdate, StoreError, StoreOp};
 use crate::token::access;
 use crate::token::claims::{ClaimMembers, claims_to_json};
 use crate::token::refresh::{self, Expiry, RetryWindow, VerifiedRefresh};
@@ -34,13 +35,26 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// [`Error::Store`] if another store call fails. A store failure never
     /// revokes anything.
     pub async fn refresh(&self, refresh_token: impl AsRef<str>) -> Result<TokenPair, Error> {
+        let result = self.rotate_or_replay(refresh_token.as_ref()).await;
+        self.inner.signals.refreshed(match &result {
+            Ok((_, outcome)) => *outcome,
+            Err(error) => RefreshOutcome::of_error(error),
+        });
+        result.map(|(pair, _)| pair)
+    }
+
+    /// `refresh`, saying which way it succeeded: rotated, or a replay.
+    async fn rotate_or_replay(
+        &self,
+        refresh_token: &str,
+    ) -> Result<(TokenPair, RefreshOutcome), Error> {
         let inner = &*self.inner;
         let settings = &inner.settings;
         let now = self.now();
         let presented = refresh::verify(
             &settings.rules,
             &inner.refresh,
-            refresh_token.as_ref(),
+            refresh_token,
             now,
             Expiry::Enforce,
         )?;
@@ -80,11 +94,10 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             generation: presented.generation,
             secret_hash: presented_hash,
         };
-        let rotated = match inner
+        let rotate = inner
             .store
-            .rotate(&presented.session_id, &expected, &rotation)
-            .await
-        {
+            .rotate(&presented.session_id, &expected, &rotation);
+        let rotated = match self.timed(StoreOp::Rotate, rotate).await {
             Ok(rotated) => rotated,
             // A retryable failure may have come after the write: a lost
             // answer, a timeout. The rotation is in doubt.
@@ -99,11 +112,13 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
                     session_id: &record.id,
                     generation: record.generation,
                 });
-                Ok(pair)
+                Ok((pair, RefreshOutcome::Rotated))
             }
             None => {
-                self.after_refused_rotation(&presented, &presented_hash, now)
-                    .await
+                let pair = self
+                    .after_refused_rotation(&presented, &presented_hash, now)
+                    .await?;
+                Ok((pair, RefreshOutcome::Grace))
             }
         }
     }
@@ -118,7 +133,10 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     ) -> Result<TokenPair, Error> {
         let store = &self.inner.store;
         let sid = &presented.session_id;
-        let record = store.get(sid).await?.ok_or(Error::SessionExpired)?;
+        let record = self
+            .timed(StoreOp::Get, store.get(sid))
+            .await?
+            .ok_or(Error::SessionExpired)?;
         session_status(&record, now)?;
         if let Some(pair) = self.grace_replay(&record, presented, presented_hash, now)? {
             self.emit(Event::GraceReplay {
@@ -137,7 +155,7 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             reason: RevocationReason::ReuseDetected,
             at: now,
         };
-        store.revoke(sid, &why).await?;
+        self.timed(StoreOp::Revoke, store.revoke(sid, &why)).await?;
         self.emit(Event::ReuseDetected {
             subject: &record.subject,
             session_id: sid,

@@ -6,6 +6,7 @@ use jsonwebtoken::jwk::JwkSet;
 use super::{TokenService, session_status};
 use crate::error::Error;
 use crate::store::RefreshStore;
+use crate::store::StoreOp;
 use crate::token::{AccessClaims, AppClaims, access};
 
 impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
@@ -38,7 +39,9 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         access_token: impl AsRef<str>,
     ) -> Result<AccessClaims<C>, Error> {
         let claims = self.verify(access_token)?;
-        let record = self.inner.store.get(&claims.sid).await?;
+        let record = self
+            .timed(StoreOp::Get, self.inner.store.get(&claims.sid))
+            .await?;
         let record = record.ok_or(Error::SessionExpired)?;
         if record.subject != claims.sub {
             return Err(Error::InvalidClaim {

@@ -22,6 +22,7 @@ pub use crate::session::{
 
 mod delegate;
 mod memory;
+mod op;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -36,6 +37,7 @@ pub use self::sql::{Postgres, PostgresStore, PostgresStoreBuilder};
 #[cfg(feature = "sqlite")]
 pub use self::sql::{Sqlite, SqliteStore, SqliteStoreBuilder};
 pub use memory::MemoryStore;
+pub use op::StoreOp;
 
 /// What [`RefreshStore::rotate`] expects to find: the generation the
 /// presented refresh token belongs to, and its secret hash.

@@ -10,53 +10,7 @@ use tokio::sync::Barrier;
 
 use crate::error::{StoreError, StoreErrorKind};
 use crate::session::{Revocation, SessionId, SessionRecord};
-use crate::store::{ExpectedGeneration, RefreshStore, RotationUpdate};
-
-/// One of the seven [`RefreshStore`] operations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum StoreOp {
-    /// [`RefreshStore::create`].
-    Create,
-    /// [`RefreshStore::get`].
-    Get,
-    /// [`RefreshStore::rotate`].
-    Rotate,
-    /// [`RefreshStore::revoke`].
-    Revoke,
-    /// [`RefreshStore::revoke_subject`].
-    RevokeSubject,
-    /// [`RefreshStore::sessions`].
-    Sessions,
-    /// [`RefreshStore::purge_expired`].
-    PurgeExpired,
-}
-
-impl StoreOp {
-    /// Every operation, in the trait's order.
-    pub const ALL: [StoreOp; 7] = [
-        StoreOp::Create,
-        StoreOp::Get,
-        StoreOp::Rotate,
-        StoreOp::Revoke,
-        StoreOp::RevokeSubject,
-        StoreOp::Sessions,
-        StoreOp::PurgeExpired,
-    ];
-
-    /// The trait method's name, e.g. `"revoke_subject"`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            StoreOp::Create => "create",
-            StoreOp::Get => "get",
-            StoreOp::Rotate => "rotate",
-            StoreOp::Revoke => "revoke",
-            StoreOp::RevokeSubject => "revoke_subject",
-            StoreOp::Sessions => "sessions",
-            StoreOp::PurgeExpired => "purge_expired",
-        }
-    }
-}
+use crate::store::{ExpectedGeneration, RefreshStore, RotationUpdate, StoreOp};
 
 /// What happens to a call a fault applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

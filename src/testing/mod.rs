@@ -89,7 +89,7 @@ pub use self::concurrent::{
     concurrent_create_has_one_winner, concurrent_revoke_has_one_winner,
     concurrent_rotate_has_one_winner, rotate_racing_revoke_never_wins_after_it,
 };
-pub use self::faulty::{Calls, Fault, FaultyStore, StoreOp};
+pub use self::faulty::{Calls, Fault, FaultyStore};
 pub use self::single::{
     create_refuses_a_taken_id, create_then_get_round_trips, revoke_keeps_the_first_revocation,
     rotate_is_compare_and_swap, rotate_refuses_expired, rotate_refuses_revoked,
@@ -99,6 +99,7 @@ pub use self::subject::{
     purge_expired_deletes_only_expired, revoke_subject_spares_except_and_others,
     sessions_lists_live_records_of_one_subject,
 };
+pub use crate::store::StoreOp;
 
 /// Runs every check, one after another, against `store`.
 ///
