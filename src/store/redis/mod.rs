@@ -1,23 +1,28 @@
 //! [`RedisStore`]: sessions in Redis, one Lua script per atomic operation.
 
 mod builder;
+mod connection;
 mod error;
 mod keys;
 mod many;
 mod record;
+mod scan;
+mod wait;
 
 pub use self::builder::RedisStoreBuilder;
+pub use self::wait::ReplicationShortfall;
 
 use std::fmt;
 
 use async_trait::async_trait;
-use redis::Value;
-use redis::aio::ConnectionManager;
+use redis::{RedisError, Value};
 use time::OffsetDateTime;
 
+use self::connection::Connection;
 use self::error::store_error;
 use self::keys::{Keys, scripts};
 use self::record::instant;
+use self::wait::WaitFor;
 use super::{ExpectedGeneration, RefreshStore, RotationUpdate};
 use crate::error::{StoreError, StoreErrorKind};
 use crate::session::{Revocation, SessionId, SessionRecord};
@@ -147,15 +152,23 @@ const BATCH: usize = 500;
 /// the source.
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: ConnectionManager,
+    conn: Connection,
     keys: Keys,
     retention_ms: i64,
+    wait: Option<WaitFor>,
 }
 
 impl RedisStore {
     /// A handle on the shared connection (the calls take `&mut`).
-    fn conn(&self) -> ConnectionManager {
+    fn conn(&self) -> Connection {
         self.conn.clone()
+    }
+
+    /// Maps a Redis error met while `doing` something, as this store's
+    /// topology says.
+    fn failed(&self, doing: &'static str) -> impl Fn(RedisError) -> StoreError + use<> {
+        let topology = self.conn.topology();
+        move |e| store_error(e, doing, topology)
     }
 }
 
@@ -165,6 +178,8 @@ impl fmt::Debug for RedisStore {
         f.debug_struct("RedisStore")
             .field("key_prefix", &self.keys.prefix())
             .field("retention_ms", &self.retention_ms)
+            .field("topology", &self.conn.topology())
+            .field("wait", &self.wait)
             .finish_non_exhaustive()
     }
 }
@@ -183,7 +198,7 @@ impl RefreshStore for RedisStore {
             let _: i64 = index
                 .invoke_async(&mut conn)
                 .await
-                .map_err(|e| store_error(e, "indexing a new session"))?;
+                .map_err(self.failed("indexing a new session"))?;
         }
         let mut create = scripts.create.key(self.keys.session(&session.id));
         create.arg(self.retention_ms);
@@ -193,7 +208,7 @@ impl RefreshStore for RedisStore {
         let created: i64 = create
             .invoke_async(&mut conn)
             .await
-            .map_err(|e| store_error(e, "creating a session"))?;
+            .map_err(self.failed("creating a session"))?;
         match created {
             1 => Ok(()),
             _ => Err(StoreError::new(
@@ -208,7 +223,7 @@ impl RefreshStore for RedisStore {
             .arg(self.keys.session(id))
             .query_async(&mut self.conn())
             .await
-            .map_err(|e| store_error(e, "reading a session"))?;
+            .map_err(self.failed("reading a session"))?;
         record::decode(*id, reply)
     }
 
@@ -235,24 +250,36 @@ impl RefreshStore for RedisStore {
         if let Some(claims) = &next.claims_json {
             rotate.arg(claims);
         }
-        let reply: Value = rotate
-            .invoke_async(&mut self.conn())
+        let doing = "rotating a session";
+        let reply = self
+            .conn
+            .invoke(&rotate, self.wait)
             .await
-            .map_err(|e| store_error(e, "rotating a session"))?;
-        match reply {
+            .map_err(self.failed(doing))?;
+        match reply.value {
             Value::Nil => Ok(None),
-            reply => record::decode(*id, reply),
+            value => {
+                let record = record::decode(*id, value)?;
+                self.check_replicated(reply.acknowledged, doing)?;
+                Ok(record)
+            }
         }
     }
 
     async fn revoke(&self, id: &SessionId, why: &Revocation) -> Result<bool, StoreError> {
         let mut revoke = scripts().revoke.key(self.keys.session(id));
         revoke.arg(why.reason.as_str()).arg(instant(why.at));
-        let changed: i64 = revoke
-            .invoke_async(&mut self.conn())
+        let doing = "revoking a session";
+        let reply = self
+            .conn
+            .invoke(&revoke, self.wait)
             .await
-            .map_err(|e| store_error(e, "revoking a session"))?;
-        Ok(changed == 1)
+            .map_err(self.failed(doing))?;
+        let changed = matches!(reply.value, Value::Int(1));
+        if changed {
+            self.check_replicated(reply.acknowledged, doing)?;
+        }
+        Ok(changed)
     }
 
     async fn revoke_subject(
