@@ -128,8 +128,8 @@ async fn load_through_failover(
         }
     };
     wait_for(200).await;
-    let restore = Restore::of(&fixture.urls, &primary.url());
-    nodes::signal(&restore.pid, "KILL");
+    let restore = Restore::of(&fixture.urls, &[primary.url()]);
+    nodes::signal(restore.pid(0), "KILL");
     let killed_at = done.load(Ordering::Relaxed);
     let urls = fixture.urls.clone();
     tokio::task::spawn_blocking(move || wait_for_failover(&urls, &primary, probe_slot))

@@ -90,9 +90,9 @@ async fn cut_then_fail_over(options: RedisStoreBuilder) -> Cut {
     }
     drop(replica_conn);
 
-    let restore_primary = Restore::of(&fixture.urls, &primary.url());
-    let restore_replica = Restore::of(&fixture.urls, &replica.url());
-    nodes::signal(&restore_replica.pid, "STOP");
+    let restore = Restore::of(&fixture.urls, &[primary.url(), replica.url()]);
+    let (primary_pid, replica_pid) = (restore.pid(0), restore.pid(1));
+    nodes::signal(replica_pid, "STOP");
     let mut primary_conn = nodes::conn(&primary.url()).await;
     let _: i64 = redis::cmd("CLIENT")
         .arg("KILL")
@@ -102,14 +102,14 @@ async fn cut_then_fail_over(options: RedisStoreBuilder) -> Cut {
         .await
         .unwrap();
     let second = service.refresh(&first.refresh_token).await;
-    nodes::signal(&restore_primary.pid, "KILL");
-    nodes::signal(&restore_replica.pid, "CONT");
+    nodes::signal(primary_pid, "KILL");
+    nodes::signal(replica_pid, "CONT");
     let urls = fixture.urls.clone();
     tokio::task::spawn_blocking(move || wait_for_failover(&urls, &primary, slot))
         .await
         .unwrap();
     // Dropped here: the old primary comes back as a replica.
-    drop((restore_replica, restore_primary));
+    drop(restore);
     Cut {
         service,
         first,
