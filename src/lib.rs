@@ -107,6 +107,8 @@
 //! - `postgres`: `PostgresStore`, sessions in PostgreSQL (sqlx).
 //! - `redis`: `RedisStore`, sessions in Redis (the `redis` crate,
 //!   re-exported), one Lua script per atomic operation.
+//! - `redis-cluster`: `RedisStore` over Redis Cluster as well
+//!   (`RedisStoreBuilder::connect_cluster`).
 //!
 //! With either SQL feature the crate re-exports `sqlx`, for building the
 //! pool a store can be given.

@@ -29,7 +29,7 @@ mod redis;
 mod sql;
 
 #[cfg(feature = "redis")]
-pub use self::redis::{RedisStore, RedisStoreBuilder};
+pub use self::redis::{RedisStore, RedisStoreBuilder, ReplicationShortfall};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use self::sql::{Dialect, SqlStore, SqlStoreBuilder};
 #[cfg(feature = "postgres")]

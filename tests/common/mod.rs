@@ -140,6 +140,10 @@ pub(crate) fn server_url(var: &str) -> String {
             let (server, example) = match var {
                 "DATABASE_URL" => ("PostgreSQL", "postgres://postgres@127.0.0.1:5432/postgres"),
                 "REDIS_URL" => ("Redis", "redis://127.0.0.1:6379/"),
+                "REDIS_CLUSTER_URLS" => (
+                    "Redis Cluster",
+                    "the primaries' URLs, comma-separated, as `eval \"$(.ci/redis-cluster start)\"` sets",
+                ),
                 _ => ("real", "its URL"),
             };
             panic!(

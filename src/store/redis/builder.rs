@@ -5,8 +5,10 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use time::Duration;
 
 use super::RedisStore;
+use super::connection::{Connection, Topology};
 use super::error::store_error;
 use super::keys::Keys;
+use super::wait::WaitFor;
 use crate::error::{ConfigError, Error};
 
 /// Options of a [`RedisStore`], validated by [`build`](Self::build) and
@@ -16,6 +18,7 @@ pub struct RedisStoreBuilder {
     key_prefix: String,
     retention: Duration,
     call_timeout: Duration,
+    wait_for_replicas: Option<(u32, Duration)>,
 }
 
 impl Default for RedisStoreBuilder {
@@ -24,6 +27,7 @@ impl Default for RedisStoreBuilder {
             key_prefix: "jwt-rotate".to_owned(),
             retention: Duration::hours(1),
             call_timeout: Duration::seconds(2),
+            wait_for_replicas: None,
         }
     }
 }
@@ -63,20 +67,58 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// A store on `connection`.
+    /// After each rotation and revocation, wait until `replicas` replicas
+    /// of the primary that made it have it, for up to `timeout` (Redis
+    /// `WAIT`). Default: off (no wait).
+    ///
+    /// `replicas` from 1 to 64; `timeout` from 1 ms to below
+    /// [`call_timeout`](Self::call_timeout). The write and the `WAIT` go in
+    /// one pipeline on the same connection (on a cluster, to the key's
+    /// primary). If fewer replicas acknowledge in time, the call fails with
+    /// a retryable error whose source is a
+    /// [`ReplicationShortfall`](crate::store::ReplicationShortfall): the
+    /// write stands on the primary but could still be lost in a failover,
+    /// and the service reports a rotation that ends so as
+    /// [`Error::RotationInDoubt`](crate::Error::RotationInDoubt). The cost
+    /// is one replication round trip per write, during which the
+    /// connection (shared by the store's clones) answers nothing else; see
+    /// the README's failover section for what it buys and the figures.
+    pub fn wait_for_replicas(mut self, replicas: u32, timeout: Duration) -> Self {
+        self.wait_for_replicas = Some((replicas, timeout));
+        self
+    }
+
+    /// A store on `connection`, one server.
     ///
     /// # Errors
-    /// A prefix or retention outside the bounds its setter states.
+    /// An option outside the bounds its setter states.
     pub fn build(self, connection: ConnectionManager) -> Result<RedisStore, ConfigError> {
-        let (keys, retention_ms) = self.validate()?;
+        self.finish(Connection::Single(connection))
+    }
+
+    /// A store on `connection`, a Redis Cluster (feature `redis-cluster`).
+    ///
+    /// # Errors
+    /// An option outside the bounds its setter states.
+    #[cfg(feature = "redis-cluster")]
+    pub fn build_cluster(
+        self,
+        connection: redis::cluster_async::ClusterConnection,
+    ) -> Result<RedisStore, ConfigError> {
+        self.finish(Connection::Cluster(connection))
+    }
+
+    fn finish(self, conn: Connection) -> Result<RedisStore, ConfigError> {
+        let options = self.validate()?;
         Ok(RedisStore {
-            conn: connection,
-            keys,
-            retention_ms,
+            conn,
+            keys: options.keys,
+            retention_ms: options.retention_ms,
+            wait: options.wait,
         })
     }
 
-    fn validate(&self) -> Result<(Keys, i64), ConfigError> {
+    fn validate(&self) -> Result<Options, ConfigError> {
         let keys = Keys::new(&self.key_prefix)?;
         if self.retention < Self::MIN_RETENTION || self.retention > Self::MAX_RETENTION {
             return Err(ConfigError::new(
@@ -89,8 +131,33 @@ impl RedisStoreBuilder {
                 "Redis call_timeout must be from 1 ms to 1 minute",
             ));
         }
-        // At most 30 days: far inside an i64.
-        Ok((keys, self.retention.whole_milliseconds() as i64))
+        let wait = match self.wait_for_replicas {
+            None => None,
+            Some((replicas, timeout)) => {
+                if !(1..=64).contains(&replicas) {
+                    return Err(ConfigError::new(
+                        "Redis wait_for_replicas must wait for 1 to 64 replicas",
+                    ));
+                }
+                if timeout < Duration::milliseconds(1) || timeout >= self.call_timeout {
+                    return Err(ConfigError::new(
+                        "Redis wait_for_replicas timeout must be from 1 ms to below call_timeout",
+                    ));
+                }
+                // Below call_timeout, so at most a minute.
+                let timeout_ms = timeout.whole_milliseconds() as u64;
+                Some(WaitFor {
+                    replicas,
+                    timeout_ms,
+                })
+            }
+        };
+        Ok(Options {
+            keys,
+            // At most 30 days: far inside an i64.
+            retention_ms: self.retention.whole_milliseconds() as i64,
+            wait,
+        })
     }
 
     /// Connects to the server at `url` (`redis://[:password@]host[:port][/db]`,
@@ -120,13 +187,62 @@ impl RedisStoreBuilder {
             .set_connection_timeout(timeout);
         let connection = ConnectionManager::new_with_config(client, config)
             .await
-            .map_err(|e| store_error(e, "connecting to Redis"))?;
+            .map_err(|e| store_error(e, "connecting to Redis", Topology::Single))?;
         Ok(self.build(connection)?)
+    }
+
+    /// Connects to the Redis Cluster that `urls` are nodes of (feature
+    /// `redis-cluster`; `redis://[:password@]host:port` each, a few
+    /// primaries suffice: the client learns the rest) and builds the store.
+    ///
+    /// Calls time out after [`call_timeout`](Self::call_timeout), retries
+    /// included: within it the client follows `MOVED` and `ASK`, waits out
+    /// `TRYAGAIN` and `CLUSTERDOWN` (from 100 ms between tries), and finds
+    /// the new primary after a failover. For other settings, make a
+    /// `ClusterConnection` with `ClusterClientBuilder` and pass it to
+    /// [`build_cluster`](Self::build_cluster).
+    ///
+    /// # Errors
+    /// [`Error::Config`] for invalid options or URLs (nothing is
+    /// contacted); [`Error::Store`] if no node can be reached (retryable)
+    /// or the cluster refuses the connection.
+    #[cfg(feature = "redis-cluster")]
+    pub async fn connect_cluster<U: AsRef<str>>(
+        self,
+        urls: impl IntoIterator<Item = U>,
+    ) -> Result<RedisStore, Error> {
+        self.validate()?;
+        let urls: Vec<String> = urls.into_iter().map(|u| u.as_ref().to_owned()).collect();
+        if urls.is_empty() {
+            return Err(ConfigError::new("Redis Cluster needs at least one node URL").into());
+        }
+        // Checked by `validate`: from 1 ms to a minute.
+        let timeout = std::time::Duration::try_from(self.call_timeout)
+            .map_err(|e| ConfigError::with_source("invalid call_timeout", e))?;
+        let client = redis::cluster::ClusterClientBuilder::new(urls)
+            .connection_timeout(timeout)
+            .response_timeout(timeout)
+            .min_retry_wait(100)
+            .max_retry_wait(1_000)
+            .build()
+            .map_err(|e| ConfigError::with_source("invalid Redis Cluster URLs", e))?;
+        let connection = client
+            .get_async_connection()
+            .await
+            .map_err(|e| store_error(e, "connecting to Redis Cluster", Topology::Cluster))?;
+        Ok(self.build_cluster(connection)?)
     }
 }
 
+/// The options, checked.
+struct Options {
+    keys: Keys,
+    retention_ms: i64,
+    wait: Option<WaitFor>,
+}
+
 impl RedisStore {
-    /// Options: key prefix, retention, call timeout.
+    /// Options: key prefix, retention, call timeout, replicas to wait for.
     pub fn builder() -> RedisStoreBuilder {
         RedisStoreBuilder::default()
     }
@@ -141,14 +257,9 @@ impl RedisStore {
 
     /// A store with the default options on an existing connection.
     pub fn new(connection: ConnectionManager) -> Self {
-        let (keys, retention_ms) = RedisStoreBuilder::default()
-            .validate()
-            .expect("the default options are valid");
-        Self {
-            conn: connection,
-            keys,
-            retention_ms,
-        }
+        RedisStoreBuilder::default()
+            .build(connection)
+            .expect("the default options are valid")
     }
 
     /// The prefix of this store's keys.

@@ -2,6 +2,7 @@
 
 use redis::{ErrorKind, RedisError, ServerErrorKind};
 
+use super::connection::Topology;
 use crate::error::{StoreError, StoreErrorKind};
 
 /// The error code our scripts give a record they cannot read.
@@ -12,10 +13,10 @@ const CORRUPT: &str = "CORRUPT";
 /// full server (`OOM`) that eviction or expiry may relieve.
 const RETRYABLE_CODES: [&str; 2] = ["BUSY", "OOM"];
 
-/// `err`, met while `doing` something, as a store error that keeps it as
-/// its source.
-pub(super) fn store_error(err: RedisError, doing: &'static str) -> StoreError {
-    if redirected(&err) {
+/// `err`, met while `doing` something on a store of `topology`, as a store
+/// error that keeps it as its source.
+pub(super) fn store_error(err: RedisError, doing: &'static str, topology: Topology) -> StoreError {
+    if redirected(&err) && topology == Topology::Single {
         return StoreError::other(format!(
             "{doing}: a Redis Cluster node redirected the call (MOVED/ASK), which a \
              single-server connection cannot follow; connect to a cluster with a \
@@ -27,9 +28,11 @@ pub(super) fn store_error(err: RedisError, doing: &'static str) -> StoreError {
     StoreError::new(kind, doing).with_source(err)
 }
 
-/// A Cluster redirection reached us: the connection is to one node of a
-/// cluster but cannot follow redirections, so every retry meets the same
-/// answer. A configuration mistake, not an outage.
+/// A Cluster redirection reached us. On one server's connection, which
+/// cannot follow it, every retry meets the same answer: a configuration
+/// mistake, not an outage. A cluster connection follows redirections by
+/// itself and gives up only when the slot keeps moving (resharding or a
+/// failover under way): retryable, as [`kind_of`] says.
 fn redirected(err: &RedisError) -> bool {
     matches!(
         err.kind(),
@@ -39,10 +42,10 @@ fn redirected(err: &RedisError) -> bool {
 
 /// Retryable: the connection (refused, dropped, timed out, any I/O error)
 /// and a server that cannot serve now (loading, busy, a script missing
-/// after a restart, failover, a cluster that is down or resharding). A
-/// malformed
-/// record is `Corrupt`; anything else (a wrong password, a bad reply) is
-/// `Other`.
+/// after a restart, failover, a cluster that is down or resharding, a
+/// redirection a cluster connection gave up following, a cluster node the
+/// client has no connection to yet). A malformed record is `Corrupt`;
+/// anything else (a wrong password, a bad reply, `CROSSSLOT`) is `Other`.
 fn kind_of(err: &RedisError) -> StoreErrorKind {
     let code = server_code(err);
     if code.as_deref() == Some(CORRUPT) {
@@ -58,7 +61,9 @@ fn kind_of(err: &RedisError) -> StoreErrorKind {
     let retryable_server = matches!(
         err.kind(),
         ErrorKind::Server(
-            ServerErrorKind::BusyLoading
+            ServerErrorKind::Moved
+                | ServerErrorKind::Ask
+                | ServerErrorKind::BusyLoading
                 | ServerErrorKind::NoScript
                 | ServerErrorKind::TryAgain
                 | ServerErrorKind::ClusterDown
@@ -66,7 +71,9 @@ fn kind_of(err: &RedisError) -> StoreErrorKind {
                 | ServerErrorKind::ReadOnly
         ) | ErrorKind::ClusterConnectionNotFound
     );
-    if retryable_server || code.is_some_and(|c| RETRYABLE_CODES.contains(&c.as_str())) {
+    if retryable_server
+        || code.is_some_and(|c| RETRYABLE_CODES.contains(&c.as_str()) || c == "MOVED" || c == "ASK")
+    {
         return StoreErrorKind::Unavailable;
     }
     StoreErrorKind::Other
@@ -88,6 +95,7 @@ mod tests {
     use std::io;
 
     use super::*;
+    use crate::store::redis::connection::Topology::{Cluster, Single};
 
     fn server(code: &str) -> RedisError {
         redis::make_extension_error(code.to_owned(), Some("from the server".to_owned()))
@@ -106,7 +114,7 @@ mod tests {
             io::ErrorKind::BrokenPipe,
             io::ErrorKind::UnexpectedEof,
         ] {
-            let err = store_error(io::Error::from(io_kind).into(), "rotating");
+            let err = store_error(io::Error::from(io_kind).into(), "rotating", Single);
             assert_eq!(err.kind(), StoreErrorKind::Unavailable, "{io_kind:?}");
         }
     }
@@ -122,18 +130,18 @@ mod tests {
             ServerErrorKind::ReadOnly,
         ];
         for kind in known_kinds {
-            let err = store_error(known(kind), "rotating");
+            let err = store_error(known(kind), "rotating", Single);
             assert_eq!(err.kind(), StoreErrorKind::Unavailable, "{kind:?}");
         }
         for code in ["BUSY", "OOM"] {
-            let err = store_error(server(code), "rotating");
+            let err = store_error(server(code), "rotating", Single);
             assert_eq!(err.kind(), StoreErrorKind::Unavailable, "{code}");
         }
     }
 
     #[test]
     fn our_corrupt_code_is_corrupt_and_the_rest_is_other() {
-        let err = store_error(server("CORRUPT"), "rotating");
+        let err = store_error(server("CORRUPT"), "rotating", Single);
         assert_eq!(err.kind(), StoreErrorKind::Corrupt);
         for err in [
             known(ServerErrorKind::ResponseError),
@@ -141,7 +149,7 @@ mod tests {
             server("WRONGTYPE"),
             RedisError::from((ErrorKind::AuthenticationFailed, "bad password")),
         ] {
-            let kind = store_error(err.clone(), "rotating").kind();
+            let kind = store_error(err.clone(), "rotating", Single).kind();
             assert_eq!(kind, StoreErrorKind::Other, "{err:?}");
         }
     }
@@ -153,7 +161,7 @@ mod tests {
             known(ServerErrorKind::Ask),
             server("MOVED"),
         ] {
-            let store = store_error(err.clone(), "rotating");
+            let store = store_error(err.clone(), "rotating", Single);
             assert!(!store.is_retryable(), "{err:?}");
             assert_eq!(store.kind(), StoreErrorKind::Other);
             assert!(store.to_string().contains("cluster connection"), "{store}");
@@ -162,8 +170,38 @@ mod tests {
     }
 
     #[test]
+    fn on_a_cluster_every_error_a_failover_or_resharding_gives_is_retryable() {
+        let known_kinds = [
+            ServerErrorKind::Moved,
+            ServerErrorKind::Ask,
+            ServerErrorKind::TryAgain,
+            ServerErrorKind::ClusterDown,
+            ServerErrorKind::MasterDown,
+            ServerErrorKind::ReadOnly,
+            ServerErrorKind::BusyLoading,
+        ];
+        for kind in known_kinds {
+            let err = store_error(known(kind), "rotating", Cluster);
+            assert_eq!(err.kind(), StoreErrorKind::Unavailable, "{kind:?}");
+            assert!(err.source().is_some());
+        }
+        for code in ["MOVED", "ASK", "BUSY", "OOM"] {
+            let err = store_error(server(code), "rotating", Cluster);
+            assert_eq!(err.kind(), StoreErrorKind::Unavailable, "{code}");
+        }
+        let lost = RedisError::from((ErrorKind::ClusterConnectionNotFound, "no connection"));
+        assert!(store_error(lost, "rotating", Cluster).is_retryable());
+        // A script touching two slots is our bug: no retry cures it.
+        let cross = known(ServerErrorKind::CrossSlot);
+        assert_eq!(
+            store_error(cross, "rotating", Cluster).kind(),
+            StoreErrorKind::Other
+        );
+    }
+
+    #[test]
     fn the_redis_error_is_kept_as_the_source() {
-        let err = store_error(server("BUSY"), "revoking a session");
+        let err = store_error(server("BUSY"), "revoking a session", Single);
         assert_eq!(err.to_string(), "revoking a session");
         let source = err.source().expect("the redis error is the source");
         let redis = source.downcast_ref::<RedisError>().expect("a RedisError");

@@ -1,14 +1,15 @@
 //! The calls on many sessions: by subject, through its index, and the
-//! purge, through SCAN.
+//! purge, through SCAN of every primary.
 
 use std::collections::HashMap;
 
 use redis::{RedisError, Value};
 use time::OffsetDateTime;
 
-use super::error::store_error;
+use super::connection::Call;
 use super::keys::scripts;
 use super::record::{self, instant};
+use super::scan::Node;
 use super::{BATCH, RedisStore};
 use crate::error::{StoreError, StoreErrorKind};
 use crate::session::{Revocation, SessionId, SessionRecord};
@@ -21,58 +22,71 @@ impl RedisStore {
         except: Option<&SessionId>,
         why: &Revocation,
     ) -> Result<u64, StoreError> {
+        let doing = "revoking a subject's sessions";
         let ids: Vec<SessionId> = self.indexed(subject).await?;
         let ids: Vec<SessionId> = ids.into_iter().filter(|id| Some(id) != except).collect();
         let script = &scripts().revoke_subject;
         let at = instant(why.at);
-        let (mut revoked, mut stale) = (0, Vec::new());
+        let (mut revoked, mut stale, mut short) = (0, Vec::new(), None);
         for chunk in ids.chunks(BATCH) {
             let calls: Vec<_> = chunk
                 .iter()
                 .map(|id| {
                     let mut call = script.key(self.keys.session(id));
                     call.arg(subject).arg(why.reason.as_str()).arg(&at);
-                    call
+                    Call::Script(call)
                 })
                 .collect();
-            // Loaded in the same round trip: a pipeline gets no NOSCRIPT retry.
-            let mut pipe = redis::pipe();
-            pipe.load_script(script).ignore();
-            for call in &calls {
-                pipe.invoke_script(call);
-            }
-            let outcomes: Vec<i64> = pipe
-                .query_async(&mut self.conn())
+            let outcomes = self
+                .conn
+                .each(Some(script), calls, self.wait)
                 .await
-                .map_err(|e| store_error(e, "revoking a subject's sessions"))?;
+                .map_err(self.failed(doing))?;
             for (id, outcome) in chunk.iter().zip(outcomes) {
-                revoked += u64::from(outcome == 1);
-                if outcome >= 0 {
+                let reply = outcome.reply.map_err(self.failed(doing))?;
+                let Value::Int(reply) = reply else {
+                    return Err(StoreError::other("unexpected reply to the revoke script"));
+                };
+                if reply == 1 {
+                    revoked += 1;
+                    // Every session is revoked before a shortfall is told.
+                    if let Err(e) = self.check_replicated(outcome.acknowledged, doing) {
+                        short.get_or_insert(e);
+                    }
+                }
+                if reply >= 0 {
                     stale.push(*id);
                 }
             }
         }
         self.unindex(subject, &stale).await;
-        Ok(revoked)
+        match short {
+            Some(error) => Err(error),
+            None => Ok(revoked),
+        }
     }
 
-    /// `sessions`: the index, then the records in one pipeline.
+    /// `sessions`: the index, then the records (in one pipeline on one
+    /// server).
     pub(super) async fn read_indexed(
         &self,
         subject: &str,
     ) -> Result<Vec<SessionRecord>, StoreError> {
+        let doing = "reading a subject's sessions";
         let ids = self.indexed(subject).await?;
         let (mut found, mut stale) = (Vec::new(), Vec::new());
         for chunk in ids.chunks(BATCH) {
-            let mut pipe = redis::pipe();
-            for id in chunk {
-                pipe.cmd("HGETALL").arg(self.keys.session(id));
-            }
-            let replies: Vec<Value> = pipe
-                .query_async(&mut self.conn())
+            let calls = chunk
+                .iter()
+                .map(|id| Call::Command(redis::cmd("HGETALL").arg(self.keys.session(id)).clone()))
+                .collect();
+            let outcomes = self
+                .conn
+                .each(None, calls, None)
                 .await
-                .map_err(|e| store_error(e, "reading a subject's sessions"))?;
-            for (id, reply) in chunk.iter().zip(replies) {
+                .map_err(self.failed(doing))?;
+            for (id, outcome) in chunk.iter().zip(outcomes) {
+                let reply = outcome.reply.map_err(self.failed(doing))?;
                 // A missing record keeps its entry: its create may be under
                 // way (the index is written first).
                 let Some(record) = record::decode(*id, reply)? else {
@@ -89,59 +103,63 @@ impl RedisStore {
         Ok(found)
     }
 
-    /// `purge_expired`: SCAN this prefix, one script per key.
+    /// `purge_expired`: SCAN this prefix on every primary, one script per
+    /// key.
     pub(super) async fn purge_scanned(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        let nodes = self
+            .conn
+            .nodes()
+            .await
+            .map_err(self.failed("listing the cluster's primaries"))?;
+        let mut purged = 0;
+        for node in nodes {
+            purged += self.purge_node(node, now).await?;
+        }
+        Ok(purged)
+    }
+
+    /// `purge_expired` on the keys of one server.
+    async fn purge_node(&self, node: Node, now: OffsetDateTime) -> Result<u64, StoreError> {
+        let doing = "purging expired sessions";
         let script = &scripts().purge;
         let (pattern, now) = (self.keys.session_pattern(), instant(now));
-        let mut conn = self.conn();
         let (mut cursor, mut purged) = (0_u64, 0);
         loop {
-            let (next, keys): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(BATCH)
-                .query_async(&mut conn)
+            let (next, keys) = self
+                .conn
+                .scan(node, cursor, &pattern, BATCH)
                 .await
-                .map_err(|e| store_error(e, "listing sessions to purge"))?;
+                .map_err(self.failed("listing sessions to purge"))?;
             let calls: Vec<_> = keys
                 .iter()
                 .map(|key| {
                     let mut call = script.key(key.as_slice());
                     call.arg(&now);
-                    call
+                    Call::Script(call)
                 })
                 .collect();
             if !calls.is_empty() {
-                let mut pipe = redis::pipe();
-                pipe.load_script(script).ignore();
-                for call in &calls {
-                    pipe.invoke_script(call);
-                }
                 // Per-call results, so one corrupt record cannot stop the purge.
-                let outcomes: Vec<Value> = pipe
-                    .ignore_errors()
-                    .query_async(&mut conn)
+                let outcomes = self
+                    .conn
+                    .each(Some(script), calls, None)
                     .await
-                    .map_err(|e| store_error(e, "purging expired sessions"))?;
+                    .map_err(self.failed(doing))?;
                 let mut deleted: HashMap<String, Vec<SessionId>> = HashMap::new();
                 for (key, outcome) in keys.iter().zip(outcomes) {
-                    match outcome {
-                        Value::Nil => {}
-                        Value::BulkString(subject) => {
+                    match outcome.reply {
+                        Ok(Value::Nil) => {}
+                        Ok(Value::BulkString(subject)) => {
                             purged += 1;
                             let subject = String::from_utf8_lossy(&subject).into_owned();
                             let id = self.keys.session_id(key);
                             deleted.entry(subject).or_default().extend(id);
                         }
-                        Value::ServerError(e) if e.code() == "CORRUPT" => {
+                        Err(e) if e.code() == Some("CORRUPT") => {
                             tracing::warn!(key = %String::from_utf8_lossy(key), "redis store: skipped a corrupt session in purge_expired");
                         }
-                        Value::ServerError(e) => {
-                            return Err(store_error(e.into(), "purging expired sessions"));
-                        }
-                        _ => {
+                        Err(e) => return Err(self.failed(doing)(e)),
+                        Ok(_) => {
                             return Err(StoreError::new(
                                 StoreErrorKind::Other,
                                 "unexpected reply to the purge script",
@@ -168,7 +186,7 @@ impl RedisStore {
             .arg(-1)
             .query_async(&mut self.conn())
             .await
-            .map_err(|e| store_error(e, "reading a subject's index"))?;
+            .map_err(self.failed("reading a subject's index"))?;
         members
             .iter()
             .map(|m| {

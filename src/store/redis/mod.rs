@@ -1,23 +1,28 @@
 //! [`RedisStore`]: sessions in Redis, one Lua script per atomic operation.
 
 mod builder;
+mod connection;
 mod error;
 mod keys;
 mod many;
 mod record;
+mod scan;
+mod wait;
 
 pub use self::builder::RedisStoreBuilder;
+pub use self::wait::ReplicationShortfall;
 
 use std::fmt;
 
 use async_trait::async_trait;
-use redis::Value;
-use redis::aio::ConnectionManager;
+use redis::{RedisError, Value};
 use time::OffsetDateTime;
 
+use self::connection::Connection;
 use self::error::store_error;
 use self::keys::{Keys, scripts};
 use self::record::instant;
+use self::wait::WaitFor;
 use super::{ExpectedGeneration, RefreshStore, RotationUpdate};
 use crate::error::{StoreError, StoreErrorKind};
 use crate::session::{Revocation, SessionId, SessionRecord};
@@ -53,8 +58,10 @@ const BATCH: usize = 500;
 ///
 /// Needs Redis 5 or newer (the scripts read the server's clock, which
 /// needs scripts replicated by effects) or Valkey; tested on Redis 7.0.
-/// The store talks to one server through a [`ConnectionManager`], which
-/// reconnects by itself; clones of the store share it.
+/// The store talks to one server through a
+/// [`ConnectionManager`](redis::aio::ConnectionManager), which reconnects
+/// by itself, or to a Redis Cluster through the `redis` crate's cluster
+/// client (feature `redis-cluster`); clones of the store share it.
 ///
 /// # Keys
 ///
@@ -88,7 +95,8 @@ const BATCH: usize = 500;
 ///
 /// # Atomicity, and Redis Cluster
 ///
-/// Every script touches one key, so each holds in Cluster as on one server:
+/// Every script touches one key, so one slot: each holds in Cluster as on
+/// one server.
 /// - `rotate` is one script on the session's key, a compare-and-swap: of
 ///   any number of concurrent refreshes of one token exactly one wins. One
 ///   round trip (`EVALSHA`; the `redis` crate loads the script and retries
@@ -101,15 +109,20 @@ const BATCH: usize = 500;
 ///   subject's session or none, which readers check and skip. Two round
 ///   trips (a login, not a refresh).
 /// - `revoke_subject` reads the subject's index, then runs one script per
-///   session in one pipeline, each checking the session's subject. Every
-///   session created before the call began is revoked; one created while
-///   it runs may survive it (as in [`MemoryStore`](crate::MemoryStore)).
-/// - `sessions` reads the index, then the records in one pipeline.
+///   session (in one pipeline on one server; on a cluster, one call per
+///   session's slot, all at once), each checking the session's subject.
+///   Every session created before the call began is revoked; one created
+///   while it runs may survive it (as in [`MemoryStore`](crate::MemoryStore)).
+///   Each revocation is atomic and none can be undone by another call, so
+///   doing them one by one gives up nothing a single script over all of
+///   them would give, and a failure half-way leaves the rest to a retry.
+/// - `sessions` reads the index, then the records, the same way.
+/// - `purge_expired` walks the prefix with `SCAN` on every primary.
 ///
-/// This store connects to one server (a primary, or one found through your
-/// own Sentinel set-up); the key layout already lets a Cluster client serve
-/// every call but `purge_expired`, whose `SCAN` would have to visit every
-/// primary.
+/// [`RedisStoreBuilder::connect_cluster`] (feature `redis-cluster`) makes
+/// the store over the `redis` crate's cluster client, which follows
+/// `MOVED` and `ASK`, waits out `TRYAGAIN` and `CLUSTERDOWN`, and finds a
+/// new primary after a failover, all within the call timeout.
 ///
 /// # Failover
 ///
@@ -121,8 +134,11 @@ const BATCH: usize = 500;
 /// - a lost revocation (logout, reuse, password change) brings the session
 ///   back to life.
 ///
-/// `min-replicas-to-write` on the primary narrows the window; nothing
-/// closes it short of a store with synchronous replication.
+/// [`wait_for_replicas`](RedisStoreBuilder::wait_for_replicas) closes that
+/// window for rotations and revocations: each is acknowledged only once
+/// the replicas asked for have it, and one they do not confirm in time is
+/// a retryable error (a rotation in doubt for the service). The README's
+/// failover section says what is lost with and without it.
 ///
 /// # Timeouts and lost answers
 ///
@@ -139,23 +155,33 @@ const BATCH: usize = 500;
 ///
 /// Connection refused, dropped or timed out, any I/O error, and a server
 /// that cannot serve now (`LOADING`, `BUSY`, `NOSCRIPT`, `TRYAGAIN`,
-/// `CLUSTERDOWN`, `MASTERDOWN`, `READONLY`, `OOM`) are retryable
+/// `CLUSTERDOWN`, `MASTERDOWN`, `READONLY`, `OOM`), a redirection a
+/// cluster connection gave up following, and fewer replicas than waited
+/// for ([`ReplicationShortfall`]) are retryable
 /// ([`StoreErrorKind::Unavailable`]); a Cluster redirection (`MOVED`,
-/// `ASK`) on this single-server connection is a permanent error that says
+/// `ASK`) on a single-server connection is a permanent error that says
 /// to use a cluster connection; a record the store cannot read is
 /// [`StoreErrorKind::Corrupt`]; the [`RedisError`](redis::RedisError) is
 /// the source.
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: ConnectionManager,
+    conn: Connection,
     keys: Keys,
     retention_ms: i64,
+    wait: Option<WaitFor>,
 }
 
 impl RedisStore {
     /// A handle on the shared connection (the calls take `&mut`).
-    fn conn(&self) -> ConnectionManager {
+    fn conn(&self) -> Connection {
         self.conn.clone()
+    }
+
+    /// Maps a Redis error met while `doing` something, as this store's
+    /// topology says.
+    fn failed(&self, doing: &'static str) -> impl Fn(RedisError) -> StoreError + use<> {
+        let topology = self.conn.topology();
+        move |e| store_error(e, doing, topology)
     }
 }
 
@@ -165,6 +191,8 @@ impl fmt::Debug for RedisStore {
         f.debug_struct("RedisStore")
             .field("key_prefix", &self.keys.prefix())
             .field("retention_ms", &self.retention_ms)
+            .field("topology", &self.conn.topology())
+            .field("wait", &self.wait)
             .finish_non_exhaustive()
     }
 }
@@ -183,7 +211,7 @@ impl RefreshStore for RedisStore {
             let _: i64 = index
                 .invoke_async(&mut conn)
                 .await
-                .map_err(|e| store_error(e, "indexing a new session"))?;
+                .map_err(self.failed("indexing a new session"))?;
         }
         let mut create = scripts.create.key(self.keys.session(&session.id));
         create.arg(self.retention_ms);
@@ -193,7 +221,7 @@ impl RefreshStore for RedisStore {
         let created: i64 = create
             .invoke_async(&mut conn)
             .await
-            .map_err(|e| store_error(e, "creating a session"))?;
+            .map_err(self.failed("creating a session"))?;
         match created {
             1 => Ok(()),
             _ => Err(StoreError::new(
@@ -208,7 +236,7 @@ impl RefreshStore for RedisStore {
             .arg(self.keys.session(id))
             .query_async(&mut self.conn())
             .await
-            .map_err(|e| store_error(e, "reading a session"))?;
+            .map_err(self.failed("reading a session"))?;
         record::decode(*id, reply)
     }
 
@@ -235,24 +263,36 @@ impl RefreshStore for RedisStore {
         if let Some(claims) = &next.claims_json {
             rotate.arg(claims);
         }
-        let reply: Value = rotate
-            .invoke_async(&mut self.conn())
+        let doing = "rotating a session";
+        let reply = self
+            .conn
+            .invoke(&rotate, self.wait)
             .await
-            .map_err(|e| store_error(e, "rotating a session"))?;
-        match reply {
+            .map_err(self.failed(doing))?;
+        match reply.value {
             Value::Nil => Ok(None),
-            reply => record::decode(*id, reply),
+            value => {
+                let record = record::decode(*id, value)?;
+                self.check_replicated(reply.acknowledged, doing)?;
+                Ok(record)
+            }
         }
     }
 
     async fn revoke(&self, id: &SessionId, why: &Revocation) -> Result<bool, StoreError> {
         let mut revoke = scripts().revoke.key(self.keys.session(id));
         revoke.arg(why.reason.as_str()).arg(instant(why.at));
-        let changed: i64 = revoke
-            .invoke_async(&mut self.conn())
+        let doing = "revoking a session";
+        let reply = self
+            .conn
+            .invoke(&revoke, self.wait)
             .await
-            .map_err(|e| store_error(e, "revoking a session"))?;
-        Ok(changed == 1)
+            .map_err(self.failed(doing))?;
+        let changed = matches!(reply.value, Value::Int(1));
+        if changed {
+            self.check_replicated(reply.acknowledged, doing)?;
+        }
+        Ok(changed)
     }
 
     async fn revoke_subject(
