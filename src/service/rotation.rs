@@ -115,22 +115,21 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
                 Ok((pair, RefreshOutcome::Rotated))
             }
             None => {
-                let pair = self
-                    .after_refused_rotation(&presented, &presented_hash, now)
-                    .await?;
-                Ok((pair, RefreshOutcome::Grace))
+                self.after_refused_rotation(&presented, &presented_hash, &next, now)
+                    .await
             }
         }
     }
 
-    /// The compare-and-swap failed: read the session once and tell grace
-    /// replay, reuse, revocation and expiry apart.
+    /// The compare-and-swap failed: read the session once and tell our own
+    /// rotation, grace replay, reuse, revocation and expiry apart.
     async fn after_refused_rotation(
         &self,
         presented: &VerifiedRefresh,
         presented_hash: &SecretHash,
+        next: &RefreshSecret,
         now: OffsetDateTime,
-    ) -> Result<TokenPair, Error> {
+    ) -> Result<(TokenPair, RefreshOutcome), Error> {
         let store = &self.inner.store;
         let sid = &presented.session_id;
         let record = self
@@ -138,13 +137,28 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             .await?
             .ok_or(Error::SessionExpired)?;
         session_status(&record, now)?;
+        // The session already holds the secret this very call made: its
+        // rotation went through, and the refusal answered a copy of it (a
+        // client that sent the command again after a dropped connection).
+        // Only this call knows `next`, so no one else can get here.
+        if record.generation == presented.generation.wrapping_add(1)
+            && record.secret_hash == next.hash()
+        {
+            let pair = self.tokens(&record, next, now)?;
+            self.emit(Event::Refreshed {
+                subject: &record.subject,
+                session_id: &record.id,
+                generation: record.generation,
+            });
+            return Ok((pair, RefreshOutcome::Rotated));
+        }
         if let Some(pair) = self.grace_replay(&record, presented, presented_hash, now)? {
             self.emit(Event::GraceReplay {
                 subject: &record.subject,
                 session_id: sid,
                 generation: record.generation,
             });
-            return Ok(pair);
+            return Ok((pair, RefreshOutcome::Grace));
         }
         if presented.generation == record.generation && *presented_hash == record.secret_hash {
             // States only move forward, so a record matching now matched

@@ -22,7 +22,6 @@
 //! [`refresh`]: super::TokenService::refresh
 //! [`RevocationReason`]: crate::session::RevocationReason
 
-
 use super::hooks::Event;
 use crate::error::Error;
 use crate::store::{StoreError, StoreOp};

@@ -57,6 +57,11 @@ pub enum Fault {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     Gather(usize),
+    /// Makes the call twice and answers what the second one got, as a
+    /// client that sent a command again after its connection dropped, not
+    /// knowing the first had run (the redis crate's cluster client does
+    /// so). A `rotate` then finds its own rotation already done.
+    Resend,
 }
 
 /// Which calls a fault applies to, counted from when it is injected.
@@ -118,6 +123,7 @@ struct Plan {
     delay: Duration,
     before: Option<StoreErrorKind>,
     after: bool,
+    resend: bool,
     gates: Vec<Arc<Barrier>>,
 }
 
@@ -204,7 +210,8 @@ impl<S> FaultyStore<S> {
         std::mem::take(&mut self.state().calls)
     }
 
-    /// How many calls a `Fail`, `FailWith` or `FailAfter` fault has failed.
+    /// How many calls a `Fail`, `FailWith`, `FailAfter` or `Resend` fault
+    /// has changed.
     pub fn faults_injected(&self) -> u64 {
         self.state().injected
     }
@@ -228,16 +235,17 @@ impl<S> FaultyStore<S> {
                 Fault::FailWith(kind) => plan.before = plan.before.or(Some(kind)),
                 Fault::FailAfter => plan.after = true,
                 Fault::Gather(_) => plan.gates.extend(rule.gate.clone()),
+                Fault::Resend => plan.resend = true,
             }
         }
-        if plan.before.is_some() || plan.after {
+        if plan.before.is_some() || plan.after || plan.resend {
             state.injected += 1;
         }
         plan
     }
 
     /// Runs `call` on the inner store as the faults injected say.
-    async fn run<T, F>(&self, op: StoreOp, call: F) -> Result<T, StoreError>
+    async fn run<T, F>(&self, op: StoreOp, call: impl Fn() -> F) -> Result<T, StoreError>
     where
         F: Future<Output = Result<T, StoreError>>,
     {
@@ -251,7 +259,12 @@ impl<S> FaultyStore<S> {
                     io::Error::new(io::ErrorKind::ConnectionRefused, "injected by FaultyStore");
                 Err(StoreError::new(kind, "injected fault before the store").with_source(cause))
             }
-            None => call.await,
+            None if plan.resend => {
+                // The first answer is the one the dropped connection lost.
+                let _lost = call().await;
+                call().await
+            }
+            None => call().await,
         };
         for gate in &plan.gates {
             gate.wait().await;
@@ -279,11 +292,12 @@ impl<S> std::fmt::Debug for FaultyStore<S> {
 #[async_trait]
 impl<S: RefreshStore> RefreshStore for FaultyStore<S> {
     async fn create(&self, session: &SessionRecord) -> Result<(), StoreError> {
-        self.run(StoreOp::Create, self.inner.create(session)).await
+        self.run(StoreOp::Create, || self.inner.create(session))
+            .await
     }
 
     async fn get(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
-        self.run(StoreOp::Get, self.inner.get(id)).await
+        self.run(StoreOp::Get, || self.inner.get(id)).await
     }
 
     async fn rotate(
@@ -292,12 +306,13 @@ impl<S: RefreshStore> RefreshStore for FaultyStore<S> {
         expected: &ExpectedGeneration,
         next: &RotationUpdate,
     ) -> Result<Option<SessionRecord>, StoreError> {
-        let call = self.inner.rotate(id, expected, next);
+        let call = || self.inner.rotate(id, expected, next);
         self.run(StoreOp::Rotate, call).await
     }
 
     async fn revoke(&self, id: &SessionId, why: &Revocation) -> Result<bool, StoreError> {
-        self.run(StoreOp::Revoke, self.inner.revoke(id, why)).await
+        self.run(StoreOp::Revoke, || self.inner.revoke(id, why))
+            .await
     }
 
     async fn revoke_subject(
@@ -306,17 +321,17 @@ impl<S: RefreshStore> RefreshStore for FaultyStore<S> {
         except: Option<&SessionId>,
         why: &Revocation,
     ) -> Result<u64, StoreError> {
-        let call = self.inner.revoke_subject(subject, except, why);
+        let call = || self.inner.revoke_subject(subject, except, why);
         self.run(StoreOp::RevokeSubject, call).await
     }
 
     async fn sessions(&self, subject: &str) -> Result<Vec<SessionRecord>, StoreError> {
-        self.run(StoreOp::Sessions, self.inner.sessions(subject))
+        self.run(StoreOp::Sessions, || self.inner.sessions(subject))
             .await
     }
 
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
-        self.run(StoreOp::PurgeExpired, self.inner.purge_expired(now))
+        self.run(StoreOp::PurgeExpired, || self.inner.purge_expired(now))
             .await
     }
 }

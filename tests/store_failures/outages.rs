@@ -194,3 +194,51 @@ async fn session_limit_during_an_outage_revokes_nothing() {
     service.store().heal();
     service.refresh(&first.refresh_token).await.unwrap();
 }
+
+/// A client that sends a `rotate` again after its connection dropped (the
+/// cluster client does) finds its own rotation done and is refused: the
+/// service sees its own new secret stored and answers the rotation, even in
+/// strict mode, where any other refusal of this token would be reuse.
+#[tokio::test]
+async fn a_rotation_sent_twice_by_the_client_is_still_one_rotation() {
+    let clock = jwt_rotate::ManualClock::new(common::start());
+    let service = common::builder(&clock)
+        .reuse_grace(Duration::ZERO)
+        .build(jwt_rotate::testing::FaultyStore::new(
+            jwt_rotate::MemoryStore::new(),
+        ))
+        .unwrap();
+    let pair = common::login(&service, "alice").await;
+    service.store().inject(Calls::Only(Rotate), Fault::Resend);
+    let next = service.refresh(&pair.refresh_token).await.unwrap();
+    service.store().heal();
+    assert_eq!(service.store().faults_injected(), 1);
+
+    let stored = service
+        .store()
+        .inner()
+        .get(&pair.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.generation, 1);
+    assert!(stored.revoked.is_none());
+    service.verify_live(&next.access_token).await.unwrap();
+    // The pair handed out is the one stored: it rotates on.
+    let third = service.refresh(&next.refresh_token).await.unwrap();
+    service.verify_live(&third.access_token).await.unwrap();
+    // And the spent token is still reuse.
+    let spent = service.refresh(&pair.refresh_token).await.unwrap_err();
+    assert!(matches!(spent, Error::ReuseDetected), "{spent:?}");
+    let revoked = service
+        .store()
+        .inner()
+        .get(&pair.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        revoked.revoked.unwrap().reason,
+        RevocationReason::ReuseDetected
+    );
+}
