@@ -76,6 +76,18 @@ pub trait DpopReplayCache: Send + Sync + 'static {
     ) -> Result<Replay, Error>;
 }
 
+#[async_trait]
+impl<T: DpopReplayCache + ?Sized> DpopReplayCache for std::sync::Arc<T> {
+    async fn insert_if_absent(
+        &self,
+        key: &ReplayKey,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<Replay, Error> {
+        (**self).insert_if_absent(key, now, expires_at).await
+    }
+}
+
 /// Independent locks, so that concurrent requests rarely wait for each
 /// other.
 const SHARDS: usize = 16;
