@@ -49,33 +49,20 @@ pub(crate) struct Client {
 impl Client {
     pub(crate) fn new(alg: Algorithm, pem: &str) -> Self {
         install_provider();
-        let (ours, key) = match alg {
-            Algorithm::ES256 => (
-                Key::es256_pem(pem),
-                EncodingKey::from_ec_pem(pem.as_bytes()),
-            ),
-            Algorithm::EdDSA => (
-                Key::ed25519_pem(pem),
-                EncodingKey::from_ed_pem(pem.as_bytes()),
-            ),
-            _ => (
-                Key::rs256_pem(pem),
-                EncodingKey::from_rsa_pem(pem.as_bytes()),
-            ),
-        };
-        let jwk = ours.unwrap().public_jwk().unwrap();
+        let key = match alg {
+            Algorithm::ES256 | Algorithm::ES384 => EncodingKey::from_ec_pem(pem.as_bytes()),
+            Algorithm::EdDSA => EncodingKey::from_ed_pem(pem.as_bytes()),
+            _ => EncodingKey::from_rsa_pem(pem.as_bytes()),
+        }
+        .unwrap();
+        let jwk = jsonwebtoken::jwk::Jwk::from_encoding_key(&key, alg).unwrap();
         let mut jwk = serde_json::to_value(jwk).unwrap();
         // What a client sends: the key, not our kid/use/alg for it.
         for member in ["kid", "use", "alg"] {
             jwk.as_object_mut().unwrap().remove(member);
         }
         let jkt = Jkt::parse(&thumbprint(&jwk)).unwrap();
-        Self {
-            alg,
-            key: key.unwrap(),
-            jwk,
-            jkt,
-        }
+        Self { alg, key, jwk, jkt }
     }
 
     pub(crate) fn es256() -> Self {

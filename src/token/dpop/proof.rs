@@ -7,8 +7,8 @@ use std::str::FromStr;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
-use serde::Deserialize;
-use serde::de::IgnoredAny;
+use serde::de::{IgnoredAny, MapAccess, Visitor, value::MapAccessDeserializer};
+use serde::{Deserialize, Deserializer};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -30,7 +30,7 @@ struct Header<'a> {
     typ: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     alg: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "some_object")]
     jwk: Option<HeaderJwk<'a>>,
     /// We understand no extension, so a proof that needs one is refused.
     #[serde(default)]
@@ -96,7 +96,8 @@ pub(crate) fn check(
     let header_json = header_json
         .decode(header)
         .map_err(|_| fail(DpopProblem::Malformed))?;
-    let header: Header<'_> = json::parse(header_json).map_err(|()| fail(DpopProblem::Malformed))?;
+    let Object(header): Object<Header<'_>> =
+        json::parse(header_json).map_err(|()| fail(DpopProblem::Malformed))?;
     if header.crit.is_some() {
         return Err(fail(DpopProblem::Malformed));
     }
@@ -124,7 +125,7 @@ pub(crate) fn check(
     let payload_json = payload_json
         .decode(payload)
         .map_err(|_| fail(DpopProblem::Malformed))?;
-    let claims: Claims<'_> =
+    let Object(claims): Object<Claims<'_>> =
         json::parse(payload_json).map_err(|()| fail(DpopProblem::Malformed))?;
     let (jti, htm, htu_claim) = (
         present(claims.jti),
@@ -162,6 +163,38 @@ pub(crate) fn check(
         iat,
         nonce: claims.nonce.map(Cow::into_owned),
     })
+}
+
+/// `T` read only from a JSON object: serde's derived structs also read
+/// arrays (`["dpop+jwt","ES256",...]`), a second spelling we refuse.
+struct Object<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_map(ObjectOnly(std::marker::PhantomData))
+            .map(Object)
+    }
+}
+
+fn some_object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    Object::deserialize(deserializer).map(|Object(value)| Some(value))
+}
+
+struct ObjectOnly<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectOnly<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(map))
+    }
 }
 
 fn present(value: Option<Cow<'_, str>>) -> Option<Cow<'_, str>> {
