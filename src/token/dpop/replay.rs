@@ -20,7 +20,8 @@ use crate::error::{ConfigError, Error};
 pub struct ReplayKey([u8; 32]);
 
 impl ReplayKey {
-    pub(crate) fn new(jkt: &Jkt, jti: &str) -> Self {
+    /// The key of a proof with `jti` signed by the key `jkt`.
+    pub fn new(jkt: &Jkt, jti: &str) -> Self {
         let mut hash = Sha256::new();
         hash.update(b"jwt-rotate/dpop-jti/v1\0");
         hash.update(jkt.as_str());
@@ -98,8 +99,9 @@ const SHARDS: usize = 16;
 ///
 /// An entry keeps the first 16 bytes of its [`ReplayKey`] (a collision
 /// would need 2^64 proofs, and would only refuse one) in a hash set and
-/// once more in a queue by expiry: about 60 bytes each when the set is
-/// half full, measured in `tests/dpop_replay_memory.rs`.
+/// once more in a queue by expiry: about 112 bytes each at a steady rate
+/// (the tables' slack included), 68 MB at 10,000 proofs a second over the
+/// default window, measured in `tests/dpop_replay_memory.rs`.
 pub struct MemoryReplayCache {
     shards: Box<[Mutex<Shard>]>,
     per_shard: usize,

@@ -108,7 +108,7 @@ impl DpopBuilder {
 
     /// Where accepted proofs are remembered. Default a
     /// [`MemoryReplayCache`] of 655,360 entries (10,000 proofs a second
-    /// over the default window; about 40 MB when full).
+    /// over the default window; about 70 MB when full).
     pub fn replay_cache(mut self, cache: impl DpopReplayCache) -> Self {
         self.replay = Some(Arc::new(cache));
         self
