@@ -8,6 +8,9 @@ use time::OffsetDateTime;
 
 use crate::secret::RefreshToken;
 
+mod dpop;
+pub use dpop::DpopProblem;
+
 type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
 /// Everything a [`TokenService`](crate::TokenService) call can fail with.
@@ -25,6 +28,10 @@ type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// | [`SessionExpired`](Error::SessionExpired) | `Unauthorized` | 401 | `session_expired` |
 /// | [`ReuseDetected`](Error::ReuseDetected) | `Unauthorized` | 401 | `reuse_detected` |
 /// | [`Denied`](Error::Denied) | `Unauthorized` | 401 (or 403) | `denied` |
+/// | [`DpopRequired`](Error::DpopRequired) | `Unauthorized` | 401 | `dpop_required` |
+/// | [`InvalidDpopProof`](Error::InvalidDpopProof) | `Unauthorized` | 401 | `invalid_dpop_proof` |
+/// | [`UseDpopNonce`](Error::UseDpopNonce) | `Unauthorized` | 401 | `use_dpop_nonce` |
+/// | [`DpopReplayCacheFull`](Error::DpopReplayCacheFull) | `TryLater` | 503 | `temporarily_unavailable` |
 /// | [`Store`](Error::Store), [retryable](StoreError::is_retryable) | `TryLater` | 503 | `store_unavailable` |
 /// | [`RotationInDoubt`](Error::RotationInDoubt) | `TryLater` | 503 | `store_unavailable` |
 /// | [`Store`](Error::Store), not retryable | `Internal` | 500 | `server_error` |
@@ -65,6 +72,28 @@ pub enum Error {
     /// reason is the source.
     #[error("refresh denied")]
     Denied(#[from] Denied),
+    /// The token is bound to a key (`cnf.jkt`, RFC 9449) but came without
+    /// a DPoP proof, e.g. as a Bearer token.
+    #[error("a DPoP proof is required")]
+    DpopRequired,
+    /// The DPoP proof was refused; the [`DpopProblem`] says why. Nothing was
+    /// revoked: a bad proof says nothing about who holds the token.
+    #[error("invalid DPoP proof: {0}")]
+    InvalidDpopProof(DpopProblem),
+    /// The server requires a DPoP nonce and the proof carried none, or a
+    /// stale one: answer 401 with `WWW-Authenticate: DPoP
+    /// error="use_dpop_nonce"` and `nonce` in a `DPoP-Nonce` header; the
+    /// client signs a new proof with it.
+    #[error("a fresh DPoP nonce is required")]
+    UseDpopNonce {
+        /// The nonce to send in the `DPoP-Nonce` header.
+        nonce: String,
+    },
+    /// The DPoP replay cache is full of unexpired proof ids, so a proof
+    /// cannot be checked for replay: refused rather than accepted
+    /// unchecked. Answer 503; it empties as proofs age out.
+    #[error("the DPoP replay cache is full")]
+    DpopReplayCacheFull,
     /// The store failed; nothing about the token is known to be wrong.
     /// Whether a retry may help is the [`StoreError`]'s to say.
     #[error("session store failure")]
@@ -147,8 +176,12 @@ impl Error {
             | Error::SessionRevoked
             | Error::SessionExpired
             | Error::ReuseDetected
-            | Error::Denied(_) => ErrorClass::Unauthorized,
+            | Error::Denied(_)
+            | Error::DpopRequired
+            | Error::InvalidDpopProof(_)
+            | Error::UseDpopNonce { .. } => ErrorClass::Unauthorized,
             Error::Store(store) if store.is_retryable() => ErrorClass::TryLater,
+            Error::DpopReplayCacheFull => ErrorClass::TryLater,
             Error::RotationInDoubt { .. } => ErrorClass::TryLater,
             Error::Store(_) | Error::Config(_) | Error::Claims { .. } => ErrorClass::Internal,
         }
@@ -183,6 +216,10 @@ impl Error {
             Error::SessionExpired => "session_expired",
             Error::ReuseDetected => "reuse_detected",
             Error::Denied(_) => "denied",
+            Error::DpopRequired => "dpop_required",
+            Error::InvalidDpopProof(_) => "invalid_dpop_proof",
+            Error::UseDpopNonce { .. } => "use_dpop_nonce",
+            Error::DpopReplayCacheFull => "temporarily_unavailable",
             Error::Store(store) if store.is_retryable() => "store_unavailable",
             Error::RotationInDoubt { .. } => "store_unavailable",
             Error::Store(_) | Error::Config(_) | Error::Claims { .. } => "server_error",
@@ -318,68 +355,4 @@ impl StdError for StoreError {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn store_errors_are_try_later_and_keep_their_source() {
-        let io = std::io::Error::new(std::io::ErrorKind::TimedOut, "read timed out");
-        let err = Error::from(StoreError::unavailable("query failed").with_source(io));
-        assert_eq!(err.class(), ErrorClass::TryLater);
-        assert_eq!(err.code(), "store_unavailable");
-        let store = err.source().expect("store error is the source");
-        let io = store.source().expect("driver error kept");
-        assert_eq!(io.to_string(), "read timed out");
-    }
-
-    #[test]
-    fn token_errors_are_unauthorized() {
-        for err in [
-            Error::Malformed("x"),
-            Error::InvalidSignature,
-            Error::Expired,
-            Error::NotYetValid,
-            Error::SessionRevoked,
-            Error::SessionExpired,
-            Error::ReuseDetected,
-            Error::Denied(Denied::new("user disabled")),
-        ] {
-            assert!(err.is_unauthorized(), "{err}");
-        }
-    }
-
-    #[test]
-    fn permanent_failures_are_internal_not_try_later() {
-        let json = serde_json::from_str::<u8>("x").unwrap_err();
-        for err in [
-            Error::Store(StoreError::other("refused a NUL byte")),
-            Error::Store(StoreError::new(StoreErrorKind::Corrupt, "bad row")),
-            Error::Store(StoreError::new(StoreErrorKind::AlreadyExists, "taken")),
-            Error::Config(ConfigError::new("issuer is required")),
-            Error::Claims {
-                problem: "serialization failed",
-                source: Some(json),
-            },
-        ] {
-            assert_eq!(err.class(), ErrorClass::Internal, "{err}");
-            assert_eq!(err.code(), "server_error", "{err}");
-        }
-    }
-
-    #[test]
-    fn wrapped_errors_print_their_text_once() {
-        let config = Error::from(ConfigError::new("issuer is required"));
-        assert_eq!(config.to_string(), "invalid configuration");
-        assert_eq!(config.source().unwrap().to_string(), "issuer is required");
-        let denied = Error::from(Denied::new("user disabled"));
-        assert_eq!(denied.to_string(), "refresh denied");
-        assert_eq!(denied.source().unwrap().to_string(), "user disabled");
-    }
-
-    #[test]
-    fn retryable_only_when_unavailable() {
-        assert!(StoreError::unavailable("x").is_retryable());
-        assert!(!StoreError::other("x").is_retryable());
-        assert!(!StoreError::new(StoreErrorKind::Corrupt, "x").is_retryable());
-    }
-}
+mod tests;

@@ -133,7 +133,7 @@ mod token;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use cookie::{CookieError, CookieSecurity, RefreshCookie, RefreshCookieBuilder, SetCookie};
-pub use error::{ConfigError, Denied, Error, ErrorClass};
+pub use error::{ConfigError, Denied, DpopProblem, Error, ErrorClass};
 pub use jsonwebtoken::Algorithm;
 pub use jsonwebtoken::jwk::{Jwk, JwkSet};
 /// The `redis` crate this crate was built with, for making the
@@ -148,7 +148,10 @@ pub use session::{ParseSessionIdError, RevocationReason, SessionId, SessionInfo,
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use sqlx;
 pub use store::MemoryStore;
-pub use token::{AccessClaims, AppClaims, Key, NoClaims, TokenPair};
+pub use token::{
+    AccessClaims, AppClaims, Dpop, DpopBuilder, DpopNonces, DpopProof, DpopReplayCache,
+    DpopRequest, Jkt, Key, MemoryReplayCache, NoClaims, Replay, ReplayKey, TokenPair,
+};
 
 /// The testing API's old name; use [`testing`] instead.
 #[cfg(feature = "testing")]

@@ -54,10 +54,20 @@ fn criterion_dir() -> PathBuf {
 
 /// The median in nanoseconds of `group/function/alg`, if this run wrote it.
 fn median(dir: &Path, function: &str, alg: Alg, started: SystemTime) -> Option<f64> {
-    let file = dir
-        .join(function)
-        .join(alg.to_string())
-        .join("new/estimates.json");
+    median_in(&dir.join(function).join(alg.to_string()), started)
+}
+
+/// The median in nanoseconds of the benchmark at `path` (its group,
+/// function and parameter), if this run wrote it.
+pub(crate) fn median_of(started: SystemTime, path: &[&str]) -> Option<f64> {
+    let dir = path
+        .iter()
+        .fold(criterion_dir(), |dir, part| dir.join(part));
+    median_in(&dir, started)
+}
+
+fn median_in(dir: &Path, started: SystemTime) -> Option<f64> {
+    let file = dir.join("new/estimates.json");
     let written = std::fs::metadata(&file).and_then(|m| m.modified()).ok()?;
     if written < started {
         return None;

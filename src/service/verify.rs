@@ -7,7 +7,7 @@ use super::{TokenService, session_status};
 use crate::error::Error;
 use crate::store::RefreshStore;
 use crate::store::StoreOp;
-use crate::token::{AccessClaims, AppClaims, access};
+use crate::token::{AccessClaims, AppClaims, Dpop, DpopRequest, access, dpop};
 
 impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// Verifies an access token: signature with the algorithm pinned by its
@@ -51,6 +51,35 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         }
         session_status(&record, self.now())?;
         Ok(claims)
+    }
+
+    /// Verifies a DPoP-bound access token (`Authorization: DPoP`) with
+    /// the proof that came with it (RFC 9449, section 7): the token as
+    /// [`verify`](Self::verify) does, and it must carry `cnf.jkt`; the
+    /// proof as [`Dpop::verify_proof`] does, and its `ath` must be this
+    /// token's hash and its key the one in `cnf.jkt`. Both are judged by
+    /// the service's clock. No store access; the proof's `jti` goes to
+    /// `dpop`'s replay cache.
+    ///
+    /// A bound token sent to [`verify`](Self::verify) as a Bearer token is
+    /// refused with [`Error::DpopRequired`].
+    ///
+    /// # Errors
+    /// As `verify`, and [`Error::InvalidClaim`] for `cnf` when the token
+    /// is not bound; [`Error::InvalidDpopProof`] with the reason,
+    /// [`Error::UseDpopNonce`], [`Error::DpopReplayCacheFull`],
+    /// [`Error::Store`] and [`Error::Config`] as
+    /// [`Dpop::verify_proof`] says.
+    pub async fn verify_dpop(
+        &self,
+        dpop: &Dpop,
+        access_token: impl AsRef<str>,
+        request: &DpopRequest<'_>,
+    ) -> Result<AccessClaims<C>, Error> {
+        let inner = &*self.inner;
+        let (rules, ring) = (&inner.settings.rules, &inner.access);
+        let token = access_token.as_ref();
+        dpop::verify_access(rules, ring, dpop, token, request, self.now()).await
     }
 
     /// The public access-token keys as a JSON Web Key Set, for other

@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use super::claims::{ClaimMembers, NoClaims};
+use super::dpop::Jkt;
 use super::json::{self, Object, Reader};
 use super::jws::{self, Times};
 use super::ring::KeyRing;
@@ -43,6 +44,11 @@ pub struct AccessClaims<C = NoClaims> {
     pub jti: String,
     /// The session the token belongs to.
     pub sid: SessionId,
+    /// `cnf.jkt` (RFC 9449): the thumbprint of the key the token is bound
+    /// to. Such a token is accepted only with a DPoP proof by that key
+    /// ([`TokenService::verify_dpop`](crate::TokenService::verify_dpop)),
+    /// never as a Bearer token.
+    pub jkt: Option<Jkt>,
     /// The application's claims, as given at login or by the refresh hook.
     pub extra: C,
 }
@@ -60,8 +66,26 @@ struct WireClaims<'a, C> {
     jti: Option<String>,
     #[serde(borrow)]
     sid: Option<Text<'a>>,
+    cnf: Option<Confirmation>,
     #[serde(flatten)]
     extra: C,
+}
+
+/// The confirmation claim (RFC 7800); we write and take only `jkt`.
+#[derive(Deserialize)]
+struct Confirmation {
+    jkt: Option<String>,
+}
+
+/// How an access token was presented: a token bound to a key is refused as
+/// a Bearer token (RFC 9449, section 7.1), and a DPoP proof with an unbound
+/// token proves nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Presented {
+    /// `Authorization: Bearer`: the token alone.
+    Bearer,
+    /// `Authorization: DPoP`, with a proof checked by the caller.
+    Dpop,
 }
 
 /// A string borrowed from the payload unless it has escapes (serde
@@ -80,6 +104,14 @@ struct OutClaims<'a> {
     iat: i64,
     jti: &'a str,
     sid: &'a str,
+    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
+    cnf: Option<Cnf<'a>>,
+}
+
+/// `cnf` as written.
+#[cfg_attr(test, derive(serde::Serialize))]
+struct Cnf<'a> {
+    jkt: &'a str,
 }
 
 /// Signs an access token for `sub` in session `sid`, valid from `now` for
@@ -93,6 +125,21 @@ pub(crate) fn sign(
     now: OffsetDateTime,
     session_end: OffsetDateTime,
 ) -> Result<(AccessToken, OffsetDateTime), Error> {
+    let times = (now, session_end);
+    sign_bound(rules, ring, sub, sid, None, app_claims, times)
+}
+
+/// [`sign`], for a session bound to the key `jkt` when there is one: the
+/// token then carries `cnf.jkt`. `times` is `(now, session_end)`.
+pub(crate) fn sign_bound(
+    rules: &TokenRules,
+    ring: &KeyRing,
+    sub: &str,
+    sid: &SessionId,
+    jkt: Option<&Jkt>,
+    app_claims: ClaimMembers<'_>,
+    (now, session_end): (OffsetDateTime, OffsetDateTime),
+) -> Result<(AccessToken, OffsetDateTime), Error> {
     let expires_at = shifted(now, rules.access_ttl, "access_ttl")?.min(session_end);
     let (mut jti, mut sid_text) = ([0; 22], [0; 22]);
     let claims = OutClaims {
@@ -103,6 +150,7 @@ pub(crate) fn sign(
         iat: now.unix_timestamp(),
         jti: random_jti(&mut jti),
         sid: sid.encode(&mut sid_text),
+        cnf: jkt.map(|jkt| Cnf { jkt: jkt.as_str() }),
     };
     let mut payload = Scratch::new();
     write_claims(&claims, app_claims, &mut payload);
@@ -119,8 +167,13 @@ fn write_claims(claims: &OutClaims<'_>, app_claims: ClaimMembers<'_>, out: &mut 
         .int("exp", claims.exp)
         .int("iat", claims.iat)
         .str("jti", claims.jti)
-        .str("sid", claims.sid)
-        .members(app_claims.as_str());
+        .str("sid", claims.sid);
+    if let Some(cnf) = &claims.cnf {
+        object.object("cnf", |cnf_object| {
+            cnf_object.str("jkt", cnf.jkt);
+        });
+    }
+    object.members(app_claims.as_str());
     object.end();
 }
 
@@ -132,6 +185,11 @@ fn read_claims<'a, C: DeserializeOwned>(json: &mut Reader<'a>) -> Option<WireCla
     let (iss, sub, aud) = (json.str("iss")?, json.str("sub")?, json.str("aud")?);
     let (exp, iat) = (json.int("exp")?, json.int("iat")?);
     let (jti, sid) = (json.str("jti")?, json.str("sid")?);
+    let jkt = if json.at_end() {
+        None
+    } else {
+        Some(json.object("cnf", |cnf| cnf.str("jkt"))?)
+    };
     if !json.at_end() {
         return None;
     }
@@ -145,16 +203,32 @@ fn read_claims<'a, C: DeserializeOwned>(json: &mut Reader<'a>) -> Option<WireCla
         nbf: None,
         jti: Some(jti.to_owned()),
         sid: Some(Text(sid.into())),
+        cnf: jkt.map(|jkt| Confirmation {
+            jkt: Some(jkt.to_owned()),
+        }),
     })
 }
 
-/// Verifies an access token: signature (algorithm pinned by `kid`), `typ`,
-/// size, and every claim rule. No store access.
+/// Verifies an access token presented as a Bearer token: signature
+/// (algorithm pinned by `kid`), `typ`, size, and every claim rule. No
+/// store access.
 pub(crate) fn verify<C: DeserializeOwned>(
     rules: &TokenRules,
     ring: &KeyRing,
     token: &str,
     now: OffsetDateTime,
+) -> Result<AccessClaims<C>, Error> {
+    verify_as(rules, ring, token, now, Presented::Bearer)
+}
+
+/// [`verify`], for a token presented as `presented`: a token with
+/// `cnf.jkt` only with a proof, one without never.
+pub(crate) fn verify_as<C: DeserializeOwned>(
+    rules: &TokenRules,
+    ring: &KeyRing,
+    token: &str,
+    now: OffsetDateTime,
+    presented: Presented,
 ) -> Result<AccessClaims<C>, Error> {
     let mut payload = Scratch::new();
     let payload = jws::verify(token, rules.max_token_bytes, ACCESS_TYP, ring, &mut payload)?;
@@ -191,6 +265,20 @@ pub(crate) fn verify<C: DeserializeOwned>(
     if lifetime <= 0 || lifetime > rules.access_ttl.whole_seconds() {
         return Err(invalid("exp", "lifetime longer than access_ttl"));
     }
+    let jkt = match wire.cnf {
+        Some(cnf) => Some(
+            cnf.jkt
+                .as_deref()
+                .and_then(Jkt::parse)
+                .ok_or_else(|| invalid("cnf", "not a jkt"))?,
+        ),
+        None => None,
+    };
+    match (presented, &jkt) {
+        (Presented::Bearer, Some(_)) => return Err(Error::DpopRequired),
+        (Presented::Dpop, None) => return Err(invalid("cnf", "the token is not DPoP-bound")),
+        _ => {}
+    }
 
     Ok(AccessClaims {
         iss,
@@ -201,6 +289,7 @@ pub(crate) fn verify<C: DeserializeOwned>(
         nbf: wire.nbf.map(|nbf| timestamp("nbf", nbf)).transpose()?,
         jti,
         sid,
+        jkt,
         extra: wire.extra,
     })
 }
@@ -239,31 +328,4 @@ fn timestamp(claim: &'static str, seconds: i64) -> Result<OffsetDateTime, Error>
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn claims_are_written_as_serde_json_writes_them() {
-        let mut jti = [0; 22];
-        let claims = OutClaims {
-            iss: "https://auth.example.com",
-            sub: "user \"42\"\u{7f}",
-            aud: "api",
-            exp: i64::MAX,
-            iat: -1,
-            jti: random_jti(&mut jti),
-            sid: "AAAAAAAAAAAAAAAAAAAAAA",
-        };
-        let json = serde_json::to_string(&claims).unwrap();
-        let members = ClaimMembers::of(r#"{"roles":["a"],"n":1}"#).unwrap();
-        let with_members = format!(r#"{},"roles":["a"],"n":1}}"#, &json[..json.len() - 1]);
-        let empty = ClaimMembers::of("{}").unwrap();
-        let written = |members| {
-            let mut out = Scratch::new();
-            write_claims(&claims, members, &mut out);
-            out.as_bytes().to_vec()
-        };
-        assert_eq!(written(empty), json.as_bytes());
-        assert_eq!(written(members), with_members.as_bytes());
-    }
-}
+mod tests;

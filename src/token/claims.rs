@@ -8,7 +8,9 @@ use serde::de::DeserializeOwned;
 use crate::error::Error;
 
 /// Claim names the service writes itself; app claims may not use them.
-const REGISTERED: [&str; 8] = ["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid"];
+const REGISTERED: [&str; 9] = [
+    "iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "cnf",
+];
 
 /// What an application's claims type must be: serializable to a JSON
 /// object, readable back, and shareable across threads.

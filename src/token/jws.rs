@@ -174,7 +174,7 @@ impl<'a> Compact<'a> {
 
 /// RFC 7515 §4.1.9: `typ` compares case-insensitively and may carry the
 /// `application/` prefix.
-fn typ_matches(found: &str, expected: &str) -> bool {
+pub(crate) fn typ_matches(found: &str, expected: &str) -> bool {
     if found == expected {
         return true;
     }

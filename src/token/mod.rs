@@ -1,11 +1,12 @@
 //! Token formats: keys and their rings, compact JWS, access tokens,
-//! refresh tokens and their secrets.
+//! refresh tokens and their secrets, DPoP proofs.
 //!
 //! Configured only by a narrow [`TokenRules`]; knows sessions by their id
 //! and secret hashes, never the store or the service's policy.
 
 pub(crate) mod access;
 pub(crate) mod claims;
+pub(crate) mod dpop;
 pub(crate) mod json;
 pub(crate) mod jws;
 pub(crate) mod keys;
@@ -20,6 +21,10 @@ pub(crate) mod secret;
 pub(crate) use access::ACCESS_TYP;
 pub use access::AccessClaims;
 pub use claims::{AppClaims, NoClaims};
+pub use dpop::{
+    Dpop, DpopBuilder, DpopNonces, DpopProof, DpopReplayCache, DpopRequest, Jkt, MemoryReplayCache,
+    Replay, ReplayKey,
+};
 pub use keys::Key;
 pub use pair::TokenPair;
 pub(crate) use refresh::REFRESH_TYP;

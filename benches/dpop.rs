@@ -1,0 +1,157 @@
+//! DPoP proof verification (`Dpop::verify_proof`: parse, key from the
+//! `jwk` header, thumbprint, signature, claims, replay cache) for ES256 and
+//! EdDSA, beside the proof's own signature verification done directly on
+//! aws-lc-rs (the floor: the key arrives with each proof, so parsing it is
+//! part of the floor), and a plain HS256 refresh over MemoryStore. Printed
+//! at the end: `(refresh + verify_proof) / (refresh + floor)`, the figure
+//! issue 14 bounds at 1.15x for a refresh with a proof; the full "refresh
+//! with proof" comes with the binding increment.
+//!
+//! `cargo bench --bench dpop`. Times are thread CPU time (see
+//! `common/cpu.rs`); compare medians within one run only.
+
+mod common;
+
+use std::hint::black_box;
+use std::time::SystemTime;
+
+use aws_lc_rs::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::Alg;
+use common::cpu::{self, ThreadCpu};
+use criterion::{BenchmarkId, Criterion, criterion_group};
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
+use jsonwebtoken::{Algorithm, EncodingKey};
+use jwt_rotate::{Dpop, DpopRequest};
+use serde_json::json;
+
+const URL: &str = "https://auth.example.com/oauth/token";
+
+/// A client key: signs fresh proofs, and gives the floor its public key.
+struct Client {
+    alg: Algorithm,
+    key: EncodingKey,
+    jwk: Jwk,
+}
+
+impl Client {
+    fn new(alg: Algorithm) -> Self {
+        let key = match alg {
+            Algorithm::ES256 => {
+                EncodingKey::from_ec_pem(include_bytes!("../tests/data/keys/es256.pem"))
+            }
+            _ => EncodingKey::from_ed_pem(include_bytes!("../tests/data/keys/ed25519.pem")),
+        }
+        .expect("key");
+        let jwk = Jwk::from_encoding_key(&key, alg).expect("jwk");
+        Self { alg, key, jwk }
+    }
+
+    fn proof(&self, serial: u64) -> String {
+        let header = json!({"typ": "dpop+jwt", "alg": self.alg, "jwk": self.jwk});
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let claims =
+            json!({"jti": format!("{serial:016x}-{now}"), "htm": "POST", "htu": URL, "iat": now});
+        let b64 = |v: serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
+        let input = format!("{}.{}", b64(header), b64(claims));
+        let sig = jsonwebtoken::crypto::sign(input.as_bytes(), &self.key, self.alg).expect("sign");
+        format!("{input}.{sig}")
+    }
+
+    /// The public key's bytes as aws-lc-rs takes them, and its algorithm.
+    fn public(&self) -> (Vec<u8>, &'static dyn VerificationAlgorithm) {
+        let decode = |text: &str| URL_SAFE_NO_PAD.decode(text).expect("b64");
+        match &self.jwk.algorithm {
+            AlgorithmParameters::EllipticCurve(ec) => {
+                let point = [vec![4], decode(&ec.x), decode(&ec.y)].concat();
+                (point, &signature::ECDSA_P256_SHA256_FIXED)
+            }
+            AlgorithmParameters::OctetKeyPair(okp) => (decode(&okp.x), &signature::ED25519),
+            _ => unreachable!("ES256 and EdDSA only"),
+        }
+    }
+}
+
+fn dpop(c: &mut Criterion<ThreadCpu>) {
+    jwt_rotate::Key::ed25519_pem(include_bytes!("../tests/data/keys/ed25519.pem"))
+        .expect("provider");
+    let rt = common::runtime();
+    let mut group = c.benchmark_group("dpop");
+    let service = common::service(Alg::Hs256);
+    group.bench_function(BenchmarkId::new("refresh", "HS256"), |b| {
+        b.to_async(&rt).iter_custom(|iters| {
+            let service = &service;
+            async move {
+                let mut token = common::login(service, "user-42").await.refresh_token;
+                let start = cpu::now();
+                for _ in 0..iters {
+                    let next = service.refresh(black_box(&token)).await.expect("refresh");
+                    token = next.refresh_token;
+                }
+                cpu::now() - start
+            }
+        })
+    });
+    for alg in [Algorithm::ES256, Algorithm::EdDSA] {
+        let client = Client::new(alg);
+        let name = format!("{alg:?}");
+        group.bench_function(BenchmarkId::new("verify_proof", &name), |b| {
+            b.to_async(&rt).iter_custom(|iters| {
+                let client = &client;
+                async move {
+                    // Fresh proofs (a replay would be refused) and a fresh
+                    // cache per sample, made outside the measurement.
+                    let proofs: Vec<String> = (0..iters).map(|i| client.proof(i)).collect();
+                    let dpop = Dpop::builder().build().expect("dpop");
+                    let start = cpu::now();
+                    for proof in &proofs {
+                        let request = DpopRequest::new(proof, "POST", URL);
+                        black_box(dpop.verify_proof(&request).await.expect("valid"));
+                    }
+                    cpu::now() - start
+                }
+            })
+        });
+        let proof = client.proof(0);
+        let (signed, sig) = proof.rsplit_once('.').expect("three segments");
+        let sig = URL_SAFE_NO_PAD.decode(sig).expect("b64");
+        let (public, verification) = client.public();
+        group.bench_function(BenchmarkId::new("floor", &name), |b| {
+            b.iter(|| {
+                let key = UnparsedPublicKey::new(verification, black_box(&public));
+                key.verify(signed.as_bytes(), &sig).expect("valid")
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = dpop
+}
+
+fn main() {
+    let started = SystemTime::now();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    let median = |function: &str, param: &str| {
+        common::report::median_of(started, &["dpop", function, param])
+    };
+    let Some(refresh) = median("refresh", "HS256") else {
+        return;
+    };
+    println!("\ndpop: median thread CPU time per call; refresh HS256 {refresh:.0} ns");
+    for alg in ["ES256", "EdDSA"] {
+        if let (Some(proof), Some(floor)) = (median("verify_proof", alg), median("floor", alg)) {
+            println!(
+                "{alg:<6} verify_proof {proof:>8.0} ns, floor {floor:>8.0} ns ({:.2}x); \
+                 (refresh + proof) / (refresh + floor) = {:.3}",
+                proof / floor,
+                (refresh + proof) / (refresh + floor)
+            );
+        }
+    }
+}
