@@ -143,7 +143,7 @@ pub use service::{Event, Hooks, NoHooks, RefreshContext, TokenService, TokenServ
 pub use session::{ParseSessionIdError, RevocationReason, SessionId, SessionInfo, SessionView};
 /// The sqlx crate the SQL stores are built on (features `sqlite`,
 /// `postgres`), to build pools of the matching version.
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub use sqlx;
 pub use store::MemoryStore;
 pub use token::{AccessClaims, AppClaims, Key, NoClaims, TokenPair};

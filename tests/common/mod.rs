@@ -124,7 +124,7 @@ pub(crate) async fn assert_revoked<S: RefreshStore>(service: &TokenService<S>, p
 }
 
 /// The URL of a test server from the environment variable `var`
-/// (`DATABASE_URL` or `REDIS_URL`), read at run time.
+/// (`DATABASE_URL`, `REDIS_URL` or `MYSQL_URL`), read at run time.
 ///
 /// The tests that call this are `#[ignore = "needs ..."]`d, so a plain
 /// `cargo test` lists them as ignored; run with `-- --include-ignored`
@@ -140,6 +140,7 @@ pub(crate) fn server_url(var: &str) -> String {
             let (server, example) = match var {
                 "DATABASE_URL" => ("PostgreSQL", "postgres://postgres@127.0.0.1:5432/postgres"),
                 "REDIS_URL" => ("Redis", "redis://127.0.0.1:6379/"),
+                "MYSQL_URL" => ("MySQL or MariaDB", "mysql://root@127.0.0.1:3306/test"),
                 _ => ("real", "its URL"),
             };
             panic!(

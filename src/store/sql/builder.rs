@@ -42,7 +42,10 @@ use crate::error::{Error, StoreError};
 /// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql")))
+)]
 #[derive(Debug, Clone)]
 pub struct SqlStoreBuilder<D: Dialect> {
     prefix: String,

@@ -44,7 +44,10 @@ use crate::session::SessionRecord;
 /// successor that was written. `issue` may make two calls (the `create`,
 /// then a cleanup `revoke` if it failed), so it may take twice the
 /// timeout.
-#[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql")))
+)]
 pub struct SqlStore<D: Dialect> {
     pub(super) pool: Pool<D::Database>,
     pub(super) queries: Arc<Queries>,
