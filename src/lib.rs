@@ -37,8 +37,9 @@
 //! 1. **Pick a store** by how you run ([`store`] has them all): one
 //!    process that may log everyone out on restart, [`MemoryStore`]; one
 //!    host without a database server, `SqliteStore` (feature `sqlite`);
-//!    several instances, `PostgresStore` (`postgres`) or `RedisStore`
-//!    (`redis`). Run the SQL stores' `migrate()` once at start-up.
+//!    several instances, `PostgresStore` (`postgres`), `MySqlStore`
+//!    (`mysql`) or `RedisStore` (`redis`). Run the SQL stores'
+//!    `migrate()` once at start-up.
 //! 2. **Build one [`TokenService`]** at start-up with
 //!    [`TokenService::builder`]: issuer, audience, two different keys
 //!    (an asymmetric access key, e.g. [`Key::ed25519_pem`], lets other
@@ -105,6 +106,8 @@
 //! - `sqlite`: `SqliteStore`, sessions in a SQLite file (sqlx, SQLite
 //!   bundled).
 //! - `postgres`: `PostgresStore`, sessions in PostgreSQL (sqlx).
+//! - `mysql`: `MySqlStore`, sessions in MySQL 8.0.16+ or MariaDB 10.6+
+//!   (sqlx).
 //! - `redis`: `RedisStore`, sessions in Redis (the `redis` crate,
 //!   re-exported), one Lua script per atomic operation.
 //! - `redis-cluster`: `RedisStore` over Redis Cluster as well
@@ -144,8 +147,8 @@ pub use secret::{AccessToken, RefreshToken};
 pub use service::{Event, Hooks, NoHooks, RefreshContext, TokenService, TokenServiceBuilder};
 pub use session::{ParseSessionIdError, RevocationReason, SessionId, SessionInfo, SessionView};
 /// The sqlx crate the SQL stores are built on (features `sqlite`,
-/// `postgres`), to build pools of the matching version.
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+/// `postgres`, `mysql`), to build pools of the matching version.
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub use sqlx;
 pub use store::MemoryStore;
 pub use token::{

@@ -25,13 +25,15 @@ mod memory;
 mod op;
 #[cfg(feature = "redis")]
 mod redis;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod sql;
 
 #[cfg(feature = "redis")]
 pub use self::redis::{RedisStore, RedisStoreBuilder, ReplicationShortfall};
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub use self::sql::{Dialect, SqlStore, SqlStoreBuilder};
+#[cfg(feature = "mysql")]
+pub use self::sql::{MySql, MySqlStore, MySqlStoreBuilder};
 #[cfg(feature = "postgres")]
 pub use self::sql::{Postgres, PostgresStore, PostgresStoreBuilder};
 #[cfg(feature = "sqlite")]

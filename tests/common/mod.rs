@@ -125,7 +125,7 @@ pub(crate) async fn assert_revoked<S: RefreshStore>(service: &TokenService<S>, p
 }
 
 /// The URL of a test server from the environment variable `var`
-/// (`DATABASE_URL` or `REDIS_URL`), read at run time.
+/// (`DATABASE_URL`, `REDIS_URL` or `MYSQL_URL`), read at run time.
 ///
 /// The tests that call this are `#[ignore = "needs ..."]`d, so a plain
 /// `cargo test` lists them as ignored; run with `-- --include-ignored`
@@ -145,6 +145,7 @@ pub(crate) fn server_url(var: &str) -> String {
                     "Redis Cluster",
                     "the primaries' URLs, comma-separated, as `eval \"$(.ci/redis-cluster start)\"` sets",
                 ),
+                "MYSQL_URL" => ("MySQL or MariaDB", "mysql://root@127.0.0.1:3306/test"),
                 _ => ("real", "its URL"),
             };
             panic!(

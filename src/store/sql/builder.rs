@@ -16,9 +16,9 @@ use super::{Dialect, SqlStore};
 use crate::error::{Error, StoreError};
 
 /// Options for a [`SqlStore`], checked when it connects or is built.
-/// Applications name the aliases, `SqliteStoreBuilder` (feature `sqlite`)
-/// and `PostgresStoreBuilder` (feature `postgres`), which the stores'
-/// `builder()` returns.
+/// Applications name the aliases, `SqliteStoreBuilder` (feature `sqlite`),
+/// `PostgresStoreBuilder` (feature `postgres`) and `MySqlStoreBuilder`
+/// (feature `mysql`), which the stores' `builder()` returns.
 ///
 /// The setters below are those of every database; a database's own (such
 /// as SQLite's `busy_timeout`) follow, in the block for its dialect.
@@ -42,7 +42,10 @@ use crate::error::{Error, StoreError};
 /// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql")))
+)]
 #[derive(Debug, Clone)]
 pub struct SqlStoreBuilder<D: Dialect> {
     prefix: String,
@@ -77,7 +80,7 @@ impl<D: Dialect> SqlStoreBuilder<D> {
 
     /// The most connections [`connect`](Self::connect) opens; positive.
     /// Default 4 for SQLite (one writer at a time, so more mostly helps
-    /// readers), 10 for PostgreSQL.
+    /// readers), 10 for PostgreSQL and MySQL.
     pub fn max_connections(mut self, max: u32) -> Self {
         self.max_connections = max;
         self
@@ -150,7 +153,8 @@ impl<D: Dialect> SqlStore<D> {
     /// `url` is the database's: `sqlite://path/to/file.db` (created if
     /// missing unless the URL says `mode=`) or `sqlite::memory:` for
     /// SQLite; `postgres://user:password@host:port/database` for
-    /// PostgreSQL.
+    /// PostgreSQL; `mysql://` or `mariadb://user:password@host:port/database`
+    /// for MySQL and MariaDB.
     ///
     /// # Errors
     /// [`Error::Config`] for a URL malformed or of another database;

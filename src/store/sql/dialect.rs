@@ -16,7 +16,8 @@ use crate::session::{SessionId, SessionRecord};
 use crate::store::{ExpectedGeneration, RotationUpdate};
 
 /// A database a [`SqlStore`] keeps sessions in: a unit type per database,
-/// `Sqlite` (feature `sqlite`) or `Postgres` (feature `postgres`).
+/// `Sqlite` (feature `sqlite`), `Postgres` (feature `postgres`) or `MySql`
+/// (feature `mysql`).
 ///
 /// The store is written once, generic over its dialect; a dialect says
 /// only what differs: the sqlx driver, how a few statements are spelled,
@@ -38,23 +39,26 @@ use crate::store::{ExpectedGeneration, RotationUpdate};
 /// and the aliases `...Store` and `...StoreBuilder`, with any setting only
 /// this database has as an `impl SqlStoreBuilder<ItsType>` block. The
 /// store, its builder, deadlines and pool handling are written once for
-/// every dialect. Everything with a default fits databases with `UPDATE ... RETURNING` and `$1`-style
-/// placeholders. MySQL and MariaDB have neither: their dialect overrides
-/// `placeholders` (each `$N` becomes `?`: the shared statements number
-/// their parameters in order of appearance, each once, so this is a plain
-/// replacement), and overrides the rotate step, `rotate_statement` and
-/// `rotate`, with a sequence that is still one round trip when the
-/// compare-and-swap succeeds, e.g. a stored procedure its migration
-/// creates, which updates the row and selects it, run with one `CALL`.
-#[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
+/// every dialect. Everything with a default fits databases with `UPDATE
+/// ... RETURNING`, `$1`-style placeholders and transactional DDL. MySQL and
+/// MariaDB have none of them: their dialect overrides `placeholders` (each
+/// `$N` becomes `?`: the shared statements number their parameters in
+/// order of appearance, each once, so this is a plain replacement),
+/// `rotate_statement` (one `CALL` of a stored procedure its migration
+/// creates, which updates the row and selects it, still one round trip)
+/// and `lock_migrations` (a named lock held across the whole run).
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql")))
+)]
 pub trait Dialect: sealed::Sealed + Sized + fmt::Debug + Send + Sync + 'static {
-    /// The sqlx database: `sqlx::Sqlite` or `sqlx::Postgres`.
+    /// The sqlx database: `sqlx::Sqlite`, `sqlx::Postgres` or `sqlx::MySql`.
     ///
     /// Its bound, `Driver`, is the crate's own: the sqlx calls the store
     /// makes, implemented for every sqlx database whose driver has them.
     type Database: Driver;
 
-    /// The database's name in error messages: `sqlite` or `postgres`.
+    /// The database's name in error messages: `sqlite`, `postgres` or `mysql`.
     const NAME: &'static str;
 
     /// How this database spells what the shared statements cannot write
@@ -112,6 +116,26 @@ pub trait Dialect: sealed::Sealed + Sized + fmt::Debug + Send + Sync + 'static {
         prefix: &str,
     ) -> impl Future<Output = Result<Transaction<'static, Self::Database>, sqlx::Error>> + Send;
 
+    /// Takes, for a whole `migrate` run, the lock that keeps concurrent
+    /// runners for tables named with `prefix` apart, when a migration's
+    /// transaction cannot hold it: MySQL commits around every DDL
+    /// statement. The lock is held by a connection of its own, outside the
+    /// pool, until `migrate` closes it (or drops it, on failure: the server
+    /// releases the lock with the connection). The default takes none, as
+    /// [`begin_migration`](Self::begin_migration) takes the lock.
+    ///
+    /// # Errors
+    /// Any failure of the database; the lock not had in time.
+    #[doc(hidden)]
+    fn lock_migrations(
+        pool: &Pool<Self::Database>,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Option<<Self::Database as Database>::Connection>, StoreError>> + Send
+    {
+        let _ = (pool, prefix);
+        std::future::ready(Ok(None))
+    }
+
     /// This database's spelling of a shared statement, written with `$1`,
     /// `$2`... in order of appearance, each once. The default keeps them:
     /// sqlx's SQLite and PostgreSQL drivers both read `$N`.
@@ -124,13 +148,15 @@ pub trait Dialect: sealed::Sealed + Sized + fmt::Debug + Send + Sync + 'static {
     /// `table`. The default is one `UPDATE ... RETURNING`.
     #[doc(hidden)]
     fn rotate_statement(table: &str) -> String {
-        queries::update_returning(table)
+        queries::update_returning(table, &Self::SPELLING)
     }
 
     /// The compare-and-swap of `RefreshStore::rotate`, one round trip when
     /// it succeeds; `expected.generation` fits an `i64`. The default runs
-    /// the `UPDATE ... RETURNING` of the default
-    /// [`rotate_statement`](Self::rotate_statement).
+    /// [`rotate_statement`](Self::rotate_statement) with the id, what is
+    /// expected and the change bound as `row::bind_rotation` binds them,
+    /// and reads the row it returns, if any: the default statement's
+    /// `UPDATE ... RETURNING`, or MySQL's `CALL`.
     #[doc(hidden)]
     fn rotate(
         store: &SqlStore<Self>,
@@ -155,6 +181,9 @@ pub struct Spelling {
     pub bytes: &'static str,
     /// What follows a `CREATE TABLE`'s column list (SQLite's ` STRICT`).
     pub table_options: &'static str,
+    /// How a `SELECT` reads the `subject` column as text: `subject`, or
+    /// MySQL's conversion of the bytes it keeps there.
+    pub subject: &'static str,
 }
 
 pub(super) mod sealed {

@@ -6,12 +6,15 @@
 //! placeholder; the runner applies, in version order, every one not yet
 //! recorded in `{prefix}migrations`, each in its own transaction together
 //! with its record, while holding the dialect's migration lock (SQLite's
-//! write lock, a PostgreSQL advisory lock), so that concurrent runners
-//! (several instances starting at once) apply each migration exactly once.
+//! write lock, a PostgreSQL advisory lock, a MySQL named lock held for the
+//! whole run), so that concurrent runners (several instances starting at
+//! once) apply each migration exactly once. MySQL commits around each DDL
+//! statement, so there a migration and its record are not one transaction:
+//! its migrations are written so that running one again does no harm.
 //! A recorded migration whose text has changed since is refused.
 
 use sha2::{Digest, Sha256};
-use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr, Transaction};
+use sqlx::{AssertSqlSafe, Connection as _, SqlSafeStr, SqlStr, Transaction};
 use time::OffsetDateTime;
 
 use super::driver::{Driver, On, Statement};
@@ -107,14 +110,19 @@ impl<D: Dialect> SqlStore<D> {
     /// Creates or updates the schema: applies every shipped migration this
     /// database has not recorded, each in one transaction holding the
     /// database's migration lock (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: an
-    /// advisory lock per table prefix). Safe to run at every start, from
-    /// several processes at once.
+    /// advisory lock per table prefix; MySQL, whose DDL statements commit
+    /// by themselves: a named lock per database and table prefix, held for
+    /// the whole run). Safe to run at every start, from several processes
+    /// at once.
     ///
     /// # Errors
     /// Any failure of the database; a recorded migration whose text differs
     /// from the shipped one.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let err = |e| self.error(Op::Migrate, e);
+        // MySQL's named lock, for the whole run; dropped on failure, which
+        // closes its connection and so releases it.
+        let lock = D::lock_migrations(&self.pool, &self.queries.prefix).await?;
         // Under the lock: concurrent `CREATE TABLE IF NOT EXISTS` can
         // still collide in PostgreSQL's catalog.
         let mut tx = self.begin_migration().await?;
@@ -125,6 +133,11 @@ impl<D: Dialect> SqlStore<D> {
         tx.commit().await.map_err(err)?;
         for migration in D::MIGRATIONS {
             self.apply(migration).await?;
+        }
+        if let Some(lock) = lock {
+            // Closing releases the lock; if the close fails, the dropped
+            // socket releases it as well, and the migration is done.
+            let _ = lock.close().await;
         }
         Ok(())
     }
@@ -154,8 +167,16 @@ impl<D: Dialect> SqlStore<D> {
             Some(row) => Some(D::Database::bytes(row, 0).map_err(err)?.unwrap_or_default()),
             None => None,
         };
-        if !pending::<D>(migration, sum)? {
-            return tx.rollback().await.map_err(err);
+        match pending::<D>(migration, sum) {
+            Ok(true) => {}
+            Ok(false) => return tx.rollback().await.map_err(err),
+            Err(refused) => {
+                // Now, not when the pool next lends the connection: until
+                // then MySQL would keep the migrations table locked
+                // against DDL (a `DROP DATABASE` waits for it).
+                let _ = tx.rollback().await;
+                return Err(refused);
+            }
         }
         D::Database::execute_script(migration.sql(prefix), On::Transaction(&mut tx))
             .await
@@ -219,6 +240,8 @@ mod tests {
         check::<crate::store::Sqlite>();
         #[cfg(feature = "postgres")]
         check::<crate::store::Postgres>();
+        #[cfg(feature = "mysql")]
+        check::<crate::store::MySql>();
     }
 
     #[cfg(all(feature = "sqlite", feature = "postgres"))]
@@ -227,5 +250,44 @@ mod tests {
         use crate::store::{Postgres, Sqlite};
         let versions = |l: &[Migration]| l.iter().map(|m| m.version).collect::<Vec<_>>();
         assert_eq!(versions(Sqlite::MIGRATIONS), versions(Postgres::MIGRATIONS));
+    }
+
+    #[cfg(all(feature = "sqlite", feature = "mysql"))]
+    #[test]
+    fn mysql_has_the_same_versions() {
+        use crate::store::{MySql, Sqlite};
+        let versions = |l: &[Migration]| l.iter().map(|m| m.version).collect::<Vec<_>>();
+        assert_eq!(versions(Sqlite::MIGRATIONS), versions(MySql::MIGRATIONS));
+    }
+
+    #[cfg(feature = "mysql")]
+    #[test]
+    fn the_mysql_procedure_takes_the_rotation_parameters() {
+        use crate::store::MySql;
+        let migration = MySql::MIGRATIONS[0].template;
+        assert!(migration.contains("CREATE PROCEDURE {prefix}sessions_rotate("));
+        // The twelve `bind_rotation` binds, in its order.
+        let declared: Vec<&str> = migration
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("IN p_"))
+            .map(|l| l.split_whitespace().next().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            declared,
+            [
+                "id",
+                "generation",
+                "secret_hash",
+                "now",
+                "next_generation",
+                "next_secret_hash",
+                "prev_generation",
+                "prev_secret_hash",
+                "prev_rotated_at",
+                "prev_wrapped_secret",
+                "idle_expires_at",
+                "claims"
+            ]
+        );
     }
 }

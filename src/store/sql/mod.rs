@@ -7,7 +7,8 @@
 //! one (`health`), row binding and reading (`row`), error mapping
 //! (`error`), the migration runner (`migrate`), the builder (`builder`)
 //! and its checks (`options`). What differs, each dialect says in its own
-//! file, with any builder setting only it has (`sqlite`, `postgres`). The
+//! file, with any builder setting only it has (`sqlite`, `postgres`,
+//! `mysql`). The
 //! sqlx bounds that generic code needs are written once, in `driver`.
 
 mod builder;
@@ -19,6 +20,8 @@ mod error;
 mod fake;
 mod health;
 mod migrate;
+#[cfg(feature = "mysql")]
+mod mysql;
 mod options;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -31,6 +34,8 @@ mod store;
 
 pub use builder::SqlStoreBuilder;
 pub use dialect::Dialect;
+#[cfg(feature = "mysql")]
+pub use mysql::{MySql, MySqlStore, MySqlStoreBuilder};
 #[cfg(feature = "postgres")]
 pub use postgres::{Postgres, PostgresStore, PostgresStoreBuilder};
 #[cfg(feature = "sqlite")]

@@ -32,6 +32,7 @@ impl Dialect for Postgres {
         integer: "BIGINT",
         bytes: "BYTEA",
         table_options: "",
+        subject: "subject",
     };
 
     const MIGRATIONS: &'static [Migration] = &[Migration::new(

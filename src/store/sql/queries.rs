@@ -10,12 +10,20 @@ use std::sync::Arc;
 use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 
 use super::Dialect;
+use super::dialect::Spelling;
 
-/// The columns of a session row, in the order `row::decode` reads them.
+/// The columns of a session row, in the order `row::decode` reads them
+/// and `INSERT` writes them.
 pub(super) const COLUMNS: &str = "id, subject, generation, secret_hash, \
     prev_generation, prev_secret_hash, prev_rotated_at, prev_wrapped_secret, \
     created_at, refreshed_at, idle_expires_at, absolute_expires_at, \
     revoked_at, revoked_reason, claims, user_agent, ip, label";
+
+/// [`COLUMNS`] as a `SELECT` reads them: `subject` through the dialect's
+/// `Spelling::subject`.
+pub(super) fn selected(spelling: &Spelling) -> String {
+    COLUMNS.replacen("subject", spelling.subject, 1)
+}
 
 /// Statement text as sqlx takes it. Every caller builds the text from
 /// constants and a prefix that passed `check_prefix`.
@@ -48,11 +56,12 @@ impl Queries {
     pub(super) fn new<D: Dialect>(prefix: &str) -> Arc<Self> {
         let t = format!("{prefix}sessions");
         let spelling = &D::SPELLING;
+        let selected = selected(spelling);
         let insert = shared::<D>(format!(
             "INSERT INTO {t} ({COLUMNS}) VALUES \
              ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
         ));
-        let get = shared::<D>(format!("SELECT {COLUMNS} FROM {t} WHERE id = $1"));
+        let get = shared::<D>(format!("SELECT {selected} FROM {t} WHERE id = $1"));
         let revoke = shared::<D>(format!(
             "UPDATE {t} SET revoked_at = $1, revoked_reason = $2 \
              WHERE id = $3 AND revoked_at IS NULL"
@@ -64,7 +73,7 @@ impl Queries {
             spelling.null_safe_eq
         ));
         let sessions = shared::<D>(format!(
-            "SELECT {COLUMNS} FROM {t} WHERE subject = $1 AND revoked_at IS NULL"
+            "SELECT {selected} FROM {t} WHERE subject = $1 AND revoked_at IS NULL"
         ));
         // The same expression as the purge index's, so that it is used.
         let purge = shared::<D>(format!(
@@ -89,7 +98,8 @@ impl Queries {
 /// compare-and-swap in one `UPDATE ... RETURNING`. One round trip, and the
 /// database's row lock makes concurrent ones take turns (the losers
 /// re-check the WHERE against the winner's row and match nothing).
-pub(super) fn update_returning(table: &str) -> String {
+pub(super) fn update_returning(table: &str, spelling: &Spelling) -> String {
+    let selected = selected(spelling);
     format!(
         "UPDATE {table} SET generation = $5, secret_hash = $6, \
          prev_generation = $7, prev_secret_hash = $8, prev_rotated_at = $9, \
@@ -97,7 +107,7 @@ pub(super) fn update_returning(table: &str) -> String {
          claims = COALESCE($12, claims) \
          WHERE id = $1 AND generation = $2 AND secret_hash = $3 AND revoked_at IS NULL \
          AND idle_expires_at > $4 AND absolute_expires_at > $4 \
-         RETURNING {COLUMNS}"
+         RETURNING {selected}"
     )
 }
 
@@ -137,6 +147,7 @@ mod tests {
             assert_eq!(numbers, in_order, "{}", statement.as_str());
         }
         assert_eq!(parameters(q.insert.as_str()).len(), 18);
+        assert_eq!(selected(&D::SPELLING), COLUMNS);
     }
 
     #[test]

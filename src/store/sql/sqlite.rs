@@ -33,6 +33,7 @@ impl Dialect for Sqlite {
         integer: "INTEGER",
         bytes: "BLOB",
         table_options: " STRICT",
+        subject: "subject",
     };
 
     const MIGRATIONS: &'static [Migration] = &[Migration::new(

@@ -18,8 +18,8 @@ use crate::session::SessionRecord;
 
 /// Sessions in a SQL database: one row per session, a refresh one
 /// statement. `D` names the database; applications name the aliases,
-/// `SqliteStore` (feature `sqlite`) and `PostgresStore` (feature
-/// `postgres`).
+/// `SqliteStore` (feature `sqlite`), `PostgresStore` (feature
+/// `postgres`) and `MySqlStore` (feature `mysql`).
 ///
 /// Make one with [`connect`](Self::connect) or [`builder`](Self::builder),
 /// or over a pool of your own with [`from_pool`](Self::from_pool); run
@@ -34,7 +34,7 @@ use crate::session::SessionRecord;
 /// 10 s), waiting for a connection included; past it, it fails with a
 /// retryable [`StoreError`] (`Unavailable`, "... timed out after ..."), so a
 /// frozen server, a silent connection or a held lock never hangs a caller.
-/// A PostgreSQL connection is then closed, not reused; a SQLite one goes
+/// A PostgreSQL or MySQL connection is then closed, not reused; a SQLite one goes
 /// back to the pool once SQLite stops waiting (within its busy timeout).
 /// The database is not told: a
 /// statement it is still running (waiting for a lock, or on a server that
@@ -44,7 +44,10 @@ use crate::session::SessionRecord;
 /// successor that was written. `issue` may make two calls (the `create`,
 /// then a cleanup `revoke` if it failed), so it may take twice the
 /// timeout.
-#[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql")))
+)]
 pub struct SqlStore<D: Dialect> {
     pub(super) pool: Pool<D::Database>,
     pub(super) queries: Arc<Queries>,
