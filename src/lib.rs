@@ -144,7 +144,9 @@ pub use jsonwebtoken::jwk::{Jwk, JwkSet};
 #[cfg(feature = "redis")]
 pub use redis;
 pub use secret::{AccessToken, RefreshToken};
-pub use service::{Event, Hooks, NoHooks, RefreshContext, TokenService, TokenServiceBuilder};
+pub use service::{
+    Event, Hooks, IssueOptions, NoHooks, RefreshContext, TokenService, TokenServiceBuilder,
+};
 pub use session::{ParseSessionIdError, RevocationReason, SessionId, SessionInfo, SessionView};
 /// The sqlx crate the SQL stores are built on (features `sqlite`,
 /// `postgres`, `mysql`), to build pools of the matching version.

@@ -9,6 +9,7 @@ use crate::token::claims::claims_to_json;
 use crate::token::{AppClaims, RefreshSecret, TokenPair};
 
 use super::hooks::Event;
+use super::options::IssueOptions;
 use crate::store::StoreOp;
 
 impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
@@ -42,6 +43,21 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         claims: C,
         info: SessionInfo,
     ) -> Result<TokenPair, Error> {
+        self.issue_with(subject, claims, IssueOptions::from(info))
+            .await
+    }
+
+    /// [`issue`](Self::issue), with the session set up as `options` say.
+    ///
+    /// # Errors
+    /// As [`issue`](Self::issue).
+    pub async fn issue_with(
+        &self,
+        subject: &str,
+        claims: C,
+        options: IssueOptions,
+    ) -> Result<TokenPair, Error> {
+        let IssueOptions { info } = options;
         if subject.is_empty() {
             return Err(Error::Claims {
                 problem: "subject must not be empty",

@@ -34,12 +34,14 @@ mod hooks;
 #[cfg(feature = "oauth")]
 mod introspect;
 mod limit;
+mod options;
 mod settings;
 mod signals;
 
 pub use builder::TokenServiceBuilder;
 use hooks::emit;
 pub use hooks::{Event, Hooks, NoHooks, RefreshContext};
+pub use options::IssueOptions;
 use settings::Settings;
 use signals::Signals;
 
