@@ -7,11 +7,24 @@ use serde::Deserialize;
 
 use super::scratch::Scratch;
 
-/// `T` from the JSON text `json`, by serde_json, with the UTF-8 checked
+/// `T` from the JSON object `json`, by serde_json, with the UTF-8 checked
 /// once for the whole text rather than once per string in it.
 pub(crate) fn parse<'a, T: Deserialize<'a>>(json: &'a [u8]) -> Result<T, ()> {
+    serde_json::from_str(object_text(json)?).map_err(drop)
+}
+
+/// `json` as text, if it is a JSON object. A JOSE header and a JWT claims
+/// set are objects (RFC 7515, RFC 7519), but serde's derived structs also
+/// read an array of their fields in order (`["HS256","at+jwt","k1"]`): a
+/// second spelling of the same token, which we refuse.
+fn object_text(json: &[u8]) -> Result<&str, ()> {
     let text = std::str::from_utf8(json).map_err(drop)?;
-    serde_json::from_str(text).map_err(drop)
+    let start = text.trim_start_matches([' ', '\t', '\n', '\r']);
+    if start.starts_with('{') {
+        Ok(text)
+    } else {
+        Err(())
+    }
 }
 
 /// `T` from the JSON text `json`: by `ours` if it is in the one spelling
@@ -20,7 +33,7 @@ pub(crate) fn parse_ours<'a, T: Deserialize<'a>>(
     json: &'a [u8],
     ours: impl FnOnce(&mut Reader<'a>) -> Option<T>,
 ) -> Result<T, ()> {
-    let text = std::str::from_utf8(json).map_err(drop)?;
+    let text = object_text(json)?;
     match Reader::new(text).and_then(|mut reader| ours(&mut reader)) {
         Some(value) => Ok(value),
         None => serde_json::from_str(text).map_err(drop),

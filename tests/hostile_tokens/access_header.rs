@@ -53,6 +53,19 @@ pub(crate) fn rows(fx: &Fixture, t: &mut Table) {
             MALFORMED,
         );
     }
+    // The header's members as an array, which serde would read into the
+    // same fields: properly signed, and still not a JOSE header.
+    let array = format!(r#"["HS256",{},{}]"#, h.get("typ"), h.get("kid"));
+    t.add(
+        "header as a JSON array of its members",
+        signed(
+            array.as_bytes(),
+            c.render().as_bytes(),
+            &ACCESS_SECRET,
+            HS256,
+        ),
+        MALFORMED,
+    );
     // The algorithm is pinned to the kid's key: same secret, other HMAC.
     for alg in [Algorithm::HS384, Algorithm::HS512] {
         let header = h.clone().s("alg", &format!("{alg:?}")).render();

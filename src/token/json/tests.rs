@@ -183,3 +183,18 @@ fn an_object_of_members_alone() {
     object.end();
     assert_eq!(out.as_bytes(), b"{\"a\":1}");
 }
+
+#[test]
+fn only_an_object_is_read_though_serde_would_read_an_array_of_the_fields() {
+    let array = r#"["iss","sub",1,2]"#;
+    let serde_alone: Result<Claims<'_>, _> = serde_json::from_str(array);
+    assert!(serde_alone.is_ok(), "serde reads a struct from an array");
+    assert_eq!(parse::<Claims<'_>>(array.as_bytes()), Err(()));
+    assert_eq!(parse_ours(array.as_bytes(), read), Err(()));
+    for text in [" \t\r\n[\"iss\",\"sub\",1,2]", "null", "1", "\"x\"", ""] {
+        assert_eq!(parse::<Claims<'_>>(text.as_bytes()), Err(()), "{text}");
+    }
+    let object = r#" {"iss":"i","sub":"s","n":1,"gen":2}"#;
+    assert!(parse::<Claims<'_>>(object.as_bytes()).is_ok());
+    assert!(parse_ours(object.as_bytes(), read).is_ok());
+}
