@@ -128,9 +128,13 @@ pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod token;
+pub mod web;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use cookie::{CookieError, CookieSecurity, RefreshCookie, RefreshCookieBuilder, SetCookie};
+pub use cookie::{
+    CookieError, CookieSecurity, InvalidOrigin, Origin, RefreshCookie, RefreshCookieBuilder,
+    RequestHeaders, SameSite, Scheme, SetCookie,
+};
 pub use error::{ConfigError, Denied, Error, ErrorClass};
 pub use jsonwebtoken::Algorithm;
 pub use jsonwebtoken::jwk::{Jwk, JwkSet};
@@ -139,6 +143,8 @@ pub use jsonwebtoken::jwk::{Jwk, JwkSet};
 #[cfg(feature = "redis")]
 pub use redis;
 pub use secret::{AccessToken, RefreshToken};
+#[cfg(feature = "tokio")]
+pub use service::PurgeTask;
 pub use service::{Event, Hooks, NoHooks, RefreshContext, TokenService, TokenServiceBuilder};
 pub use session::{ParseSessionIdError, RevocationReason, SessionId, SessionInfo, SessionView};
 /// The sqlx crate the SQL stores are built on (features `sqlite`,
@@ -146,6 +152,9 @@ pub use session::{ParseSessionIdError, RevocationReason, SessionId, SessionInfo,
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use sqlx;
 pub use store::MemoryStore;
+/// The `time` crate this API takes and returns (`Duration`,
+/// `OffsetDateTime`), so an app needs no version of its own to match.
+pub use time;
 pub use token::{AccessClaims, AppClaims, Key, NoClaims, TokenPair};
 
 /// The testing API's old name; use [`testing`] instead.

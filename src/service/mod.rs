@@ -33,11 +33,15 @@ mod hooks;
 #[cfg(feature = "oauth")]
 mod introspect;
 mod limit;
+#[cfg(feature = "tokio")]
+mod purge;
 mod settings;
 
 pub use builder::TokenServiceBuilder;
 use hooks::emit;
 pub use hooks::{Event, Hooks, NoHooks, RefreshContext};
+#[cfg(feature = "tokio")]
+pub use purge::PurgeTask;
 use settings::Settings;
 
 /// Issues, verifies, rotates and revokes tokens over a [`RefreshStore`].
@@ -180,6 +184,11 @@ impl<S: RefreshStore, C> TokenService<S, C> {
             });
         }
         Ok(())
+    }
+
+    /// The service's clock, for helpers that must read the same time.
+    pub(crate) fn clock(&self) -> Arc<dyn Clock> {
+        Arc::clone(&self.inner.clock)
     }
 
     /// The clock, to whole seconds: JWT times have no fractions, and
