@@ -14,7 +14,6 @@ const LONGEST: Duration = Duration::from_secs(1 << 30);
 /// The background task of [`TokenService::spawn_purge`]. Dropping it lets
 /// the task run on (until the runtime shuts down); [`abort`](Self::abort)
 /// stops it.
-#[must_use = "dropping a PurgeTask leaves it running; keep it to stop it"]
 pub struct PurgeTask {
     handle: tokio::task::JoinHandle<()>,
 }

@@ -116,7 +116,20 @@ impl<S: RefreshStore, C: AppClaims> AuthFlow<S, C> {
         &self,
         headers: &RequestHeaders<'_>,
     ) -> Result<AccessClaims<C>, HttpError> {
-        let token = bearer_token(headers.authorization())?;
+        self.authenticate_bearer(headers.authorization()).await
+    }
+
+    /// [`authenticate`](Self::authenticate) from the `Authorization` header
+    /// value alone (`None` if absent or sent twice), for extractors that
+    /// need no other header.
+    ///
+    /// # Errors
+    /// As `authenticate`.
+    pub async fn authenticate_bearer(
+        &self,
+        authorization: Option<&[u8]>,
+    ) -> Result<AccessClaims<C>, HttpError> {
+        let token = bearer_token(authorization)?;
         let claims = match self.inner.verification {
             Verification::Live => self.inner.service.verify_live(token).await?,
             Verification::Signature => self.inner.service.verify(token)?,
