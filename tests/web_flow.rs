@@ -253,8 +253,10 @@ async fn verification_mode_decides_whether_a_logout_stops_access_tokens() {
 
 #[tokio::test]
 async fn devices_are_listed_and_revoked_by_their_owner_only() {
-    let (flow, _, _) = flow(Verification::Live);
+    let (flow, clock, _) = flow(Verification::Live);
     let first = flow.login(&headers(&[]), PEER, BODY).await.unwrap();
+    // Newest first: logins at one instant would come in id order.
+    clock.advance(Duration::seconds(1));
     let second = flow
         .login(&headers(&[("user-agent", "phone")]), PEER, BODY)
         .await
