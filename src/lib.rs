@@ -133,9 +133,13 @@ pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod token;
+pub mod web;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use cookie::{CookieError, CookieSecurity, RefreshCookie, RefreshCookieBuilder, SetCookie};
+pub use cookie::{
+    CookieError, CookieSecurity, InvalidOrigin, Origin, RefreshCookie, RefreshCookieBuilder,
+    RequestHeaders, SameSite, Scheme, SetCookie,
+};
 pub use error::{ConfigError, Denied, DpopProblem, Error, ErrorClass};
 pub use jsonwebtoken::Algorithm;
 pub use jsonwebtoken::jwk::{Jwk, JwkSet};
@@ -144,6 +148,8 @@ pub use jsonwebtoken::jwk::{Jwk, JwkSet};
 #[cfg(feature = "redis")]
 pub use redis;
 pub use secret::{AccessToken, RefreshToken};
+#[cfg(feature = "tokio")]
+pub use service::PurgeTask;
 pub use service::{
     Event, Hooks, IssueOptions, NoHooks, RefreshContext, TokenService, TokenServiceBuilder,
 };
@@ -153,6 +159,9 @@ pub use session::{ParseSessionIdError, RevocationReason, SessionId, SessionInfo,
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub use sqlx;
 pub use store::MemoryStore;
+/// The `time` crate this API takes and returns (`Duration`,
+/// `OffsetDateTime`), so an app needs no version of its own to match.
+pub use time;
 pub use token::{
     AccessClaims, AppClaims, Dpop, DpopBuilder, DpopNonces, DpopProof, DpopReplayCache,
     DpopRequest, Jkt, Key, MemoryReplayCache, NoClaims, Replay, ReplayKey, TokenPair,

@@ -40,7 +40,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("token", 3),    // keys, JWS, access and refresh token formats
     ("service", 4),  // TokenService, its builder, rotation, limits, hooks
     ("verifier", 5), // the resource-server side
-    ("cookie", 5),   // framework-neutral HTTP helpers
+    ("cookie", 5),   // the refresh cookie and the same-origin check
+    ("web", 5),      // framework-neutral session routes, errors, throttle
     ("oauth", 5),
     ("testing", 5), // the conformance suite, FaultyStore
 ];

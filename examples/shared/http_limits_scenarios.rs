@@ -5,8 +5,8 @@ use serde_json::json;
 
 use crate::server::Config;
 use crate::server::demo::hashing::HashLimits;
-use crate::server::demo::throttle::Limits;
 use crate::suite::{ALICE, Agent, Env, Reply, Spawn, TestServer, seconds};
+use jwt_rotate::web::ThrottleLimits as Limits;
 
 pub async fn oversized_bodies_are_refused_alike(server: &TestServer, _env: &Env) {
     // Both servers answer the same JSON 413, before parsing anything.

@@ -106,7 +106,7 @@ pub async fn throttling_is_per_user_and_per_address(spawn: Spawn<'_>, env: &Env)
     // Behind a trusted proxy (here, the test client's own loopback address)
     // the client is the forwarded address, so tests can come from several.
     let server = spawn(Config {
-        trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+        trusted_proxies: "127.0.0.1".parse().unwrap(),
         ..env.config()
     })
     .await;

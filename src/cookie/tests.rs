@@ -1,6 +1,7 @@
 use time::{Duration, OffsetDateTime};
 
 use super::*;
+use crate::error::Error;
 
 const TOKEN: &str = "eyJ0eXAiOiJydCtqd3QifQ.eyJzaWQiOiJBQUEiLCJnZW4iOjB9.c2lnbmF0dXJlXy0";
 
@@ -337,11 +338,12 @@ fn builder_accepts_prefixed_secure_names_and_keeps_settings() {
 #[test]
 fn error_codes_say_no_more_than_missing_or_invalid() {
     assert_eq!(CookieError::Missing.code(), "missing_refresh_token");
+    assert_eq!(CookieError::TooMany.code(), "too_many_cookies");
+    assert_eq!(CookieError::CrossSite.code(), "cross_site_request");
     for err in [
         CookieError::Duplicate,
         CookieError::InvalidValue,
         CookieError::TooLarge,
-        CookieError::TooMany,
     ] {
         assert_eq!(err.code(), "invalid_token");
     }

@@ -35,6 +35,8 @@ mod hooks;
 mod introspect;
 mod limit;
 mod options;
+#[cfg(feature = "tokio")]
+mod purge;
 mod settings;
 mod signals;
 
@@ -42,6 +44,8 @@ pub use builder::TokenServiceBuilder;
 use hooks::emit;
 pub use hooks::{Event, Hooks, NoHooks, RefreshContext};
 pub use options::IssueOptions;
+#[cfg(feature = "tokio")]
+pub use purge::PurgeTask;
 use settings::Settings;
 use signals::Signals;
 
@@ -186,6 +190,11 @@ impl<S: RefreshStore, C> TokenService<S, C> {
             });
         }
         Ok(())
+    }
+
+    /// The service's clock, for helpers that must read the same time.
+    pub(crate) fn clock(&self) -> Arc<dyn Clock> {
+        Arc::clone(&self.inner.clock)
     }
 
     /// The clock, to whole seconds: JWT times have no fractions, and

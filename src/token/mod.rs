@@ -9,6 +9,7 @@ pub(crate) mod claims;
 pub(crate) mod dpop;
 pub(crate) mod json;
 pub(crate) mod jws;
+mod key_load;
 pub(crate) mod keys;
 pub(crate) mod pair;
 pub(crate) mod provider;

@@ -14,8 +14,8 @@ use actix_web::body::BoxBody;
 use actix_web::dev::{Payload, Server};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{
-    AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, HOST, ORIGIN,
-    SET_COOKIE, USER_AGENT, X_CONTENT_TYPE_OPTIONS,
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, SET_COOKIE,
+    USER_AGENT, X_CONTENT_TYPE_OPTIONS,
 };
 use actix_web::{
     App, FromRequest, HttpRequest, HttpResponse, HttpServer, Resource, Responder, ResponseError,
@@ -108,13 +108,14 @@ impl FromRequest for SameOrigin {
 
 fn same_origin(req: &HttpRequest) -> Result<(), ApiError> {
     let state = app_state(req)?;
-    let all = |name: &str| req.headers().get_all(name).map(|v| v.as_bytes());
+    let headers: jwt_rotate::RequestHeaders<'_> = req
+        .headers()
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_bytes()))
+        .collect();
     // HTTP/2 carries the host in the URI instead of a header.
-    let host = match demo::csrf::single(all(HOST.as_str()))? {
-        Some(host) => Some(host),
-        None => req.uri().authority().map(|a| a.as_str().as_bytes()),
-    };
-    state.check_same_origin(all(ORIGIN.as_str()), all("sec-fetch-site"), host)
+    let authority = req.uri().authority().map(|a| a.as_str().as_bytes());
+    state.check_same_origin(&headers.with_authority(authority))
 }
 
 /// The client's address: the peer, or behind a trusted proxy the address

@@ -15,8 +15,8 @@ use axum::extract::{
     ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State,
 };
 use axum::http::header::{
-    AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, HOST, ORIGIN,
-    SET_COOKIE, USER_AGENT, X_CONTENT_TYPE_OPTIONS,
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, SET_COOKIE,
+    USER_AGENT, X_CONTENT_TYPE_OPTIONS,
 };
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -87,19 +87,14 @@ impl FromRequestParts<AppState> for SameOrigin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let all = |name: &str| {
-            parts
-                .headers
-                .get_all(name)
-                .iter()
-                .map(HeaderValue::as_bytes)
-        };
+        let headers: jwt_rotate::RequestHeaders<'_> = parts
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes()))
+            .collect();
         // HTTP/2 carries the host in the URI instead of a header.
-        let host = match demo::csrf::single(all(HOST.as_str()))? {
-            Some(host) => Some(host),
-            None => parts.uri.authority().map(|a| a.as_str().as_bytes()),
-        };
-        state.check_same_origin(all(ORIGIN.as_str()), all("sec-fetch-site"), host)?;
+        let authority = parts.uri.authority().map(|a| a.as_str().as_bytes());
+        state.check_same_origin(&headers.with_authority(authority))?;
         Ok(Self)
     }
 }

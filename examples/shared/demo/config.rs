@@ -1,19 +1,16 @@
 //! How a demo server runs: lifetimes, cookie security, its origin and the
 //! proxies in front, login limits, clock, signing keys and store.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
-use jwt_rotate::{Clock, CookieSecurity, MemoryStore, SystemClock};
+use jwt_rotate::web::{ThrottleLimits, TrustedProxies};
+use jwt_rotate::{Clock, CookieSecurity, MemoryStore, Origin, SystemClock};
 
 use jwt_rotate::store::SqliteStore;
 use time::Duration;
 
 use super::Store;
-use super::client::parse_trusted;
-use super::csrf::Origin;
 use super::hashing::HashLimits;
-use super::throttle::Limits;
 
 /// How a server runs. [`Config::from_env`] for the binaries; tests set the
 /// fields (short lifetimes, a manual clock, a failing store).
@@ -38,9 +35,9 @@ pub struct Config {
     /// Proxies whose `X-Forwarded-For` names the client; env
     /// `TRUSTED_PROXIES` (comma-separated IP addresses). Default: none, the
     /// client is the connection's peer.
-    pub trusted_proxies: Vec<IpAddr>,
+    pub trusted_proxies: TrustedProxies,
     /// Wrong-password throttling, per username and per client address.
-    pub throttle: Limits,
+    pub throttle: ThrottleLimits,
     /// Password hashes running and waiting at once.
     pub hashing: HashLimits,
     /// Live sessions per user; a login beyond it ends the oldest. Default
@@ -80,8 +77,8 @@ impl Default for Config {
             leeway: Duration::seconds(5),
             cookie_security: CookieSecurity::Secure,
             public_origin: None,
-            trusted_proxies: Vec::new(),
-            throttle: Limits::default(),
+            trusted_proxies: TrustedProxies::default(),
+            throttle: ThrottleLimits::default(),
             hashing: HashLimits::default(),
             max_sessions_per_user: 10,
             clock: Arc::new(SystemClock),
@@ -124,7 +121,8 @@ impl Config {
             config.public_origin = Some(origin);
         }
         if let Ok(list) = std::env::var("TRUSTED_PROXIES") {
-            config.trusted_proxies = parse_trusted(&list)
+            config.trusted_proxies = list
+                .parse()
                 .map_err(|_| EnvError::new("TRUSTED_PROXIES", "comma-separated IP addresses"))?;
         }
         match (

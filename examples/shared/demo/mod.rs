@@ -2,21 +2,19 @@
 //! the routes, free of any framework. Each server includes this file with
 //! `#[path]` and only adds its routes, extractors and responses.
 
-pub mod client;
 mod config;
-pub mod csrf;
 pub mod hashing;
 pub mod http;
 mod logout;
 mod passwords;
-pub mod throttle;
 pub mod users;
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use jwt_rotate::web::{LoginThrottle, TrustedProxies};
 use jwt_rotate::{
-    Clock, CookieError, Key, RefreshCookie, SessionId, SessionInfo, SetCookie, TokenPair,
+    Clock, CookieError, Key, RefreshCookie, RequestHeaders, SessionId, SetCookie, TokenPair,
     TokenService,
 };
 
@@ -24,10 +22,8 @@ use jwt_rotate::store::RefreshStore;
 use time::OffsetDateTime;
 
 pub use self::config::{Config, EnvError, Signing, sqlite_store};
-use self::csrf::Origin;
 use self::hashing::HashGate;
 use self::http::{ApiError, MeBody, RevokedBody, SessionBody, TokenBody};
-use self::throttle::Throttle;
 use self::users::Users;
 
 /// The session store, chosen at start-up (any [`RefreshStore`]).
@@ -65,9 +61,8 @@ struct Inner {
     users: Users,
     cookie: RefreshCookie,
     clock: Arc<dyn Clock>,
-    public_origin: Option<Origin>,
-    trusted_proxies: Vec<IpAddr>,
-    throttle: Throttle,
+    trusted_proxies: TrustedProxies,
+    throttle: LoginThrottle,
     hash_gate: HashGate,
 }
 
@@ -79,10 +74,6 @@ impl AppState {
     /// An invalid `config` (e.g. a grace window not below the access
     /// lifetime, a throttle bucket that never refills), or hashing failed.
     pub fn new(config: Config) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        if !config.throttle.is_valid() {
-            let needs = "throttle: bursts of 1 or more, positive intervals, max_tracked >= 1";
-            return Err(needs.into());
-        }
         let (access, refresh) = match config.signing {
             Signing::Random => (random_secret().to_vec(), random_secret().to_vec()),
             Signing::Secrets { access, refresh } => (access, refresh),
@@ -98,18 +89,19 @@ impl AppState {
             .max_sessions_per_subject(config.max_sessions_per_user)
             .clock(Arc::clone(&config.clock))
             .build(config.store)?;
-        let cookie = RefreshCookie::builder()
-            .security(config.cookie_security)
-            .build()?;
+        let mut cookie = RefreshCookie::builder().security(config.cookie_security);
+        if let Some(origin) = config.public_origin {
+            cookie = cookie.public_origin(origin);
+        }
+        let cookie = cookie.build()?;
         Ok(Self {
             inner: Arc::new(Inner {
                 service,
                 users: Users::demo()?,
                 cookie,
-                throttle: Throttle::new(config.throttle, Arc::clone(&config.clock)),
+                throttle: LoginThrottle::new(config.throttle, Arc::clone(&config.clock))?,
                 hash_gate: HashGate::new(config.hashing),
                 clock: config.clock,
-                public_origin: config.public_origin,
                 trusted_proxies: config.trusted_proxies,
             }),
         })
@@ -137,23 +129,18 @@ impl AppState {
         peer: Option<IpAddr>,
         forwarded_for: impl IntoIterator<Item = &'a [u8]>,
     ) -> Option<IpAddr> {
-        client::client_address(peer, forwarded_for, &self.inner.trusted_proxies)
+        self.inner
+            .trusted_proxies
+            .client_address(peer, forwarded_for)
     }
 
-    /// The CSRF check of the cookie routes, with the header values of the
-    /// request (each must appear at most once): see `csrf.rs`.
+    /// The CSRF check of the cookie routes (the library's
+    /// [`RefreshCookie::check_same_origin`]).
     ///
     /// # Errors
     /// 403 `cross_site_request`.
-    pub fn check_same_origin<'a>(
-        &self,
-        origin: impl IntoIterator<Item = &'a [u8]>,
-        fetch_site: impl IntoIterator<Item = &'a [u8]>,
-        host: Option<&[u8]>,
-    ) -> Result<(), ApiError> {
-        let (origin, fetch_site) = (csrf::single(origin)?, csrf::single(fetch_site)?);
-        let public = self.inner.public_origin.as_ref();
-        csrf::check_same_origin(public, origin, fetch_site, host)
+    pub fn check_same_origin(&self, headers: &RequestHeaders<'_>) -> Result<(), ApiError> {
+        Ok(self.inner.cookie.check_same_origin(headers)?)
     }
 
     /// `POST /auth/refresh`: rotates the cookie's token (`cookies`: the
@@ -235,18 +222,7 @@ impl AppState {
         let sessions = self.inner.service.sessions(&user.subject).await?;
         Ok(sessions
             .into_iter()
-            .map(|s| SessionBody {
-                id: s.id.to_string(),
-                current: s.id == user.session_id,
-                user_agent: s.info.user_agent.clone(),
-                ip: s.info.ip.map(|ip| ip.to_string()),
-                created_at: s.created_at.unix_timestamp(),
-                refreshed_at: s.refreshed_at.unix_timestamp(),
-                expires_at: s
-                    .idle_expires_at
-                    .min(s.absolute_expires_at)
-                    .unix_timestamp(),
-            })
+            .map(|s| SessionBody::new(&s, &user.session_id))
             .collect())
     }
 
@@ -286,30 +262,13 @@ impl AppState {
             .set_cookie(&pair.refresh_token, pair.refresh_expires_at, now)
             .map_err(|_| ApiError::internal("the refresh token does not fit in a cookie"))?;
         Ok(Issued {
-            body: TokenBody {
-                access_token: pair.access_token.expose_secret().to_owned(),
-                token_type: "Bearer",
-                // Rounded down, so the client renews early rather than late.
-                expires_in: (pair.access_expires_at - now).whole_seconds().max(0),
-            },
+            body: TokenBody::new(pair, now, jwt_rotate::web::ClientKind::Browser),
             set_cookie,
         })
     }
 }
 
-/// What a login records about the device: its `User-Agent` (cut to 200
-/// characters) and address.
-pub fn session_info(user_agent: Option<&[u8]>, ip: Option<IpAddr>) -> SessionInfo {
-    let mut info = SessionInfo::default();
-    if let Some(agent) = user_agent {
-        let agent: String = String::from_utf8_lossy(agent).chars().take(200).collect();
-        info = info.with_user_agent(agent);
-    }
-    if let Some(ip) = ip {
-        info = info.with_ip(ip);
-    }
-    info
-}
+pub use jwt_rotate::web::session_info;
 
 fn random_secret() -> [u8; 32] {
     let mut secret = [0u8; 32];

@@ -6,11 +6,11 @@ use std::net::IpAddr;
 
 use jwt_rotate::{NoClaims, SessionInfo};
 
-use super::http::{ApiError, LoginRequest, PasswordRequest, RevokedBody};
+use super::http::{self, ApiError, LoginRequest, PasswordRequest, RevokedBody};
 use super::logout::Candidates;
-use super::throttle::Ticket;
 use super::users::{MAX_USERNAME_BYTES, PasswordChangeError, Users};
 use super::{AppState, Issued, User};
+use jwt_rotate::web::Ticket;
 
 impl AppState {
     /// `POST /auth/login` from `client` (`cookies`: the request's `Cookie`
@@ -94,10 +94,10 @@ impl AppState {
         let change = match changed {
             Ok(change) => change,
             // A wrong guess: the ticket keeps its charge.
-            Err(PasswordChangeError::WrongPassword) => return Err(ApiError::wrong_password()),
+            Err(PasswordChangeError::WrongPassword) => return Err(http::wrong_password()),
             Err(PasswordChangeError::Weak) => {
                 ticket.refund();
-                return Err(ApiError::weak_password());
+                return Err(http::weak_password());
             }
             Err(PasswordChangeError::Hashing) => {
                 ticket.refund();
@@ -128,12 +128,12 @@ impl AppState {
             .inner
             .throttle
             .try_take(user, client)
-            .map_err(|throttled| ApiError::too_many_attempts(throttled.retry_after))?;
+            .map_err(ApiError::from)?;
         let permit = match self.inner.hash_gate.enter().await {
             Ok(permit) => permit,
             Err(_) => {
                 ticket.refund();
-                return Err(ApiError::busy());
+                return Err(http::busy());
             }
         };
         let state = self.clone();

@@ -2,18 +2,63 @@
 //! per-address bucket, and the address a session lists.
 //!
 //! The peer address of the connection, unless it is one of the configured
-//! trusted proxies (`TRUSTED_PROXIES`, none by default): only then is
+//! [`TrustedProxies`] (none by default): only then is
 //! `X-Forwarded-For` read, from the right (the entry the nearest proxy
 //! appended), skipping further trusted proxies, to the first address that
 //! is not one. Any client can write that header, so trusting it from
 //! anyone would let each guess claim a fresh address.
 
 use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
 
-/// The client behind a connection from `peer` (`None` if unknown), given
-/// the `X-Forwarded-For` header values and the proxies trusted to append
-/// to them.
-pub fn client_address<'a>(
+/// The reverse proxies trusted to append the client's address to
+/// `X-Forwarded-For`; none by default.
+///
+/// ```
+/// use jwt_rotate::web::TrustedProxies;
+///
+/// let proxies: TrustedProxies = "10.0.0.1, ::1".parse()?;
+/// let peer = "10.0.0.1".parse().ok();
+/// let forwarded: [&[u8]; 1] = [b"203.0.113.9, 198.51.100.7"];
+/// assert_eq!(proxies.client_address(peer, forwarded), "198.51.100.7".parse().ok());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<IpAddr>);
+
+/// A `TrustedProxies` list entry that is not an IP address.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not an IP address: {0:?}")]
+pub struct InvalidProxy(pub String);
+
+impl TrustedProxies {
+    /// Trusts exactly these addresses.
+    pub fn new(addresses: impl IntoIterator<Item = IpAddr>) -> Self {
+        Self(addresses.into_iter().map(|ip| ip.to_canonical()).collect())
+    }
+
+    /// The client behind a connection from `peer` (`None` if unknown),
+    /// given the request's `X-Forwarded-For` header values.
+    pub fn client_address<'a>(
+        &self,
+        peer: Option<IpAddr>,
+        forwarded_for: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Option<IpAddr> {
+        client_address(peer, forwarded_for, &self.0)
+    }
+}
+
+impl FromStr for TrustedProxies {
+    type Err = InvalidProxy;
+
+    /// A comma-separated list of IP addresses; blanks and empty entries are
+    /// skipped.
+    fn from_str(list: &str) -> Result<Self, InvalidProxy> {
+        parse_trusted(list).map(Self).map_err(InvalidProxy)
+    }
+}
+
+fn client_address<'a>(
     peer: Option<IpAddr>,
     forwarded_for: impl IntoIterator<Item = &'a [u8]>,
     trusted: &[IpAddr],
@@ -52,11 +97,9 @@ fn parse_hop(hop: &[u8]) -> Option<IpAddr> {
     Some(ip.to_canonical())
 }
 
-/// A comma-separated list of IP addresses (`TRUSTED_PROXIES`).
-///
-/// # Errors
-/// The first entry that is not an IP address.
-pub fn parse_trusted(list: &str) -> Result<Vec<IpAddr>, String> {
+/// A comma-separated list of IP addresses; the first entry that is not one
+/// on failure.
+fn parse_trusted(list: &str) -> Result<Vec<IpAddr>, String> {
     list.split(',')
         .map(str::trim)
         .filter(|entry| !entry.is_empty())

@@ -1,4 +1,4 @@
-use jwt_rotate::ManualClock;
+use crate::clock::ManualClock;
 
 use super::*;
 
@@ -6,8 +6,8 @@ fn ip(s: &str) -> Option<IpAddr> {
     Some(s.parse().unwrap())
 }
 
-fn limits(user: u32, address: u32) -> Limits {
-    Limits {
+fn limits(user: u32, address: u32) -> ThrottleLimits {
+    ThrottleLimits {
         per_user: Rate {
             burst: user,
             every: Duration::minutes(1),
@@ -20,13 +20,16 @@ fn limits(user: u32, address: u32) -> Limits {
     }
 }
 
-fn throttle(limits: Limits) -> (Throttle, ManualClock) {
+fn throttle(limits: ThrottleLimits) -> (LoginThrottle, ManualClock) {
     let clock = ManualClock::starting_now();
-    (Throttle::new(limits, Arc::new(clock.clone())), clock)
+    (
+        LoginThrottle::new(limits, Arc::new(clock.clone())).unwrap(),
+        clock,
+    )
 }
 
 /// Takes `n` tokens and keeps the charges.
-fn guess(throttle: &Throttle, user: &str, client: Option<IpAddr>, n: usize) {
+fn guess(throttle: &LoginThrottle, user: &str, client: Option<IpAddr>, n: usize) {
     for _ in 0..n {
         drop(throttle.try_take(user, client).expect("a token"));
     }
@@ -144,7 +147,7 @@ fn a_clock_stepped_back_grants_nothing() {
 
 #[test]
 fn extreme_intervals_and_instants_do_not_panic() {
-    let limits = Limits {
+    let limits = ThrottleLimits {
         per_user: Rate {
             burst: u32::MAX,
             every: Duration::MAX,
@@ -157,7 +160,7 @@ fn extreme_intervals_and_instants_do_not_panic() {
     };
     assert!(limits.is_valid());
     let clock = ManualClock::new(time::PrimitiveDateTime::MAX.assume_utc());
-    let at_the_end = Throttle::new(limits, Arc::new(clock.clone()));
+    let at_the_end = LoginThrottle::new(limits, Arc::new(clock.clone())).unwrap();
     for _ in 0..3 {
         drop(at_the_end.try_take("alice", ip("192.0.2.1")));
         drop(at_the_end.try_take("bob", ip("192.0.2.2")));
@@ -166,7 +169,7 @@ fn extreme_intervals_and_instants_do_not_panic() {
     for _ in 0..3 {
         drop(at_the_end.try_take("carol", None));
     }
-    let once = Limits {
+    let once = ThrottleLimits {
         per_user: Rate {
             burst: 1,
             every: Duration::MAX,
@@ -180,16 +183,16 @@ fn extreme_intervals_and_instants_do_not_panic() {
 
 #[test]
 fn unusable_limits_are_refused() {
-    let mut bad = Limits::default();
+    let mut bad = ThrottleLimits::default();
     bad.per_user.burst = 0;
     assert!(!bad.is_valid());
-    let mut bad = Limits::default();
+    let mut bad = ThrottleLimits::default();
     bad.per_address.every = Duration::ZERO;
     assert!(!bad.is_valid());
-    let bad = Limits {
+    let bad = ThrottleLimits {
         max_tracked: 0,
-        ..Limits::default()
+        ..ThrottleLimits::default()
     };
     assert!(!bad.is_valid());
-    assert!(Limits::default().is_valid());
+    assert!(ThrottleLimits::default().is_valid());
 }

@@ -1,5 +1,5 @@
-//! Password-guess throttling: a token bucket per username and one per
-//! client address, on the server's clock.
+//! [`LoginThrottle`]: password-guess throttling, a token bucket per
+//! username and one per client address, on the service's clock.
 //!
 //! Every password check (a login, the current password of a password
 //! change) takes a token from both buckets before any hashing; a check that
@@ -7,17 +7,25 @@
 //! guesses and checks still running, and many guesses sent at once cannot
 //! slip past the count. Without a token in either bucket the request is
 //! answered 429 at once, without hashing.
+//!
+//! The buckets live in this process's memory: each instance of a server
+//! counts on its own, and a restart forgets. Behind a load balancer, an
+//! attacker gets each instance's budget (put a shared rate limit in front
+//! for a hard bound across instances).
 
 use std::collections::HashMap;
+use std::fmt;
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use jwt_rotate::Clock;
 use time::{Duration, OffsetDateTime};
 
+use crate::clock::Clock;
+use crate::error::{ConfigError, Error};
+
 /// A bucket's rate: `burst` guesses at once, then one more every `every`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Rate {
     /// Tokens in a full bucket (at least 1).
     pub burst: u32,
@@ -25,9 +33,9 @@ pub struct Rate {
     pub every: Duration,
 }
 
-/// Where guesses are counted.
+/// Where guesses are counted, and how many.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub struct ThrottleLimits {
     /// Per username, whoever tries it. Default: 10, then 1 a minute.
     pub per_user: Rate,
     /// Per client address (an IPv6 client per /64, what one host usually
@@ -39,7 +47,7 @@ pub struct Limits {
     pub max_tracked: usize,
 }
 
-impl Default for Limits {
+impl Default for ThrottleLimits {
     fn default() -> Self {
         Self {
             per_user: Rate {
@@ -55,7 +63,7 @@ impl Default for Limits {
     }
 }
 
-impl Limits {
+impl ThrottleLimits {
     /// Whether every setting is usable: a bucket holds at least one token
     /// and refills, and at least one key is tracked.
     pub fn is_valid(&self) -> bool {
@@ -67,14 +75,27 @@ impl Limits {
 }
 
 /// A refused guess: try again after this long.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[error("too many password guesses; retry later")]
 pub struct Throttled {
     /// Until a token is back in every bucket the guess needs.
     pub retry_after: Duration,
 }
 
-/// The buckets; cheap to share.
-pub struct Throttle {
+/// The buckets of every username and client address, in this process's
+/// memory (see the module's docs): share one per server.
+///
+/// ```
+/// use std::sync::Arc;
+/// use jwt_rotate::web::{LoginThrottle, ThrottleLimits};
+/// use jwt_rotate::ManualClock;
+///
+/// let throttle = LoginThrottle::new(ThrottleLimits::default(), Arc::new(ManualClock::starting_now()))?;
+/// let ticket = throttle.try_take("alice", None)?; // before hashing
+/// ticket.refund(); // the password was right: no guess is charged
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct LoginThrottle {
     clock: Arc<dyn Clock>,
     tables: Mutex<(Table<String>, Table<AddressKey>)>,
 }
@@ -83,21 +104,44 @@ pub struct Throttle {
 /// proved right (or was never checked), drop it to keep the charge.
 #[must_use = "dropping the ticket keeps the guess charged"]
 pub struct Ticket<'a> {
-    throttle: &'a Throttle,
+    throttle: &'a LoginThrottle,
     user: Option<String>,
     address: Option<AddressKey>,
 }
 
-impl Throttle {
+impl fmt::Debug for LoginThrottle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginThrottle").finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Ticket<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ticket").finish_non_exhaustive()
+    }
+}
+
+impl LoginThrottle {
     /// Full buckets for everyone, on `clock`.
-    pub fn new(limits: Limits, clock: Arc<dyn Clock>) -> Self {
+    ///
+    /// # Errors
+    /// [`Error::Config`] unless every bucket holds at least one token and
+    /// refills, and at least one key is tracked
+    /// ([`ThrottleLimits::is_valid`]).
+    pub fn new(limits: ThrottleLimits, clock: Arc<dyn Clock>) -> Result<Self, Error> {
+        if !limits.is_valid() {
+            return Err(ConfigError::new(
+                "throttle: bursts of 1 or more, positive intervals, max_tracked >= 1",
+            )
+            .into());
+        }
         let now = clock.now();
         let users = Table::new(limits.per_user, limits.max_tracked, now);
         let addresses = Table::new(limits.per_address, limits.max_tracked, now);
-        Self {
+        Ok(Self {
             clock,
             tables: Mutex::new((users, addresses)),
-        }
+        })
     }
 
     /// Takes a token for one guess at `user`'s password from `client`

@@ -2,22 +2,24 @@
 //! login, which sets it): the browser must say the request comes from this
 //! server's own origin, which is a scheme, a host and a port.
 //!
-//! How the server knows its origin: `PUBLIC_ORIGIN` (e.g.
+//! How the server knows its origin: the cookie's
+//! [`public_origin`](super::RefreshCookieBuilder::public_origin) (e.g.
 //! `https://auth.example.com`) when it is set, which it must be behind a
 //! proxy that terminates TLS or rewrites `Host`. Unset, the server is
-//! reached directly, and the demo servers speak plain HTTP only: the origin
-//! is `http://` and the request's `Host`. (`COOKIE_SECURE` says nothing
-//! about the scheme: browsers keep `Secure` cookies for `http://127.0.0.1`
-//! and `http://localhost` too.)
+//! reached directly over plain HTTP: the origin is `http://` and the
+//! request's `Host`. (The cookie's `Secure` says nothing about the scheme:
+//! browsers keep `Secure` cookies for `http://127.0.0.1` and
+//! `http://localhost` too.)
 
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
-use super::http::ApiError;
+use super::{CookieError, RefreshCookie, RequestHeaders};
+use crate::secret::RefreshToken;
 
 /// The two schemes a browser origin of this server can have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scheme {
     /// `http`, default port 80.
     Http,
@@ -44,7 +46,16 @@ impl Scheme {
 /// A web origin: scheme, host (lowercase, IP addresses in their canonical
 /// form) and port (the scheme's default when not written), so that
 /// `http://h` and `http://h:80` are equal.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// ```
+/// use jwt_rotate::Origin;
+///
+/// let public: Origin = "https://Auth.Example.com:443".parse()?;
+/// assert_eq!(public.to_string(), "https://auth.example.com");
+/// assert!("https://auth.example.com/".parse::<Origin>().is_err());
+/// # Ok::<(), jwt_rotate::InvalidOrigin>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Origin {
     scheme: Scheme,
     host: String,
@@ -52,7 +63,7 @@ pub struct Origin {
 }
 
 /// A value that is not `http(s)://host[:port]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct InvalidOrigin;
 
 impl fmt::Display for InvalidOrigin {
@@ -64,7 +75,7 @@ impl fmt::Display for InvalidOrigin {
 impl std::error::Error for InvalidOrigin {}
 
 impl Origin {
-    /// An `Origin` header value, or `PUBLIC_ORIGIN`: `http://` or
+    /// An `Origin` header value, or a configured public origin: `http://` or
     /// `https://`, a host and an optional port, and nothing else (no path,
     /// not even `/`; no user). `None` for anything else, `null` included.
     pub fn parse(value: &[u8]) -> Option<Self> {
@@ -129,29 +140,89 @@ impl fmt::Display for Origin {
     }
 }
 
+impl RefreshCookie {
+    /// The CSRF check of every route the cookie authenticates, and of
+    /// login, which sets it: passes when the request is same-origin, or
+    /// does not come from a browser.
+    ///
+    /// `Sec-Fetch-Site` (every current browser) must be `same-origin`: the
+    /// browser compared scheme, host and port itself. Without it, `Origin`
+    /// must equal the configured
+    /// [`public_origin`](super::RefreshCookieBuilder::public_origin), or,
+    /// with none configured, `http://` and the request's `Host`. A request
+    /// with neither header does not come from a browser, the only client
+    /// that attaches cookies on its own, so it passes. `SameSite` on the
+    /// cookie is a second, independent guard.
+    ///
+    /// ```
+    /// use jwt_rotate::{CookieError, RefreshCookie, RequestHeaders};
+    ///
+    /// let cookie = RefreshCookie::builder().public_origin("https://auth.example".parse()?).build()?;
+    /// let from = |origin: &'static [u8]| -> RequestHeaders<'static> {
+    ///     [("origin", origin), ("host", &b"10.0.0.5:3000"[..])].into_iter().collect()
+    /// };
+    /// assert!(cookie.check_same_origin(&from(b"https://auth.example")).is_ok());
+    /// assert_eq!(
+    ///     cookie.check_same_origin(&from(b"https://evil.example")),
+    ///     Err(CookieError::CrossSite),
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`CookieError::CrossSite`] when the browser says another origin, or
+    /// sent `Origin`, `Sec-Fetch-Site` or `Host` more than once.
+    pub fn check_same_origin(&self, headers: &RequestHeaders<'_>) -> Result<(), CookieError> {
+        let origin = single(headers.origin().iter().copied())?;
+        let fetch_site = single(headers.fetch_site().iter().copied())?;
+        let host = single(headers.host().iter().copied())?.or(headers.authority());
+        check_same_origin(self.public_origin.as_ref(), origin, fetch_site, host)
+    }
+
+    /// [`read_token`](Self::read_token), only for a same-origin request
+    /// ([`check_same_origin`](Self::check_same_origin)): the token that
+    /// may rotate a session (refresh).
+    ///
+    /// # Errors
+    /// [`CookieError::CrossSite`], then as `read_token`.
+    pub fn read_token_same_origin(
+        &self,
+        headers: &RequestHeaders<'_>,
+    ) -> Result<RefreshToken, CookieError> {
+        self.check_same_origin(headers)?;
+        self.read_token(headers.cookies())
+    }
+
+    /// [`read_candidates`](Self::read_candidates), only for a same-origin
+    /// request: the tokens whose sessions a logout ends.
+    ///
+    /// # Errors
+    /// [`CookieError::CrossSite`], then as `read_candidates`.
+    pub fn read_candidates_same_origin(
+        &self,
+        headers: &RequestHeaders<'_>,
+    ) -> Result<Vec<RefreshToken>, CookieError> {
+        self.check_same_origin(headers)?;
+        self.read_candidates(headers.cookies())
+    }
+}
+
 /// Decides on `Sec-Fetch-Site`, else on `Origin`, each the single value of
-/// its header ([`single`]).
-///
-/// `Sec-Fetch-Site` (every current browser) must be `same-origin`: the
-/// browser compared scheme, host and port itself. Without it, `Origin` must
-/// be `public` (the configured origin), or, with none configured,
-/// `http://` and the request's `host`. A request with neither does not come
-/// from a browser, the only client that attaches cookies on its own, so it
-/// passes. `SameSite=Strict` on the cookie is a second, independent guard.
+/// its header ([`single`]); see [`RefreshCookie::check_same_origin`].
 ///
 /// # Errors
-/// [`ApiError::cross_site`].
-pub fn check_same_origin(
+/// [`CookieError::CrossSite`].
+pub(super) fn check_same_origin(
     public: Option<&Origin>,
     origin: Option<&[u8]>,
     fetch_site: Option<&[u8]>,
     host: Option<&[u8]>,
-) -> Result<(), ApiError> {
+) -> Result<(), CookieError> {
     if let Some(site) = fetch_site {
         return if site == b"same-origin" {
             Ok(())
         } else {
-            Err(ApiError::cross_site())
+            Err(CookieError::CrossSite)
         };
     }
     let Some(origin) = origin else {
@@ -163,7 +234,7 @@ pub fn check_same_origin(
     };
     match (Origin::parse(origin), expected) {
         (Some(origin), Some(expected)) if origin == expected => Ok(()),
-        _ => Err(ApiError::cross_site()),
+        _ => Err(CookieError::CrossSite),
     }
 }
 
@@ -172,14 +243,14 @@ pub fn check_same_origin(
 /// crafted request, refused rather than judged on whichever comes first.
 ///
 /// # Errors
-/// [`ApiError::cross_site`] for more than one value.
-pub fn single<'a>(
+/// [`CookieError::CrossSite`] for more than one value.
+pub(super) fn single<'a>(
     values: impl IntoIterator<Item = &'a [u8]>,
-) -> Result<Option<&'a [u8]>, ApiError> {
+) -> Result<Option<&'a [u8]>, CookieError> {
     let mut values = values.into_iter();
     let first = values.next();
     match values.next() {
-        Some(_) => Err(ApiError::cross_site()),
+        Some(_) => Err(CookieError::CrossSite),
         None => Ok(first),
     }
 }

@@ -1,0 +1,396 @@
+//! [`AuthFlow`]: the session routes, free of any framework: each takes the
+//! request's headers (and body) and returns the [`Reply`] to send.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use super::body::{ClientKind, LoginRequest, RevokedBody, SessionBody, TokenBody};
+use super::client::TrustedProxies;
+use super::credentials::{Credentials, Login};
+use super::error::{HttpError, bearer_token};
+use super::reply::Reply;
+use super::throttle::LoginThrottle;
+use crate::cookie::{CookieError, RefreshCookie, RequestHeaders};
+use crate::error::Error;
+use crate::secret::RefreshToken;
+use crate::service::TokenService;
+use crate::session::{SessionId, SessionInfo};
+use crate::store::RefreshStore;
+use crate::token::{AccessClaims, AppClaims, TokenPair};
+
+/// Usernames longer than this are refused (400) before any work: they
+/// would only fill the throttle's tables.
+pub const MAX_USERNAME_BYTES: usize = 256;
+
+/// The largest request body a login reads; larger ones are 413. Framework
+/// glue enforces it before reading the body.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// How an access token is checked for a protected route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Verification {
+    /// [`TokenService::verify_live`]: signature, claims, and one store
+    /// read, so a logout or a revoked device takes effect at once (the
+    /// default).
+    #[default]
+    Live,
+    /// [`TokenService::verify`]: signature and claims only, no store
+    /// access; a revoked session's access tokens work until they expire.
+    Signature,
+}
+
+/// The session routes of a web app (login, refresh, logout, log out the
+/// other devices, the device list, the JWKS), framework-neutral: framework
+/// crates such as `jwt-rotate-axum` turn a request into [`RequestHeaders`]
+/// and a body, call the route's method, and copy the [`Reply`] (or
+/// [`HttpError::reply`]) into their response. Cheap to clone.
+///
+/// Built by [`AuthFlow::builder`]; see the crate's README for the routes'
+/// contract.
+pub struct AuthFlow<S, C = crate::token::NoClaims> {
+    pub(super) inner: Arc<Inner<S, C>>,
+}
+
+pub(super) struct Inner<S, C> {
+    pub(super) service: TokenService<S, C>,
+    pub(super) cookie: RefreshCookie,
+    pub(super) credentials: Arc<dyn Credentials<C>>,
+    pub(super) throttle: LoginThrottle,
+    pub(super) proxies: TrustedProxies,
+    pub(super) verification: Verification,
+}
+
+impl<S, C> Clone for AuthFlow<S, C> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<S, C> std::fmt::Debug for AuthFlow<S, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthFlow")
+            .field("cookie", &self.inner.cookie)
+            .field("proxies", &self.inner.proxies)
+            .field("verification", &self.inner.verification)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: RefreshStore, C: AppClaims> AuthFlow<S, C> {
+    /// The token service.
+    pub fn service(&self) -> &TokenService<S, C> {
+        &self.inner.service
+    }
+
+    /// The refresh cookie's settings.
+    pub fn cookie(&self) -> &RefreshCookie {
+        &self.inner.cookie
+    }
+
+    /// The login throttle, for the app's other password checks (e.g. a
+    /// password change) to count guesses in the same buckets.
+    pub fn throttle(&self) -> &LoginThrottle {
+        &self.inner.throttle
+    }
+
+    /// The client of a request from `peer`: the peer, or behind a trusted
+    /// proxy the address it forwarded.
+    pub fn client_address(
+        &self,
+        headers: &RequestHeaders<'_>,
+        peer: Option<IpAddr>,
+    ) -> Option<IpAddr> {
+        let forwarded = headers.forwarded_for().iter().copied();
+        self.inner.proxies.client_address(peer, forwarded)
+    }
+
+    /// The caller of a protected route, from its `Authorization: Bearer`
+    /// access token, checked as configured ([`Verification`]).
+    ///
+    /// # Errors
+    /// 401 (no or bad token, revoked session), 503 if the store fails.
+    pub async fn authenticate(
+        &self,
+        headers: &RequestHeaders<'_>,
+    ) -> Result<AccessClaims<C>, HttpError> {
+        self.authenticate_bearer(headers.authorization()).await
+    }
+
+    /// [`authenticate`](Self::authenticate) from the `Authorization` header
+    /// value alone (`None` if absent or sent twice), for extractors that
+    /// need no other header.
+    ///
+    /// # Errors
+    /// As `authenticate`.
+    pub async fn authenticate_bearer(
+        &self,
+        authorization: Option<&[u8]>,
+    ) -> Result<AccessClaims<C>, HttpError> {
+        let token = bearer_token(authorization)?;
+        let claims = match self.inner.verification {
+            Verification::Live => self.inner.service.verify_live(token).await?,
+            Verification::Signature => self.inner.service.verify(token)?,
+        };
+        Ok(claims)
+    }
+
+    /// `POST /auth/login` from `peer`, JSON `{"username", "password"[,
+    /// "client": "native"]}`: CSRF check, throttle, the app's
+    /// [`Credentials`], then a session. The sessions of the refresh cookies
+    /// the browser still sends are ended first, so none lingers.
+    ///
+    /// # Errors
+    /// 403 cross-site, 400 bad body or too many cookies, 401 wrong
+    /// credentials, 429 throttled, 503 busy or store down, 500.
+    pub async fn login(
+        &self,
+        headers: &RequestHeaders<'_>,
+        peer: Option<IpAddr>,
+        body: &[u8],
+    ) -> Result<Reply, HttpError> {
+        let inner = &*self.inner;
+        inner.cookie.check_same_origin(headers)?;
+        if body.len() > MAX_BODY_BYTES {
+            return Err(HttpError::payload_too_large());
+        }
+        let request: LoginRequest =
+            serde_json::from_slice(body).map_err(|_| HttpError::bad_request())?;
+        if request.username.len() > MAX_USERNAME_BYTES {
+            return Err(HttpError::bad_request());
+        }
+        // Junk cookies end no session and need not stop a login.
+        let previous = match self.candidates(headers) {
+            Ok(tokens) => tokens.unwrap_or_default(),
+            Err(err) if err.status() == 401 => Vec::new(),
+            Err(err) => return Err(err),
+        };
+        let client = self.client_address(headers, peer);
+        let ticket = inner.throttle.try_take(&request.username, client)?;
+        let checked = inner
+            .credentials
+            .check(&request.username, &request.password)
+            .await;
+        let login = match checked {
+            Ok(Some(login)) => login,
+            // A wrong guess: the ticket keeps its charge.
+            Ok(None) => return Err(HttpError::invalid_credentials()),
+            Err(err) => {
+                ticket.refund();
+                return Err(err.into());
+            }
+        };
+        ticket.refund();
+        self.end_sessions(&previous).await?;
+        let info = session_info(headers.user_agent(), client);
+        let Login {
+            subject,
+            claims,
+            stamp,
+        } = login;
+        let pair = inner.service.issue(&subject, claims, info).await?;
+        if let Some(stamp) = stamp {
+            let current = inner.credentials.stamp_is_current(&subject, &stamp).await;
+            if !matches!(current, Ok(true)) {
+                inner.service.revoke(&pair.refresh_token).await?;
+                return Err(match current {
+                    Err(err) => err.into(),
+                    Ok(_) => HttpError::invalid_credentials(),
+                });
+            }
+        }
+        self.tokens(&pair, request.client)
+    }
+
+    /// `POST /auth/refresh`: CSRF check, then rotates the cookie's token.
+    /// A 401 deletes the cookie; a 503 keeps it, or, when the rotation is in
+    /// doubt, replaces it with the token to retry with.
+    ///
+    /// Strict about the cookie: with two of the name (one may have been
+    /// planted by a sibling domain) the refresh is refused (401
+    /// `invalid_token`) and the cookie kept; the next login or logout ends
+    /// the session of each (they revoke every candidate).
+    ///
+    /// # Errors
+    /// 403, 401 (missing, duplicated, invalid, reused, revoked, expired),
+    /// 503, 500.
+    pub async fn refresh(&self, headers: &RequestHeaders<'_>) -> Result<Reply, HttpError> {
+        let inner = &*self.inner;
+        let clear = || inner.cookie.clear_cookie();
+        let token = inner
+            .cookie
+            .read_token_same_origin(headers)
+            .map_err(|err| match err {
+                CookieError::Duplicate | CookieError::CrossSite => HttpError::from(err),
+                err => HttpError::from(err).clearing_cookie(clear()),
+            })?;
+        match inner.service.refresh(&token).await {
+            Ok(pair) => self.tokens(&pair, ClientKind::Browser),
+            // The rotation may have happened: the browser retries with the
+            // token handed back, which gets the successor if it did.
+            Err(Error::RotationInDoubt {
+                source,
+                retry_with,
+                expires_at,
+            }) => {
+                let cookie = inner
+                    .cookie
+                    .set_cookie(&retry_with, expires_at, inner.service.now());
+                let error = HttpError::from(Error::Store(source));
+                Err(match cookie {
+                    Ok(cookie) => error.replacing_cookie(cookie),
+                    Err(_) => error,
+                })
+            }
+            Err(err) => Err(HttpError::from(err).clearing_cookie(clear())),
+        }
+    }
+
+    /// `POST /auth/logout`: CSRF check, then revokes the session of every
+    /// refresh cookie that verifies (a planted cookie cannot cancel the
+    /// logout) and deletes the cookie: 204. No cookie at all is a 204 too.
+    ///
+    /// # Errors
+    /// 403; 401 when there are refresh cookies and none verifies (the
+    /// cookie is deleted); 400 for too many cookies; 503 (the cookie stays,
+    /// so the logout can be retried).
+    pub async fn logout(&self, headers: &RequestHeaders<'_>) -> Result<Reply, HttpError> {
+        let clear = self.inner.cookie.clear_cookie();
+        let done = Reply::empty(204).with_header("set-cookie", clear.clone());
+        let tokens = match self.candidates(headers) {
+            Ok(None) => return Ok(done),
+            Ok(Some(tokens)) => tokens,
+            Err(err) if err.status() == 401 => return Err(err.clearing_cookie(clear)),
+            Err(err) => return Err(err),
+        };
+        match self.end_sessions(&tokens).await? {
+            (0, Some(refused)) => Err(HttpError::from(refused).clearing_cookie(clear)),
+            (0, None) => Err(HttpError::from(CookieError::InvalidValue).clearing_cookie(clear)),
+            _ => Ok(done),
+        }
+    }
+
+    /// `POST /auth/logout-others`: revokes every session of the caller but
+    /// this one; `{"revoked": n}`.
+    ///
+    /// # Errors
+    /// 503 if the store fails.
+    pub async fn logout_others(&self, caller: &AccessClaims<C>) -> Result<Reply, HttpError> {
+        let revoked = self
+            .inner
+            .service
+            .revoke_subject(&caller.sub, Some(&caller.sid))
+            .await?;
+        Ok(Reply::json(200, &RevokedBody { revoked }).with_header("cache-control", "no-store"))
+    }
+
+    /// `GET /sessions`: the caller's live sessions, newest first.
+    ///
+    /// # Errors
+    /// 503 if the store fails.
+    pub async fn sessions(&self, caller: &AccessClaims<C>) -> Result<Reply, HttpError> {
+        let views = self.inner.service.sessions(&caller.sub).await?;
+        let rows: Vec<SessionBody> = views
+            .iter()
+            .map(|view| SessionBody::new(view, &caller.sid))
+            .collect();
+        Ok(Reply::json(200, &rows).with_header("cache-control", "no-store"))
+    }
+
+    /// `DELETE /sessions/{id}`: revokes one of the caller's sessions; 204.
+    ///
+    /// # Errors
+    /// 404 if `id` is not one of the caller's live sessions; 503.
+    pub async fn revoke_session(
+        &self,
+        caller: &AccessClaims<C>,
+        id: &str,
+    ) -> Result<Reply, HttpError> {
+        let id: SessionId = id.parse().map_err(|_| HttpError::not_found())?;
+        let sessions = self.inner.service.sessions(&caller.sub).await?;
+        if !sessions.iter().any(|s| s.id == id) {
+            return Err(HttpError::not_found());
+        }
+        self.inner.service.revoke_session(&id).await?;
+        Ok(Reply::empty(204))
+    }
+
+    /// `GET /.well-known/jwks.json`: the public access keys.
+    pub fn jwks(&self) -> Reply {
+        Reply::json(200, self.inner.service.jwks()).with_header("cache-control", "max-age=300")
+    }
+
+    /// A token response for `pair`: the JSON body, and for a browser the
+    /// refresh cookie; never cached (RFC 6749 section 5.1).
+    fn tokens(&self, pair: &TokenPair, client: ClientKind) -> Result<Reply, HttpError> {
+        let service = &self.inner.service;
+        let reply = Reply::json(200, &TokenBody::new(pair, service.now(), client))
+            .with_header("cache-control", "no-store");
+        match client {
+            ClientKind::Native => Ok(reply),
+            _ => {
+                let cookie = self
+                    .inner
+                    .cookie
+                    .set_cookie_for(pair, service)
+                    .map_err(|_| {
+                        HttpError::internal("the refresh token does not fit in a cookie")
+                    })?;
+                Ok(reply.with_header("set-cookie", cookie.expose_secret()))
+            }
+        }
+    }
+
+    /// Every refresh cookie of a same-origin request: `None` without any.
+    ///
+    /// # Errors
+    /// 403 cross-site; 400 `too_many_cookies` (a crafted request, refused
+    /// before any work rather than cut to a subset it chose); 401 when
+    /// there are cookies of the name and none has a token's characters.
+    fn candidates(
+        &self,
+        headers: &RequestHeaders<'_>,
+    ) -> Result<Option<Vec<RefreshToken>>, HttpError> {
+        match self.inner.cookie.read_candidates_same_origin(headers) {
+            Ok(tokens) => Ok(Some(tokens)),
+            Err(CookieError::Missing) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Revokes the session of every token that verifies; returns how many
+    /// verified, and the first refusal, to answer with when none did.
+    async fn end_sessions(
+        &self,
+        tokens: &[RefreshToken],
+    ) -> Result<(usize, Option<Error>), HttpError> {
+        let mut verified = 0;
+        let mut refused = None;
+        for token in tokens {
+            match self.inner.service.revoke(token).await {
+                Ok(_) => verified += 1,
+                Err(err) if err.is_unauthorized() => {
+                    refused.get_or_insert(err);
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Ok((verified, refused))
+    }
+}
+
+/// What a login records about the device: its `User-Agent` (cut to 200
+/// characters) and address.
+pub fn session_info(user_agent: Option<&[u8]>, ip: Option<IpAddr>) -> SessionInfo {
+    let mut info = SessionInfo::default();
+    if let Some(agent) = user_agent {
+        let agent: String = String::from_utf8_lossy(agent).chars().take(200).collect();
+        info = info.with_user_agent(agent);
+    }
+    if let Some(ip) = ip {
+        info = info.with_ip(ip);
+    }
+    info
+}
