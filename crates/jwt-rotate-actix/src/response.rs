@@ -124,7 +124,10 @@ mod tests {
         assert_eq!(response.status(), StatusCode::OK);
         let cookies: Vec<_> = response.headers().get_all("set-cookie").collect();
         assert_eq!(cookies, ["a=1", "b=2"]);
-        assert_eq!(response.headers().get("content-type").unwrap(), "application/json");
+        assert_eq!(
+            response.headers().get("content-type").unwrap(),
+            "application/json"
+        );
         let body = to_bytes(response.into_body()).await.unwrap();
         assert_eq!(body, r#"{"ok":true}"#);
     }
