@@ -1,6 +1,6 @@
 //! The extractors: [`Authenticated`] and [`MaybeAuthenticated`].
 
-use std::future::Future;
+use std::future::{Future, ready};
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -8,7 +8,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header::{AUTHORIZATION, HeaderValue};
 use actix_web::{FromRequest, HttpRequest};
 use jwt_rotate::store::RefreshStore;
-use jwt_rotate::web::{AuthFlow, HttpError};
+use jwt_rotate::web::{AuthFlow, HttpError, Verification, bearer_token};
 use jwt_rotate::{AccessClaims, AppClaims, NoClaims, RequestHeaders};
 
 use crate::response::AuthError;
@@ -22,10 +22,25 @@ type Checked<C> = Boxed<Result<AccessClaims<C>, HttpError>>;
 /// What the extractors need of an [`AuthFlow`], with its store type
 /// erased, so that `Authenticated<C>` names the claims only.
 pub(crate) trait Authenticator<C>: 'static {
+    /// The check's result at once when it needs no store read
+    /// ([`Verification::Signature`]), else `None`.
+    fn verify_now(&self, authorization: Option<&HeaderValue>) -> Option<Verified<C>>;
+
     fn authenticate(&self, authorization: Option<HeaderValue>) -> Checked<C>;
 }
 
+type Verified<C> = Result<AccessClaims<C>, HttpError>;
+
 impl<S: RefreshStore, C: AppClaims> Authenticator<C> for AuthFlow<S, C> {
+    fn verify_now(&self, authorization: Option<&HeaderValue>) -> Option<Verified<C>> {
+        if self.verification() != Verification::Signature {
+            return None;
+        }
+        let verified = bearer_token(authorization.map(HeaderValue::as_bytes))
+            .and_then(|token| Ok(self.service().verify(token)?));
+        Some(verified)
+    }
+
     fn authenticate(&self, authorization: Option<HeaderValue>) -> Checked<C> {
         let flow = self.clone();
         Box::pin(async move {
@@ -82,8 +97,10 @@ impl<C: AppClaims> FromRequest for Authenticated<C> {
     type Future = Boxed<Result<Self, AuthError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let checked = check::<C>(req);
-        Box::pin(async move { Ok(Self(checked?.await?)) })
+        match check::<C>(req) {
+            Check::Done(verified) => Box::pin(ready(verified.map(Self).map_err(AuthError))),
+            Check::Pending(checked) => Box::pin(async move { Ok(Self(checked.await?)) }),
+        }
     }
 }
 
@@ -110,27 +127,40 @@ impl<C: AppClaims> FromRequest for MaybeAuthenticated<C> {
         if !req.headers().contains_key(AUTHORIZATION) {
             return Box::pin(async { Ok(Self(None)) });
         }
-        let checked = check::<C>(req);
-        Box::pin(async move { Ok(Self(Some(checked?.await?))) })
+        match check::<C>(req) {
+            Check::Done(verified) => Box::pin(ready(
+                verified.map(|claims| Self(Some(claims))).map_err(AuthError),
+            )),
+            Check::Pending(checked) => Box::pin(async move { Ok(Self(Some(checked.await?))) }),
+        }
     }
 }
 
-/// The check of `req`'s access token, started synchronously so that the
-/// future owns what it needs of the request.
-fn check<C: AppClaims>(req: &HttpRequest) -> Result<Checked<C>, HttpError> {
+/// The check of a request's access token: done, or a future that owns
+/// what it needs of the request.
+enum Check<C> {
+    Done(Verified<C>),
+    Pending(Checked<C>),
+}
+
+fn check<C: AppClaims>(req: &HttpRequest) -> Check<C> {
     let Some(Installed(flow)) = req.app_data::<Installed<C>>() else {
-        return Err(HttpError::internal(
+        return Check::Done(Err(HttpError::internal(
             "Authenticated needs JwtAuth::configure or JwtAuth::app_data, with the same claims type",
-        ));
+        )));
     };
-    Ok(flow.authenticate(single_authorization(req)))
+    let authorization = single_authorization(req);
+    match flow.verify_now(authorization) {
+        Some(verified) => Check::Done(verified),
+        None => Check::Pending(flow.authenticate(authorization.cloned())),
+    }
 }
 
 /// The `Authorization` value, `None` when absent or sent twice.
-fn single_authorization(req: &HttpRequest) -> Option<HeaderValue> {
+fn single_authorization(req: &HttpRequest) -> Option<&HeaderValue> {
     let mut values = req.headers().get_all(AUTHORIZATION);
     match (values.next(), values.next()) {
-        (Some(one), None) => Some(one.clone()),
+        (Some(one), None) => Some(one),
         _ => None,
     }
 }

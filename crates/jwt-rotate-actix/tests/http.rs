@@ -197,3 +197,39 @@ async fn the_extractor_without_the_flow_is_a_500_not_a_pass() {
         )
     );
 }
+
+#[actix_web::test]
+async fn signature_verification_checks_tokens_without_the_store() {
+    use jwt_rotate::web::{AuthFlow, CredentialsError, Login, Verification};
+    use jwt_rotate::{Key, NoClaims, TokenService};
+    use jwt_rotate_actix::JwtAuth;
+
+    let store = Arc::new(FaultyStore::new(MemoryStore::new()));
+    let service = TokenService::builder()
+        .issuer("https://auth.example.com")
+        .audience("api.example.com")
+        .access_key(Key::hs256([1u8; 32]).unwrap())
+        .refresh_key(Key::hs256([2u8; 32]).unwrap())
+        .build(Arc::clone(&store))
+        .unwrap();
+    let flow = AuthFlow::builder(service)
+        .credentials(|user: String, _: String| async move {
+            Ok::<_, CredentialsError>(Some(Login::new(user, NoClaims {})))
+        })
+        .verification(Verification::Signature)
+        .build()
+        .unwrap();
+    let auth = JwtAuth::new(flow);
+    let app = common::app(&auth).await;
+    let login = send(&app, post("/auth/login", None, LOGIN)).await;
+    store.inject(
+        jwt_rotate::testing::Calls::All,
+        jwt_rotate::testing::Fault::Fail,
+    );
+    let me = send(&app, get_with("/me", &login.bearer())).await;
+    assert_eq!((me.status, me.body.as_str()), (StatusCode::OK, "alice"));
+    let bad = send(&app, get_with("/me", "Bearer a.b.c")).await;
+    assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+    let none = send(&app, TestRequest::get().uri("/hello")).await;
+    assert_eq!(none.body, "stranger");
+}

@@ -1,5 +1,7 @@
 //! The app the HTTP tests call (actix-web's test service, no socket), and
 //! request and response helpers.
+// Each test file uses a part of these helpers.
+#![allow(dead_code)]
 
 use std::sync::Arc;
 
