@@ -96,6 +96,13 @@ impl<S: RefreshStore, C: AppClaims> AuthFlow<S, C> {
         &self.inner.throttle
     }
 
+    /// How protected routes check access tokens: framework glue that
+    /// reads the `Authorization` header itself can verify without a
+    /// future when no store read is needed.
+    pub fn verification(&self) -> Verification {
+        self.inner.verification
+    }
+
     /// The client of a request from `peer`: the peer, or behind a trusted
     /// proxy the address it forwarded.
     pub fn client_address(

@@ -30,7 +30,7 @@ impl AppState {
     /// ([`jwt_rotate::RefreshCookie::MAX_CANDIDATES`]): a crafted request,
     /// refused before any work rather than cut to a subset it chose.
     pub(super) fn candidates(&self, cookies: &[&[u8]]) -> Result<Candidates, ApiError> {
-        match self.inner.cookie.read_candidates(cookies) {
+        match self.inner.flow.cookie().read_candidates(cookies) {
             Ok(tokens) => Ok(Candidates::Tokens(tokens)),
             Err(CookieError::Missing) => Ok(Candidates::None),
             Err(CookieError::TooMany) => Err(CookieError::TooMany.into()),
@@ -52,7 +52,7 @@ impl AppState {
         let mut verified = 0;
         let mut refused = None;
         for token in tokens {
-            match self.inner.service.revoke(token).await {
+            match self.service().revoke(token).await {
                 Ok(_) => verified += 1,
                 Err(err) if err.is_unauthorized() => {
                     refused.get_or_insert(err);
@@ -76,7 +76,7 @@ impl AppState {
     /// `too_many_cookies`; 503 if the store fails (the cookie stays, so the
     /// logout can be retried).
     pub async fn logout(&self, cookies: &[&[u8]]) -> Result<String, ApiError> {
-        let clear = self.inner.cookie.clear_cookie();
+        let clear = self.inner.flow.cookie().clear_cookie();
         let tokens = match self.candidates(cookies)? {
             Candidates::None => return Ok(clear),
             Candidates::Junk(err) => return Err(ApiError::from(err).clearing_cookie(clear)),

@@ -3,6 +3,7 @@
 //! `#[path]` and only adds its routes, extractors and responses.
 
 mod config;
+mod credentials;
 pub mod hashing;
 pub mod http;
 mod logout;
@@ -12,7 +13,7 @@ pub mod users;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use jwt_rotate::web::{LoginThrottle, TrustedProxies};
+use jwt_rotate::web::{AuthFlow, TrustedProxies};
 use jwt_rotate::{
     Clock, CookieError, Key, RefreshCookie, RequestHeaders, SessionId, SetCookie, TokenPair,
     TokenService,
@@ -22,6 +23,7 @@ use jwt_rotate::store::RefreshStore;
 use time::OffsetDateTime;
 
 pub use self::config::{Config, EnvError, Signing, sqlite_store};
+pub use self::credentials::DemoCredentials;
 use self::hashing::HashGate;
 use self::http::{ApiError, MeBody, RevokedBody, SessionBody, TokenBody};
 use self::users::Users;
@@ -57,12 +59,12 @@ pub struct AppState {
 }
 
 struct Inner {
-    service: TokenService<Store>,
-    users: Users,
-    cookie: RefreshCookie,
+    /// The session routes: the service, the cookie, the login throttle
+    /// and the password check ([`DemoCredentials`]).
+    flow: AuthFlow<Store>,
+    users: Arc<Users>,
     clock: Arc<dyn Clock>,
     trusted_proxies: TrustedProxies,
-    throttle: LoginThrottle,
     hash_gate: HashGate,
 }
 
@@ -93,23 +95,39 @@ impl AppState {
         if let Some(origin) = config.public_origin {
             cookie = cookie.public_origin(origin);
         }
-        let cookie = cookie.build()?;
+        let users = Arc::new(Users::demo()?);
+        let hash_gate = HashGate::new(config.hashing);
+        let credentials = DemoCredentials {
+            users: Arc::clone(&users),
+            gate: hash_gate.clone(),
+        };
+        let flow = AuthFlow::builder(service)
+            .credentials(credentials)
+            .cookie(cookie.build()?)
+            .throttle(config.throttle)
+            .trusted_proxies(config.trusted_proxies.clone())
+            .build()?;
         Ok(Self {
             inner: Arc::new(Inner {
-                service,
-                users: Users::demo()?,
-                cookie,
-                throttle: LoginThrottle::new(config.throttle, Arc::clone(&config.clock))?,
-                hash_gate: HashGate::new(config.hashing),
+                flow,
+                users,
+                hash_gate,
                 clock: config.clock,
                 trusted_proxies: config.trusted_proxies,
             }),
         })
     }
 
+    /// The session routes (login, refresh, logout, devices, JWKS), for a
+    /// framework crate to serve; their throttle also counts the password
+    /// checks of `POST /auth/password`.
+    pub fn flow(&self) -> &AuthFlow<Store> {
+        &self.inner.flow
+    }
+
     /// The token service (tests look at the store through it).
     pub fn service(&self) -> &TokenService<Store> {
-        &self.inner.service
+        self.inner.flow.service()
     }
 
     /// The argon2 work so far (tests check the bound on hashes at once).
@@ -140,7 +158,7 @@ impl AppState {
     /// # Errors
     /// 403 `cross_site_request`.
     pub fn check_same_origin(&self, headers: &RequestHeaders<'_>) -> Result<(), ApiError> {
-        Ok(self.inner.cookie.check_same_origin(headers)?)
+        Ok(self.inner.flow.cookie().check_same_origin(headers)?)
     }
 
     /// `POST /auth/refresh`: rotates the cookie's token (`cookies`: the
@@ -157,16 +175,17 @@ impl AppState {
     /// # Errors
     /// 401 (missing, duplicated, invalid, reused, revoked or expired), 503.
     pub async fn refresh(&self, cookies: &[&[u8]]) -> Result<Issued, ApiError> {
-        let clear = || self.inner.cookie.clear_cookie();
+        let clear = || self.inner.flow.cookie().clear_cookie();
         let token = self
             .inner
-            .cookie
+            .flow
+            .cookie()
             .read_token(cookies)
             .map_err(|err| match err {
                 CookieError::Duplicate => ApiError::from(err),
                 err => ApiError::from(err).clearing_cookie(clear()),
             })?;
-        let pair = match self.inner.service.refresh(&token).await {
+        let pair = match self.service().refresh(&token).await {
             Ok(pair) => pair,
             // The rotation may have happened: the browser retries with the
             // token handed back, which gets the successor if it did.
@@ -176,7 +195,11 @@ impl AppState {
                 expires_at,
             }) => {
                 let now = self.inner.clock.now();
-                let cookie = self.inner.cookie.set_cookie(&retry_with, expires_at, now);
+                let cookie = self
+                    .inner
+                    .flow
+                    .cookie()
+                    .set_cookie(&retry_with, expires_at, now);
                 let error = ApiError::from(jwt_rotate::Error::Store(source));
                 return Err(match cookie {
                     Ok(cookie) => error.replacing_cookie(cookie),
@@ -197,7 +220,7 @@ impl AppState {
     /// 401 (no or bad token, revoked session), 503 if the store fails.
     pub async fn authenticate(&self, authorization: Option<&[u8]>) -> Result<User, ApiError> {
         let token = http::bearer_token(authorization)?;
-        let claims = self.inner.service.verify_live(token).await?;
+        let claims = self.service().verify_live(token).await?;
         Ok(User {
             subject: claims.sub,
             session_id: claims.sid,
@@ -219,7 +242,7 @@ impl AppState {
     /// # Errors
     /// 503 if the store fails.
     pub async fn sessions(&self, user: &User) -> Result<Vec<SessionBody>, ApiError> {
-        let sessions = self.inner.service.sessions(&user.subject).await?;
+        let sessions = self.service().sessions(&user.subject).await?;
         Ok(sessions
             .into_iter()
             .map(|s| SessionBody::new(&s, &user.session_id))
@@ -232,11 +255,11 @@ impl AppState {
     /// 404 if `id` is not one of the caller's live sessions; 503.
     pub async fn revoke_session(&self, user: &User, id: &str) -> Result<(), ApiError> {
         let id: SessionId = id.parse().map_err(|_| ApiError::not_found())?;
-        let sessions = self.inner.service.sessions(&user.subject).await?;
+        let sessions = self.service().sessions(&user.subject).await?;
         if !sessions.iter().any(|s| s.id == id) {
             return Err(ApiError::not_found());
         }
-        self.inner.service.revoke_session(&id).await?;
+        self.service().revoke_session(&id).await?;
         Ok(())
     }
 
@@ -248,7 +271,8 @@ impl AppState {
     pub async fn logout_others(&self, user: &User) -> Result<RevokedBody, ApiError> {
         let revoked = self
             .inner
-            .service
+            .flow
+            .service()
             .revoke_subject(&user.subject, Some(&user.session_id))
             .await?;
         Ok(RevokedBody { revoked })
@@ -258,7 +282,8 @@ impl AppState {
         let now = self.inner.clock.now();
         let set_cookie = self
             .inner
-            .cookie
+            .flow
+            .cookie()
             .set_cookie(&pair.refresh_token, pair.refresh_expires_at, now)
             .map_err(|_| ApiError::internal("the refresh token does not fit in a cookie"))?;
         Ok(Issued {

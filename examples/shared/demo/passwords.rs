@@ -51,8 +51,7 @@ impl AppState {
         ticket.refund();
         self.end_sessions(&previous).await?;
         let pair = self
-            .inner
-            .service
+            .service()
             .issue(&request.username, NoClaims {}, info)
             .await?;
         // A password change that ran while this login was between its
@@ -62,7 +61,7 @@ impl AppState {
         // updates the password before revoking, so either its revocation
         // saw this session or this check sees the new password.)
         if !self.inner.users.is_current(&request.username, &credential) {
-            self.inner.service.revoke(&pair.refresh_token).await?;
+            self.service().revoke(&pair.refresh_token).await?;
             return Err(ApiError::invalid_credentials());
         }
         self.issued(&pair)
@@ -126,7 +125,8 @@ impl AppState {
     ) -> Result<(T, Ticket<'_>), ApiError> {
         let ticket = self
             .inner
-            .throttle
+            .flow
+            .throttle()
             .try_take(user, client)
             .map_err(ApiError::from)?;
         let permit = match self.inner.hash_gate.enter().await {

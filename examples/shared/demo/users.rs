@@ -56,6 +56,18 @@ struct Stats {
 /// one password of one user).
 pub struct Credential(String);
 
+impl Credential {
+    /// The hash, as the security stamp of a login (`Login::with_stamp`).
+    pub fn into_stamp(self) -> String {
+        self.0
+    }
+
+    /// The credential a login's stamp names.
+    pub fn from_stamp(stamp: &str) -> Self {
+        Self(stamp.to_owned())
+    }
+}
+
 /// A password change made, which [`Users::undo`] can take back.
 pub struct PasswordChange {
     username: String,

@@ -1,0 +1,166 @@
+//! The extractors: [`Authenticated`] and [`MaybeAuthenticated`].
+
+use std::future::{Future, ready};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::{AUTHORIZATION, HeaderValue};
+use actix_web::{FromRequest, HttpRequest};
+use jwt_rotate::store::RefreshStore;
+use jwt_rotate::web::{AuthFlow, HttpError, Verification, bearer_token};
+use jwt_rotate::{AccessClaims, AppClaims, NoClaims, RequestHeaders};
+
+use crate::response::AuthError;
+
+/// A boxed future, as actix-web's extractors return (no `Send`: each
+/// worker runs on one thread).
+type Boxed<T> = Pin<Box<dyn Future<Output = T>>>;
+
+type Checked<C> = Boxed<Result<AccessClaims<C>, HttpError>>;
+
+/// What the extractors need of an [`AuthFlow`], with its store type
+/// erased, so that `Authenticated<C>` names the claims only.
+pub(crate) trait Authenticator<C>: 'static {
+    /// The check's result at once when it needs no store read
+    /// ([`Verification::Signature`]), else `None`.
+    fn verify_now(&self, authorization: Option<&HeaderValue>) -> Option<Verified<C>>;
+
+    fn authenticate(&self, authorization: Option<HeaderValue>) -> Checked<C>;
+}
+
+type Verified<C> = Result<AccessClaims<C>, HttpError>;
+
+impl<S: RefreshStore, C: AppClaims> Authenticator<C> for AuthFlow<S, C> {
+    fn verify_now(&self, authorization: Option<&HeaderValue>) -> Option<Verified<C>> {
+        if self.verification() != Verification::Signature {
+            return None;
+        }
+        let verified = bearer_token(authorization.map(HeaderValue::as_bytes))
+            .and_then(|token| Ok(self.service().verify(token)?));
+        Some(verified)
+    }
+
+    fn authenticate(&self, authorization: Option<HeaderValue>) -> Checked<C> {
+        let flow = self.clone();
+        Box::pin(async move {
+            let mut headers = RequestHeaders::new();
+            if let Some(value) = &authorization {
+                headers.push("authorization", value.as_bytes());
+            }
+            flow.authenticate(&headers).await
+        })
+    }
+}
+
+/// The [`AuthFlow`] the extractors use, registered as app data by
+/// [`JwtAuth::configure`](crate::JwtAuth::configure) or
+/// [`JwtAuth::app_data`](crate::JwtAuth::app_data).
+pub(crate) struct Installed<C>(pub(crate) Arc<dyn Authenticator<C>>);
+
+impl<C> Clone for Installed<C> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<C> std::fmt::Debug for Installed<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Installed")
+    }
+}
+
+/// The caller of a protected route: the claims of its verified
+/// `Authorization: Bearer` access token, checked as the flow's
+/// [`Verification`](jwt_rotate::web::Verification) says (by default the
+/// session must also still be live).
+///
+/// Rejects with 401 (`WWW-Authenticate: Bearer`, the cause's code), or 503
+/// if the store fails. Needs the flow registered as app data, which
+/// [`JwtAuth::configure`](crate::JwtAuth::configure) does when given to
+/// `App::configure` (without it: 500, logged). For routes open to
+/// everyone, take [`MaybeAuthenticated`]: actix-web's `Option<T>` extractor
+/// would turn a bad token into `None` too.
+///
+/// ```
+/// use jwt_rotate_actix::Authenticated;
+///
+/// async fn me(Authenticated(claims): Authenticated) -> String {
+///     format!("hello {}", claims.sub)
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Authenticated<C = NoClaims>(pub AccessClaims<C>);
+
+impl<C: AppClaims> FromRequest for Authenticated<C> {
+    type Error = AuthError;
+    type Future = Boxed<Result<Self, AuthError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        match check::<C>(req) {
+            Check::Done(verified) => Box::pin(ready(verified.map(Self).map_err(AuthError))),
+            Check::Pending(checked) => Box::pin(async move { Ok(Self(checked.await?)) }),
+        }
+    }
+}
+
+/// The caller of a route open to everyone: `None` for a request without
+/// an `Authorization` header, the claims for a good token, and a bad token
+/// still rejected as by [`Authenticated`] (401), so that the client learns
+/// to refresh it rather than being served as a stranger.
+///
+/// ```
+/// use jwt_rotate_actix::MaybeAuthenticated;
+///
+/// async fn greeting(MaybeAuthenticated(caller): MaybeAuthenticated) -> String {
+///     caller.map_or("hello stranger".into(), |claims| format!("hello {}", claims.sub))
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct MaybeAuthenticated<C = NoClaims>(pub Option<AccessClaims<C>>);
+
+impl<C: AppClaims> FromRequest for MaybeAuthenticated<C> {
+    type Error = AuthError;
+    type Future = Boxed<Result<Self, AuthError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if !req.headers().contains_key(AUTHORIZATION) {
+            return Box::pin(async { Ok(Self(None)) });
+        }
+        match check::<C>(req) {
+            Check::Done(verified) => Box::pin(ready(
+                verified.map(|claims| Self(Some(claims))).map_err(AuthError),
+            )),
+            Check::Pending(checked) => Box::pin(async move { Ok(Self(Some(checked.await?))) }),
+        }
+    }
+}
+
+/// The check of a request's access token: done, or a future that owns
+/// what it needs of the request.
+enum Check<C> {
+    Done(Verified<C>),
+    Pending(Checked<C>),
+}
+
+fn check<C: AppClaims>(req: &HttpRequest) -> Check<C> {
+    let Some(Installed(flow)) = req.app_data::<Installed<C>>() else {
+        return Check::Done(Err(HttpError::internal(
+            "Authenticated needs JwtAuth::configure or JwtAuth::app_data, with the same claims type",
+        )));
+    };
+    let authorization = single_authorization(req);
+    match flow.verify_now(authorization) {
+        Some(verified) => Check::Done(verified),
+        None => Check::Pending(flow.authenticate(authorization.cloned())),
+    }
+}
+
+/// The `Authorization` value, `None` when absent or sent twice.
+fn single_authorization(req: &HttpRequest) -> Option<&HeaderValue> {
+    let mut values = req.headers().get_all(AUTHORIZATION);
+    match (values.next(), values.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
+}
