@@ -80,6 +80,7 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             subject: subject.to_owned(),
             generation: 0,
             secret_hash: secret.hash(),
+            jkt: None,
             previous: None,
             // Finer than the token times: it orders logins for the
             // session limit. Microseconds, what databases keep.
