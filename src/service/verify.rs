@@ -56,7 +56,7 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// Verifies a DPoP-bound access token (`Authorization: DPoP`) with
     /// the proof that came with it (RFC 9449, section 7): the token as
     /// [`verify`](Self::verify) does, and it must carry `cnf.jkt`; the
-    /// proof as [`Dpop::verify_proof`] does, and its `ath` must be this
+    /// proof as [`Dpop::verify_proof`](crate::Dpop::verify_proof) does, and its `ath` must be this
     /// token's hash and its key the one in `cnf.jkt`. Both are judged by
     /// the service's clock. No store access; the proof's `jti` goes to the
     /// replay cache of the [`Dpop`](crate::Dpop) given to
