@@ -224,3 +224,30 @@ async fn binding_needs_a_dpop_checker_and_a_proof_binds_its_key() {
     let record = common::record(&service, &pair.session_id).await;
     assert_eq!(record.jkt, Some(client.jkt));
 }
+
+#[cfg(feature = "oauth")]
+#[tokio::test]
+async fn introspection_reports_the_binding_of_bound_tokens_only() {
+    use jwt_rotate::oauth::{IntrospectionClient, introspection_endpoint};
+    let (service, _clock) = setup();
+    let client = Client::es256();
+    let rs = IntrospectionClient::new("rs", "a long random secret");
+    let caller = rs
+        .authenticate(Some("Basic cnM6YStsb25nK3JhbmRvbStzZWNyZXQ="))
+        .unwrap();
+    let bound = login_bound(&service, "alice", &client).await;
+    let plain = common::login(&service, "bob").await;
+    for (pair, jkt) in [(&bound, Some(client.jkt)), (&plain, None)] {
+        for token in [pair.access_token.as_str(), pair.refresh_token.as_str()] {
+            let form = format!("token={token}");
+            let response = introspection_endpoint(&service, &caller, form.as_bytes()).await;
+            assert_eq!(response.status, 200, "{}", response.body);
+            let body: serde_json::Value = serde_json::from_str(&response.body).unwrap();
+            assert_eq!(body["active"], true, "{body}");
+            match jkt {
+                Some(jkt) => assert_eq!(body["cnf"]["jkt"], jkt.as_str(), "{body}"),
+                None => assert!(body.get("cnf").is_none(), "{body}"),
+            }
+        }
+    }
+}

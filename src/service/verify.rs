@@ -39,6 +39,26 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         access_token: impl AsRef<str>,
     ) -> Result<AccessClaims<C>, Error> {
         let claims = self.verify(access_token)?;
+        self.check_live(claims).await
+    }
+
+    /// `verify_live` for an introspection endpoint: bound tokens too,
+    /// whose `cnf.jkt` the caller reports (RFC 9449, section 6.2); the
+    /// resource server that asked checks the proof.
+    #[cfg(feature = "oauth")]
+    pub(crate) async fn introspect_live(
+        &self,
+        access_token: &str,
+    ) -> Result<AccessClaims<C>, Error> {
+        let inner = &*self.inner;
+        let rules = &inner.settings.rules;
+        let presented = access::Presented::Introspected;
+        let claims = access::verify_as(rules, &inner.access, access_token, self.now(), presented)?;
+        self.check_live(claims).await
+    }
+
+    /// `claims`, if their session is still live (one store read).
+    async fn check_live(&self, claims: AccessClaims<C>) -> Result<AccessClaims<C>, Error> {
         let record = self
             .timed(StoreOp::Get, self.inner.store.get(&claims.sid))
             .await?;

@@ -86,6 +86,10 @@ pub(crate) enum Presented {
     Bearer,
     /// `Authorization: DPoP`, with a proof checked by the caller.
     Dpop,
+    /// Sent to an introspection endpoint (RFC 7662) by a resource server,
+    /// which checks the proof itself and learns the binding from `cnf`.
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
+    Introspected,
 }
 
 /// A string borrowed from the payload unless it has escapes (serde
