@@ -230,14 +230,14 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             problem: "must serialize to a JSON object",
             source: None,
         })?;
-        let (probe, _) = access::sign(
+        let (probe, _) = access::sign_bound(
             &inner.settings.rules,
             &inner.access,
             &presented.subject,
             &presented.session_id,
+            presented.jkt.as_ref(),
             members,
-            now,
-            session_end,
+            (now, session_end),
         )?;
         self.check_headroom(probe.as_str())
     }

@@ -120,6 +120,8 @@ struct Cnf<'a> {
 
 /// Signs an access token for `sub` in session `sid`, valid from `now` for
 /// `access_ttl` but never past `session_end`, carrying the app's claims.
+/// The service signs through [`sign_bound`], bound or not.
+#[cfg(test)]
 pub(crate) fn sign(
     rules: &TokenRules,
     ring: &KeyRing,
