@@ -251,3 +251,45 @@ async fn introspection_reports_the_binding_of_bound_tokens_only() {
         }
     }
 }
+
+#[cfg(feature = "testing")]
+#[tokio::test]
+async fn a_rotation_in_doubt_hands_back_a_bound_token_that_still_needs_the_key() {
+    use jwt_rotate::testing::{Calls, Fault, FaultyStore, StoreOp};
+    let clock = ManualClock::new(common::start());
+    let service = bound_service(FaultyStore::new(MemoryStore::new()), &clock);
+    let (client, thief) = (Client::es256(), Client::ed25519());
+    let pair = login_bound(&service, "alice", &client).await;
+    // The rotation is written, its answer lost.
+    service
+        .store()
+        .inject(Calls::Only(StoreOp::Rotate), Fault::FailAfter);
+    let Err(Error::RotationInDoubt { retry_with, .. }) =
+        refresh_as(&service, &pair.refresh_token, &client, &clock).await
+    else {
+        panic!("a rotation whose answer was lost is in doubt");
+    };
+    service.store().heal();
+    let retry = common::tokens::payload(retry_with.as_str());
+    assert_eq!(retry["cnf"]["jkt"], client.jkt.as_str());
+    // Past the grace window, inside the outage tolerance: the retry token
+    // still needs a proof by the key, and a refused one revokes nothing.
+    clock.advance(Duration::seconds(40));
+    let rotated = common::record(&service, &pair.session_id).await;
+    let bare = service.refresh(&retry_with).await;
+    assert!(matches!(bare, Err(Error::DpopRequired)), "{bare:?}");
+    let stolen = refresh_as(&service, &retry_with, &thief, &clock).await;
+    assert!(
+        matches!(
+            stolen,
+            Err(Error::InvalidDpopProof(DpopProblem::KeyMismatch))
+        ),
+        "{stolen:?}"
+    );
+    assert_eq!(common::record(&service, &pair.session_id).await, rotated);
+    let kept = refresh_as(&service, &retry_with, &client, &clock)
+        .await
+        .unwrap();
+    let access = common::tokens::payload(kept.access_token.as_str());
+    assert_eq!(access["cnf"]["jkt"], client.jkt.as_str());
+}
