@@ -68,6 +68,7 @@ async fn fresh_row(store: &MySqlStore, now: OffsetDateTime) -> SessionRecord {
         subject: "user-42".to_owned(),
         generation: 0,
         secret_hash: SecretHash::from_bytes(bytes(0)),
+        jkt: None,
         previous: None,
         created_at: now,
         refreshed_at: now,

@@ -88,6 +88,7 @@ fn record(now: OffsetDateTime, hash: SecretHash) -> SessionRecord {
         subject: "user-42".into(),
         generation: 0,
         secret_hash: hash,
+        jkt: None,
         previous: None,
         created_at: now,
         refreshed_at: now,

@@ -100,6 +100,7 @@ fn record(id: SessionId, subject: &str) -> SessionRecord {
         subject: subject.to_owned(),
         generation: 0,
         secret_hash: SecretHash::from_bytes(std::array::from_fn(|i| bytes[i % 16])),
+        jkt: None,
         previous: None,
         created_at: now,
         refreshed_at: now,

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use common::dpop::{Client, TOKEN_URL, URL, bound_access_token};
 use jwt_rotate::{
     Clock, Dpop, DpopNonces, DpopProblem, DpopRequest, Error, ManualClock, MemoryReplayCache,
+    MemoryStore,
 };
 use time::Duration;
 
@@ -235,8 +236,11 @@ async fn a_full_replay_cache_refuses_until_proofs_age_out() {
 
 #[tokio::test]
 async fn a_bound_access_token_needs_a_proof_by_its_key() {
-    let (service, clock) = common::service();
-    let dpop = dpop(&clock);
+    let clock = ManualClock::new(common::start());
+    let service = common::builder(&clock)
+        .dpop(dpop(&clock))
+        .build(MemoryStore::new())
+        .unwrap();
     let pair = common::login(&service, "alice").await;
     let client = Client::es256();
     let token = bound_access_token(&pair, "alice", client.jkt.as_str(), clock.now());
@@ -245,7 +249,7 @@ async fn a_bound_access_token_needs_a_proof_by_its_key() {
         &client.claims_for(URL, clock.now(), &token),
     );
     let request = DpopRequest::new(&proof, "GET", URL);
-    let claims = service.verify_dpop(&dpop, &token, &request).await.unwrap();
+    let claims = service.verify_dpop(&token, &request).await.unwrap();
     assert_eq!(
         (claims.sub.as_str(), claims.jkt),
         ("alice", Some(client.jkt))
@@ -253,7 +257,7 @@ async fn a_bound_access_token_needs_a_proof_by_its_key() {
     assert_eq!(claims.sid, pair.session_id);
     // As a Bearer token it is refused; the same proof twice too.
     assert!(matches!(service.verify(&token), Err(Error::DpopRequired)));
-    let again = service.verify_dpop(&dpop, &token, &request).await;
+    let again = service.verify_dpop(&token, &request).await;
     assert!(matches!(
         again,
         Err(Error::InvalidDpopProof(DpopProblem::Replayed))
@@ -265,7 +269,7 @@ async fn a_bound_access_token_needs_a_proof_by_its_key() {
         &client.claims_for(URL, clock.now(), unbound),
     );
     let request = DpopRequest::new(&proof, "GET", URL);
-    let refused = service.verify_dpop(&dpop, unbound, &request).await;
+    let refused = service.verify_dpop(unbound, &request).await;
     assert!(
         matches!(refused, Err(Error::InvalidClaim { claim: "cnf", .. })),
         "{refused:?}"

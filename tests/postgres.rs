@@ -50,6 +50,13 @@ async fn conformance_suite() {
     testing::run_all(&Arc::new(db.store(8).await)).await;
 }
 
+#[tokio::test]
+#[ignore = "needs DATABASE_URL (PostgreSQL)"]
+async fn a_dpop_bound_session_keeps_its_binding() {
+    let db = TestDb::create().await;
+    common::bound::bound_session_lifecycle(db.store(2).await).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs DATABASE_URL (PostgreSQL)"]
 async fn a_table_prefix_keeps_stores_apart_and_migrations_run_once() {
@@ -87,7 +94,7 @@ async fn a_table_prefix_keeps_stores_apart_and_migrations_run_once() {
         .fetch_all(other.pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1]);
+    assert_eq!(versions, [1, 2]);
 }
 
 #[tokio::test]

@@ -183,6 +183,13 @@ async fn passes_the_conformance_suite() {
     run.await.expect("the overlapping run failed");
 }
 
+#[tokio::test]
+#[ignore = "needs REDIS_URL"]
+async fn a_dpop_bound_session_keeps_its_binding() {
+    let fixture = Fixture::new().await;
+    common::bound::bound_session_lifecycle(fixture.store.clone()).await;
+}
+
 /// Runs `tasks` refreshes of one token at once; returns their results.
 async fn race(
     service: &TokenService<RedisStore>,

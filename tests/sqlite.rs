@@ -70,6 +70,12 @@ async fn conformance_on_a_file_with_several_connections() {
     testing::run_all(&Arc::new(db.store(8).await)).await;
 }
 
+#[tokio::test]
+async fn a_dpop_bound_session_keeps_its_binding() {
+    let db = TempDb::new();
+    common::bound::bound_session_lifecycle(db.store(2).await).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn conformance_in_memory_with_several_connections() {
     let store = SqliteStore::builder()
@@ -136,7 +142,7 @@ async fn migrations_run_once_however_many_runners() {
         .fetch_all(stores[0].pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1]);
+    assert_eq!(versions, [1, 2]);
 }
 
 #[tokio::test]

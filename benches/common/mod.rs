@@ -13,7 +13,9 @@ use std::time::Duration as StdDuration;
 
 use criterion::Criterion;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use jwt_rotate::{Key, MemoryStore, NoClaims, SessionInfo, TokenPair, TokenService};
+use jwt_rotate::{
+    Key, MemoryStore, NoClaims, SessionInfo, TokenPair, TokenService, TokenServiceBuilder,
+};
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
@@ -90,14 +92,17 @@ impl fmt::Display for Alg {
 /// production: a shared `ManualClock` is a mutex, which would distort the
 /// multi-thread benches) and the library's default lifetimes.
 pub(crate) fn service(alg: Alg) -> TokenService<MemoryStore> {
+    builder(alg).build(MemoryStore::new()).expect("service")
+}
+
+/// The builder [`service`] builds, for a bench to add to.
+pub(crate) fn builder(alg: Alg) -> TokenServiceBuilder {
     TokenService::builder()
         .issuer(ISSUER)
         .audience(AUDIENCE)
         .access_ttl(Duration::minutes(15))
         .access_key(alg.key())
         .refresh_key(Key::hs256(REFRESH_SECRET).expect("key"))
-        .build(MemoryStore::new())
-        .expect("service")
 }
 
 pub(crate) async fn login(service: &TokenService<MemoryStore>, subject: &str) -> TokenPair {

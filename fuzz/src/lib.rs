@@ -83,6 +83,7 @@ impl GenuineRefresh {
             subject: self.claims["sub"].as_str().expect("sub").to_owned(),
             generation: self.generation(),
             secret_hash: SecretHash::from_bytes(hash),
+            jkt: None,
             previous: None,
             created_at: start(),
             refreshed_at: self.time("iat"),

@@ -6,6 +6,7 @@ use super::form::TokenForm;
 use super::{AuthenticatedClient, OAuthResponse};
 use crate::error::Error;
 use crate::service::TokenService;
+use crate::session::Jkt;
 use crate::store::RefreshStore;
 use crate::token::AppClaims;
 
@@ -32,6 +33,24 @@ struct Introspection {
     jti: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<String>,
+    /// The key a DPoP-bound token's session is bound to (RFC 9449,
+    /// section 6.2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<Cnf>,
+}
+
+/// `cnf` of a bound token.
+#[derive(Serialize)]
+struct Cnf {
+    jkt: String,
+}
+
+impl Cnf {
+    fn of(jkt: Option<Jkt>) -> Option<Self> {
+        jkt.map(|jkt| Self {
+            jkt: jkt.as_str().to_owned(),
+        })
+    }
 }
 
 /// Answers `POST /oauth/introspect` (RFC 7662) for an authenticated
@@ -41,10 +60,13 @@ struct Introspection {
 /// ([`TokenService::verify_live`]: one store read); the answer then
 /// carries `token_type: "access_token"`, `sub`, `sid`, `iss`, `aud`, `exp`,
 /// `iat`, `jti`, and `scope` when the application's claims have a string
-/// `scope`. A refresh token is active when it could rotate its session now
+/// `scope`, and `cnf.jkt` for a DPoP-bound token (RFC 9449, section 6.2:
+/// the resource server that asks checks the proof). A refresh token is
+/// active when it could rotate its session now
 /// (the current generation of a live session; a spent one is not, even in
 /// the grace window); the answer carries `token_type: "refresh_token"`,
-/// `sub`, `sid`, `iss`, `aud`, `exp`, `iat`. Anything else is
+/// `sub`, `sid`, `iss`, `aud`, `exp`, `iat`, and `cnf.jkt` for a bound
+/// session. Anything else is
 /// `{"active": false}`, with no reason (section 2.2).
 ///
 /// Errors: 400 `invalid_request` for a malformed body, a repeated
@@ -83,7 +105,7 @@ async fn access_token<S: RefreshStore, C: AppClaims>(
     service: &TokenService<S, C>,
     token: &str,
 ) -> Result<Introspection, Error> {
-    let claims = service.verify_live(token).await?;
+    let claims = service.introspect_live(token).await?;
     let scope = serde_json::to_value(&claims.extra)
         .ok()
         .and_then(|extra| extra.get("scope")?.as_str().map(str::to_owned));
@@ -98,6 +120,7 @@ async fn access_token<S: RefreshStore, C: AppClaims>(
         iat: Some(claims.iat.unix_timestamp()),
         jti: Some(claims.jti),
         scope,
+        cnf: Cnf::of(claims.jkt),
     })
 }
 
@@ -118,5 +141,6 @@ async fn refresh_token<S: RefreshStore, C: AppClaims>(
         iat: Some(live.issued_at.unix_timestamp()),
         jti: None,
         scope: None,
+        cnf: Cnf::of(live.jkt),
     })
 }

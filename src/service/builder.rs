@@ -14,7 +14,7 @@ use super::{Inner, TokenService};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{ConfigError, Error};
 use crate::store::{MemoryStore, RefreshStore};
-use crate::token::{ACCESS_TYP, AppClaims, Key, KeyRing, NoClaims, REFRESH_TYP};
+use crate::token::{ACCESS_TYP, AppClaims, Dpop, Key, KeyRing, NoClaims, REFRESH_TYP};
 
 /// Builds a [`TokenService`]; see each setter for its default. Nothing is
 /// checked until [`build`](Self::build).
@@ -35,6 +35,7 @@ pub struct TokenServiceBuilder<C = NoClaims, H = NoHooks> {
     refresh_key: Option<Key>,
     accepted_refresh_keys: Vec<Key>,
     clock: Arc<dyn Clock>,
+    dpop: Option<Dpop>,
     hooks: H,
     claims: PhantomData<fn() -> C>,
 }
@@ -67,6 +68,7 @@ impl<C: AppClaims> TokenServiceBuilder<C> {
             refresh_key: None,
             accepted_refresh_keys: Vec::new(),
             clock: Arc::new(SystemClock),
+            dpop: None,
             hooks: NoHooks,
             claims: PhantomData,
         }
@@ -95,6 +97,7 @@ impl<C: AppClaims, H> TokenServiceBuilder<C, H> {
             refresh_key: self.refresh_key,
             accepted_refresh_keys: self.accepted_refresh_keys,
             clock: self.clock,
+            dpop: self.dpop,
             hooks: hooks(self.hooks),
             claims: PhantomData,
         }
@@ -213,6 +216,17 @@ impl<C: AppClaims, H> TokenServiceBuilder<C, H> {
         self
     }
 
+    /// The DPoP proof checker (RFC 9449) for sessions bound to a client's
+    /// key: [`refresh_dpop`](TokenService::refresh_dpop) and
+    /// [`verify_dpop`](TokenService::verify_dpop) check proofs with it, by
+    /// the service's clock. Default: none, and then no session can be
+    /// bound ([`IssueOptions::bound_to`](crate::IssueOptions::bound_to)
+    /// is refused).
+    pub fn dpop(mut self, dpop: Dpop) -> Self {
+        self.dpop = Some(dpop);
+        self
+    }
+
     /// Checks every setting and builds the service over `store`.
     ///
     /// ```
@@ -270,6 +284,7 @@ impl<C: AppClaims, H> TokenServiceBuilder<C, H> {
             access,
             refresh,
             clock: self.clock,
+            dpop: self.dpop,
             hooks: Arc::new(self.hooks),
             signals: Signals::register(),
         }))
@@ -285,6 +300,7 @@ impl<C, H> fmt::Debug for TokenServiceBuilder<C, H> {
             .field("accepted_access_keys", &kids(&self.accepted_access_keys))
             .field("refresh_key", &self.refresh_key)
             .field("accepted_refresh_keys", &kids(&self.accepted_refresh_keys))
+            .field("dpop", &self.dpop)
             .field("claims", &type_name::<C>())
             .field("hooks", &type_name::<H>())
             .finish_non_exhaustive()

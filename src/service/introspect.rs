@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use super::{TokenService, session_status};
 use crate::error::Error;
-use crate::session::SessionId;
+use crate::session::{Jkt, SessionId};
 use crate::store::RefreshStore;
 use crate::store::StoreOp;
 use crate::token::AppClaims;
@@ -19,6 +19,8 @@ pub(crate) struct LiveRefresh {
     pub(crate) session_id: SessionId,
     pub(crate) issued_at: OffsetDateTime,
     pub(crate) expires_at: OffsetDateTime,
+    /// The key the session is bound to, if any.
+    pub(crate) jkt: Option<Jkt>,
 }
 
 impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
@@ -54,6 +56,7 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             });
         }
         Ok(LiveRefresh {
+            jkt: record.jkt,
             expires_at: record.expires_at(),
             issued_at: record.refreshed_at,
             session_id: record.id,

@@ -2,7 +2,7 @@
 
 use super::{TokenService, whole_seconds};
 use crate::clock::shifted;
-use crate::error::Error;
+use crate::error::{ConfigError, Error};
 use crate::session::{SessionId, SessionInfo, SessionRecord};
 use crate::store::{RefreshStore, StoreErrorKind};
 use crate::token::claims::claims_to_json;
@@ -50,14 +50,23 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// [`issue`](Self::issue), with the session set up as `options` say.
     ///
     /// # Errors
-    /// As [`issue`](Self::issue).
+    /// As [`issue`](Self::issue); [`Error::Config`] for a session bound to
+    /// a DPoP key ([`IssueOptions::bound_to`]) by a service built without
+    /// [`TokenServiceBuilder::dpop`](crate::TokenServiceBuilder::dpop).
     pub async fn issue_with(
         &self,
         subject: &str,
         claims: C,
         options: IssueOptions,
     ) -> Result<TokenPair, Error> {
-        let IssueOptions { info } = options;
+        let IssueOptions { info, jkt } = options;
+        if jkt.is_some() && self.inner.dpop.is_none() {
+            // Its refreshes would need proofs no one could check.
+            return Err(ConfigError::new(
+                "a session bound to a DPoP key needs TokenServiceBuilder::dpop",
+            )
+            .into());
+        }
         if subject.is_empty() {
             return Err(Error::Claims {
                 problem: "subject must not be empty",
@@ -80,6 +89,7 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             subject: subject.to_owned(),
             generation: 0,
             secret_hash: secret.hash(),
+            jkt,
             previous: None,
             // Finer than the token times: it orders logins for the
             // session limit. Microseconds, what databases keep.

@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::session::SessionRecord;
 use crate::store::{RefreshStore, StoreError, StoreErrorKind, StoreOp};
 use crate::token::claims::ClaimMembers;
-use crate::token::{KeyRing, NoClaims, RefreshSecret, TokenPair, access, refresh};
+use crate::token::{Dpop, KeyRing, NoClaims, RefreshSecret, TokenPair, access, refresh};
 
 // The operations, one file each, declared in the order a user meets them:
 // rustdoc lists `TokenService`'s methods in this order.
@@ -26,6 +26,8 @@ mod issue;
 mod verify;
 
 mod rotation;
+
+mod binding;
 
 mod revoke;
 
@@ -90,6 +92,8 @@ struct Inner<S, C> {
     refresh: KeyRing,
     jwks: JwkSet,
     clock: Arc<dyn Clock>,
+    /// The proof checker for bound sessions, if any.
+    dpop: Option<Dpop>,
     hooks: Arc<dyn Hooks<C>>,
     signals: Signals,
 }
@@ -150,6 +154,7 @@ impl<S: RefreshStore, C> TokenService<S, C> {
             session_id: &record.id,
             generation: record.generation,
             secret,
+            jkt: record.jkt.as_ref(),
             issued_at: record.refreshed_at,
             expires_at: refresh_expires_at,
         };
@@ -160,14 +165,14 @@ impl<S: RefreshStore, C> TokenService<S, C> {
                 "stored claims are not a JSON object",
             )
         })?;
-        let (access_token, access_expires_at) = access::sign(
+        let (access_token, access_expires_at) = access::sign_bound(
             rules,
             &inner.access,
             &record.subject,
             &record.id,
+            record.jkt.as_ref(),
             app_claims,
-            now,
-            refresh_expires_at,
+            (now, refresh_expires_at),
         )?;
         Ok(TokenPair {
             access_token,

@@ -1,7 +1,8 @@
 //! [`IssueOptions`]: what a login asks of its session beyond the subject
 //! and the claims.
 
-use crate::session::SessionInfo;
+use crate::session::{Jkt, SessionInfo};
+use crate::token::DpopProof;
 
 /// How [`issue_with`](super::TokenService::issue_with) sets up a session:
 /// everything a login chooses beside the subject and the claims. The
@@ -17,6 +18,7 @@ use crate::session::SessionInfo;
 #[non_exhaustive]
 pub struct IssueOptions {
     pub(super) info: SessionInfo,
+    pub(super) jkt: Option<Jkt>,
 }
 
 impl IssueOptions {
@@ -29,6 +31,26 @@ impl IssueOptions {
     pub fn info(mut self, info: SessionInfo) -> Self {
         self.info = info;
         self
+    }
+}
+
+impl IssueOptions {
+    /// Binds the session to the client key with thumbprint `jkt` (DPoP,
+    /// RFC 9449): its access tokens carry `cnf.jkt`, and every refresh
+    /// needs a proof by that key
+    /// ([`refresh_dpop`](super::TokenService::refresh_dpop)). Only for a
+    /// key the client proved it holds: prefer [`dpop`](Self::dpop) with the
+    /// login request's checked proof. Default: not bound.
+    pub fn bound_to(mut self, jkt: Jkt) -> Self {
+        self.jkt = Some(jkt);
+        self
+    }
+
+    /// Binds the session to the key of `proof`, the login request's DPoP
+    /// proof as [`Dpop::verify_proof`](crate::Dpop::verify_proof) accepted
+    /// it; see [`bound_to`](Self::bound_to). Default: not bound.
+    pub fn dpop(self, proof: DpopProof) -> Self {
+        self.bound_to(*proof.jkt())
     }
 }
 

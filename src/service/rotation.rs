@@ -13,7 +13,7 @@ use crate::store::{ExpectedGeneration, RefreshStore, RotationUpdate, StoreError,
 use crate::token::access;
 use crate::token::claims::{ClaimMembers, claims_to_json};
 use crate::token::refresh::{self, Expiry, RetryWindow, VerifiedRefresh};
-use crate::token::{AppClaims, RefreshSecret, TokenPair};
+use crate::token::{AppClaims, DpopRequest, RefreshSecret, TokenPair};
 
 impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// Rotates: spends `refresh_token` and returns a new pair. One store
@@ -34,8 +34,23 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// its `retry_with` to the client in place of `refresh_token`;
     /// [`Error::Store`] if another store call fails. A store failure never
     /// revokes anything.
+    ///
+    /// A session bound to a DPoP key needs
+    /// [`refresh_dpop`](Self::refresh_dpop): here its tokens get
+    /// [`Error::DpopRequired`] (nothing changed), except spent ones, which
+    /// are reuse as always.
     pub async fn refresh(&self, refresh_token: impl AsRef<str>) -> Result<TokenPair, Error> {
-        let result = self.rotate_or_replay(refresh_token.as_ref()).await;
+        self.refresh_with(refresh_token.as_ref(), None).await
+    }
+
+    /// `refresh`, with the request's DPoP proof if it came with one; the
+    /// outcome counted.
+    pub(super) async fn refresh_with(
+        &self,
+        refresh_token: &str,
+        proof: Option<&DpopRequest<'_>>,
+    ) -> Result<TokenPair, Error> {
+        let result = self.rotate_or_replay(refresh_token, proof).await;
         self.inner.signals.refreshed(match &result {
             Ok((_, outcome)) => *outcome,
             Err(error) => RefreshOutcome::of_error(error),
@@ -47,6 +62,7 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     async fn rotate_or_replay(
         &self,
         refresh_token: &str,
+        proof: Option<&DpopRequest<'_>>,
     ) -> Result<(TokenPair, RefreshOutcome), Error> {
         let inner = &*self.inner;
         let settings = &inner.settings;
@@ -58,6 +74,10 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             now,
             Expiry::Enforce,
         )?;
+        // Before anything can change: a refused proof rotates nothing.
+        if let Err(refused) = self.check_proof(&presented, proof, now).await {
+            return Err(self.refused_proof(&presented, refused, now).await);
+        }
         let context = RefreshContext {
             subject: &presented.subject,
             session_id: &presented.session_id,
@@ -152,7 +172,8 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             });
             return Ok((pair, RefreshOutcome::Rotated));
         }
-        if let Some(pair) = self.grace_replay(&record, presented, presented_hash, now)? {
+        if let Some(current) = self.grace_secret(&record, presented, presented_hash, now) {
+            let pair = self.tokens(&record, &current, now)?;
             self.emit(Event::GraceReplay {
                 subject: &record.subject,
                 session_id: sid,
@@ -165,18 +186,33 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             // when `rotate` refused it: the store broke its contract.
             return Err(StoreError::other("store refused a rotation that matched").into());
         }
+        Err(self.revoke_for_reuse(&record, presented, now).await)
+    }
+
+    /// `presented` is a spent generation of `record` that no grace covers:
+    /// reuse. Revokes the session.
+    pub(super) async fn revoke_for_reuse(
+        &self,
+        record: &SessionRecord,
+        presented: &VerifiedRefresh,
+        now: OffsetDateTime,
+    ) -> Error {
         let why = Revocation {
             reason: RevocationReason::ReuseDetected,
             at: now,
         };
-        self.timed(StoreOp::Revoke, store.revoke(sid, &why)).await?;
+        let sid = &record.id;
+        let revoke = self.inner.store.revoke(sid, &why);
+        if let Err(error) = self.timed(StoreOp::Revoke, revoke).await {
+            return error.into();
+        }
         self.emit(Event::ReuseDetected {
             subject: &record.subject,
             session_id: sid,
             presented: presented.generation,
             current: record.generation,
         });
-        Err(Error::ReuseDetected)
+        Error::ReuseDetected
     }
 
     /// Claims a hook put in place of the stored ones must leave the access
@@ -194,14 +230,14 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             problem: "must serialize to a JSON object",
             source: None,
         })?;
-        let (probe, _) = access::sign(
+        let (probe, _) = access::sign_bound(
             &inner.settings.rules,
             &inner.access,
             &presented.subject,
             &presented.session_id,
+            presented.jkt.as_ref(),
             members,
-            now,
-            session_end,
+            (now, session_end),
         )?;
         self.check_headroom(probe.as_str())
     }
@@ -266,29 +302,25 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         elapsed >= -settings.rules.leeway && elapsed < settings.reuse_grace
     }
 
-    /// The current pair again, if `presented` is the previous generation
-    /// and its replay is allowed (see [`replay_allowed`](Self::replay_allowed)).
-    fn grace_replay(
+    /// The current secret, to sign the current pair again with, if
+    /// `presented` is the previous generation and its replay is allowed
+    /// (see [`replay_allowed`](Self::replay_allowed)).
+    pub(super) fn grace_secret(
         &self,
         record: &SessionRecord,
         presented: &VerifiedRefresh,
         presented_hash: &SecretHash,
         now: OffsetDateTime,
-    ) -> Result<Option<TokenPair>, Error> {
-        let Some(previous) = &record.previous else {
-            return Ok(None);
-        };
+    ) -> Option<RefreshSecret> {
+        let previous = record.previous.as_ref()?;
         if !self.replay_allowed(presented.retry, previous.rotated_at, now)
             || previous.generation != presented.generation
             || previous.secret_hash != *presented_hash
             || record.generation != previous.generation.wrapping_add(1)
         {
-            return Ok(None);
+            return None;
         }
         let current = presented.secret.unwrap(&previous.wrapped_secret);
-        if current.hash() != record.secret_hash {
-            return Ok(None);
-        }
-        self.tokens(record, &current, now).map(Some)
+        (current.hash() == record.secret_hash).then_some(current)
     }
 }

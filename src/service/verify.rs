@@ -7,7 +7,7 @@ use super::{TokenService, session_status};
 use crate::error::Error;
 use crate::store::RefreshStore;
 use crate::store::StoreOp;
-use crate::token::{AccessClaims, AppClaims, Dpop, DpopRequest, access, dpop};
+use crate::token::{AccessClaims, AppClaims, DpopRequest, access, dpop};
 
 impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// Verifies an access token: signature with the algorithm pinned by its
@@ -39,6 +39,26 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         access_token: impl AsRef<str>,
     ) -> Result<AccessClaims<C>, Error> {
         let claims = self.verify(access_token)?;
+        self.check_live(claims).await
+    }
+
+    /// `verify_live` for an introspection endpoint: bound tokens too,
+    /// whose `cnf.jkt` the caller reports (RFC 9449, section 6.2); the
+    /// resource server that asked checks the proof.
+    #[cfg(feature = "oauth")]
+    pub(crate) async fn introspect_live(
+        &self,
+        access_token: &str,
+    ) -> Result<AccessClaims<C>, Error> {
+        let inner = &*self.inner;
+        let rules = &inner.settings.rules;
+        let presented = access::Presented::Introspected;
+        let claims = access::verify_as(rules, &inner.access, access_token, self.now(), presented)?;
+        self.check_live(claims).await
+    }
+
+    /// `claims`, if their session is still live (one store read).
+    async fn check_live(&self, claims: AccessClaims<C>) -> Result<AccessClaims<C>, Error> {
         let record = self
             .timed(StoreOp::Get, self.inner.store.get(&claims.sid))
             .await?;
@@ -56,10 +76,11 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// Verifies a DPoP-bound access token (`Authorization: DPoP`) with
     /// the proof that came with it (RFC 9449, section 7): the token as
     /// [`verify`](Self::verify) does, and it must carry `cnf.jkt`; the
-    /// proof as [`Dpop::verify_proof`] does, and its `ath` must be this
+    /// proof as [`Dpop::verify_proof`](crate::Dpop::verify_proof) does, and its `ath` must be this
     /// token's hash and its key the one in `cnf.jkt`. Both are judged by
-    /// the service's clock. No store access; the proof's `jti` goes to
-    /// `dpop`'s replay cache.
+    /// the service's clock. No store access; the proof's `jti` goes to the
+    /// replay cache of the [`Dpop`](crate::Dpop) given to
+    /// [`TokenServiceBuilder::dpop`](crate::TokenServiceBuilder::dpop).
     ///
     /// A bound token sent to [`verify`](Self::verify) as a Bearer token is
     /// refused with [`Error::DpopRequired`].
@@ -69,16 +90,17 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// is not bound; [`Error::InvalidDpopProof`] with the reason,
     /// [`Error::UseDpopNonce`], [`Error::DpopReplayCacheFull`],
     /// [`Error::Store`] and [`Error::Config`] as
-    /// [`Dpop::verify_proof`] says.
+    /// [`Dpop::verify_proof`](crate::Dpop::verify_proof) says, and
+    /// [`Error::Config`] if the service was built without a `Dpop`.
     pub async fn verify_dpop(
         &self,
-        dpop: &Dpop,
         access_token: impl AsRef<str>,
         request: &DpopRequest<'_>,
     ) -> Result<AccessClaims<C>, Error> {
         let inner = &*self.inner;
         let (rules, ring) = (&inner.settings.rules, &inner.access);
         let token = access_token.as_ref();
+        let dpop = self.dpop()?;
         dpop::verify_access(rules, ring, dpop, token, request, self.now()).await
     }
 

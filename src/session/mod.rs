@@ -5,11 +5,13 @@
 //! it depends only on these types.
 
 mod id;
+mod jkt;
 mod record;
 mod revocation;
 mod secret;
 
 pub use id::{ParseSessionIdError, SessionId};
+pub use jkt::Jkt;
 pub use record::{GraceData, SessionInfo, SessionRecord, SessionView};
 pub use revocation::{ParseReasonError, Revocation, RevocationReason};
 pub use secret::{SecretHash, WrappedSecret};

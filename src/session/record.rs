@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{Revocation, SecretHash, SessionId, WrappedSecret};
+use super::{Jkt, Revocation, SecretHash, SessionId, WrappedSecret};
 
 /// What the app knows about the device behind a session, for a "your
 /// devices" page. All optional; the crate never interprets it.
@@ -97,6 +97,9 @@ pub struct SessionRecord {
     pub generation: u64,
     /// SHA-256 of the current refresh token's secret.
     pub secret_hash: SecretHash,
+    /// The thumbprint of the key the session is bound to (DPoP, RFC 9449),
+    /// set at login and never changed: every refresh needs a proof by it.
+    pub jkt: Option<Jkt>,
     /// The previous generation, for grace replay (`None` before the first
     /// rotation).
     pub previous: Option<GraceData>,

@@ -7,15 +7,16 @@ use super::{
     rotated, sample_record, unique_subject,
 };
 use crate::error::StoreErrorKind;
-use crate::session::WrappedSecret;
 use crate::session::{GraceData, Revocation, RevocationReason, SessionId, SessionInfo};
+use crate::session::{Jkt, WrappedSecret};
 use crate::store::{ExpectedGeneration, RefreshStore};
 
 /// Every reason a store must keep apart (the enum is non-exhaustive).
 pub(super) const REASONS: [RevocationReason; 6] = RevocationReason::ALL;
 
 /// `get` returns exactly what `create` stored: every field, grace data,
-/// each revocation reason, device info, claims and a non-ASCII subject
+/// each revocation reason, device info, claims, a DPoP key thumbprint (and
+/// its absence), and a non-ASCII subject
 /// with characters that trip up careless SQL (`'`, `"`, `%`, `_`, `\`).
 pub async fn create_then_get_round_trips<S: RefreshStore + ?Sized>(store: &S) {
     let subject = unique_subject("Zoë 用户 🔑 o'brien \"%_\\");
@@ -29,6 +30,7 @@ pub async fn create_then_get_round_trips<S: RefreshStore + ?Sized>(store: &S) {
         wrapped_secret: WrappedSecret::from_bytes(random_bytes()),
     });
     full.refreshed_at = t + Duration::seconds(30);
+    full.jkt = Some(Jkt::from_bytes(random_bytes()));
     full.claims_json = r#"{"role":"admin","tenant":"Åcme","scopes":["a","b"],"n":1}"#.into();
     full.info = SessionInfo::default()
         .with_user_agent("Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Firefox/140.0 – ü")
@@ -104,10 +106,12 @@ pub async fn unknown_ids_are_not_errors<S: RefreshStore + ?Sized>(store: &S) {
 /// `rotate` applies only at the expected generation with the expected
 /// secret hash, returns the updated record, sets exactly the fields of the
 /// rotation, never applies the same expectation twice, keeps the claims
-/// when given `None` and replaces them when given `Some`.
+/// when given `None` and replaces them when given `Some`, and keeps the
+/// DPoP key thumbprint.
 pub async fn rotate_is_compare_and_swap<S: RefreshStore + ?Sized>(store: &S) {
     let mut record = sample_record(&unique_subject("rotate"));
     record.generation = 3;
+    record.jkt = Some(Jkt::from_bytes(random_bytes()));
     ok(store.create(&record).await, "create");
     let t = record.created_at + Duration::minutes(1);
     let (expected, next) = next_rotation(&record, t);

@@ -86,6 +86,10 @@ pub(crate) enum Presented {
     Bearer,
     /// `Authorization: DPoP`, with a proof checked by the caller.
     Dpop,
+    /// Sent to an introspection endpoint (RFC 7662) by a resource server,
+    /// which checks the proof itself and learns the binding from `cnf`.
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
+    Introspected,
 }
 
 /// A string borrowed from the payload unless it has escapes (serde
@@ -116,6 +120,8 @@ struct Cnf<'a> {
 
 /// Signs an access token for `sub` in session `sid`, valid from `now` for
 /// `access_ttl` but never past `session_end`, carrying the app's claims.
+/// The service signs through [`sign_bound`], bound or not.
+#[cfg(test)]
 pub(crate) fn sign(
     rules: &TokenRules,
     ring: &KeyRing,

@@ -61,7 +61,7 @@ pub(crate) fn claims_to_json<C: Serialize>(claims: &C) -> Result<String, Error> 
 }
 
 /// The members of a stored claims object, the text between its braces:
-/// what [`sign`](super::access::sign) splices after the registered claims.
+/// what [`sign_bound`](super::access::sign_bound) splices after the registered claims.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ClaimMembers<'a>(&'a str);
 

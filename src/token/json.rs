@@ -201,6 +201,18 @@ impl<'a> Reader<'a> {
         Some(value)
     }
 
+    /// Whether the next member is `key` (an optional member's test).
+    pub(crate) fn next_is(&self, key: &str) -> bool {
+        let rest = if self.empty {
+            self.rest
+        } else {
+            self.rest.strip_prefix(',').unwrap_or_default()
+        };
+        rest.strip_prefix('"')
+            .and_then(|r| r.strip_prefix(key))
+            .is_some_and(|r| r.starts_with("\":"))
+    }
+
     /// Whether the object ends here, and the text with it.
     pub(crate) fn at_end(&self) -> bool {
         self.rest == "}"

@@ -13,7 +13,7 @@ use super::scratch::Scratch;
 use super::secret::RefreshSecret;
 use crate::error::Error;
 use crate::secret::RefreshToken;
-use crate::session::SessionId;
+use crate::session::{Jkt, SessionId};
 
 /// The `typ` header of refresh tokens.
 pub(crate) const REFRESH_TYP: &str = "rt+jwt";
@@ -42,10 +42,24 @@ struct Claims<'a> {
     jti: Cow<'a, str>,
     iat: i64,
     exp: i64,
+    /// Only in a token of a DPoP-bound session: the thumbprint of its key
+    /// (RFC 9449), signed, so that a refresh knows the binding before any
+    /// store access and a binding cannot be forged or removed.
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    cnf: Option<Cnf<'a>>,
     /// Only in a token handed out after a rotation in doubt: the span of
     /// the holder's own attempts, see [`RetryWindow`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     retry: Option<RetryWindow>,
+}
+
+/// `cnf` of a bound session's refresh token: the key's thumbprint.
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[serde(deny_unknown_fields)]
+struct Cnf<'a> {
+    #[serde(borrow)]
+    jkt: Cow<'a, str>,
 }
 
 /// The instants, in whole seconds, at which the holder of a refresh token
@@ -87,6 +101,8 @@ pub(crate) struct VerifiedRefresh {
     pub(crate) session_id: SessionId,
     pub(crate) generation: u64,
     pub(crate) secret: RefreshSecret,
+    /// The key the session is bound to, as signed.
+    pub(crate) jkt: Option<Jkt>,
     /// `iat` and `exp` as signed, to sign the same grant again.
     issued_at: i64,
     expires_at: i64,
@@ -117,6 +133,7 @@ pub(crate) struct Grant<'a> {
     pub(crate) session_id: &'a SessionId,
     pub(crate) generation: u64,
     pub(crate) secret: &'a RefreshSecret,
+    pub(crate) jkt: Option<&'a Jkt>,
     pub(crate) issued_at: OffsetDateTime,
     pub(crate) expires_at: OffsetDateTime,
 }
@@ -140,6 +157,9 @@ pub(crate) fn sign(
         jti: Cow::Borrowed(jti.as_str()),
         iat: grant.issued_at.unix_timestamp(),
         exp: grant.expires_at.unix_timestamp(),
+        cnf: grant.jkt.map(|jkt| Cnf {
+            jkt: Cow::Borrowed(jkt.as_str()),
+        }),
         retry: None,
     };
     sign_claims(rules, ring, &claims)
@@ -164,6 +184,9 @@ pub(crate) fn sign_in_doubt(
         jti: Cow::Borrowed(jti.as_str()),
         iat: presented.issued_at,
         exp: presented.expires_at,
+        cnf: presented.jkt.as_ref().map(|jkt| Cnf {
+            jkt: Cow::Borrowed(jkt.as_str()),
+        }),
         retry: Some(window),
     };
     sign_claims(rules, ring, &claims)
@@ -193,6 +216,11 @@ fn write_claims(claims: &Claims<'_>, out: &mut Scratch) {
         .str("jti", &claims.jti)
         .int("iat", claims.iat)
         .int("exp", claims.exp);
+    if let Some(cnf) = &claims.cnf {
+        object.object("cnf", |c| {
+            c.str("jkt", &cnf.jkt);
+        });
+    }
     if let Some(window) = claims.retry {
         object.object("retry", |w| {
             w.int("from", window.from).int("to", window.to);
@@ -211,6 +239,11 @@ fn read_claims<'a>(json: &mut Reader<'a>) -> Option<Claims<'a>> {
     );
     let generation = json.uint("gen")?;
     let (jti, iat, exp) = (json.str("jti")?, json.int("iat")?, json.int("exp")?);
+    let cnf = if json.next_is("cnf") {
+        Some(json.object("cnf", |c| c.str("jkt"))?)
+    } else {
+        None
+    };
     let retry = if json.at_end() {
         None
     } else {
@@ -230,6 +263,7 @@ fn read_claims<'a>(json: &mut Reader<'a>) -> Option<Claims<'a>> {
         jti: jti.into(),
         iat,
         exp,
+        cnf: cnf.map(|jkt| Cnf { jkt: jkt.into() }),
         retry,
     })
 }
@@ -271,7 +305,12 @@ pub(crate) fn verify(
     if claims.retry.is_some_and(|w| w.from > w.to) {
         return Err(invalid("retry", "an empty window"));
     }
+    let jkt = claims
+        .cnf
+        .map(|cnf| Jkt::parse(&cnf.jkt).ok_or_else(|| invalid("cnf", "not a jkt")))
+        .transpose()?;
     Ok(VerifiedRefresh {
+        jkt,
         session_id: claims
             .sid
             .parse()
@@ -287,102 +326,4 @@ pub(crate) fn verify(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::token::keys::Key;
-
-    fn setup() -> (TokenRules, KeyRing) {
-        let rules = TokenRules {
-            issuer: "iss".into(),
-            audience: "aud".into(),
-            access_ttl: time::Duration::minutes(15),
-            leeway: time::Duration::seconds(5),
-            max_token_bytes: 8192,
-        };
-        let ring = KeyRing::new(REFRESH_TYP, Key::hs256([3u8; 32]).unwrap(), vec![]).unwrap();
-        (rules, ring)
-    }
-
-    #[test]
-    fn a_token_in_doubt_spends_the_same_grant_and_carries_its_window() {
-        let (rules, ring) = setup();
-        let now = OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap();
-        let secret = RefreshSecret::random();
-        let sid = SessionId::random();
-        let grant = Grant {
-            subject: "alice",
-            session_id: &sid,
-            generation: 4,
-            secret: &secret,
-            issued_at: now,
-            expires_at: now + time::Duration::days(7),
-        };
-        let token = sign(&rules, &ring, &grant).unwrap();
-        let presented = verify(&rules, &ring, token.as_str(), now, Expiry::Enforce).unwrap();
-        assert_eq!(presented.retry, None);
-        let first = RetryWindow::extended(None, now);
-        let retry = sign_in_doubt(&rules, &ring, &presented, first).unwrap();
-        let later = now + time::Duration::seconds(30);
-        let again = verify(&rules, &ring, retry.as_str(), later, Expiry::Enforce).unwrap();
-        assert_eq!((again.session_id, again.generation), (sid, 4));
-        assert_eq!(again.secret.hash(), secret.hash());
-        assert_eq!(again.expires_at(), presented.expires_at());
-        let window = RetryWindow::extended(again.retry, later);
-        assert!(window.covers(now) && window.covers(later));
-        assert!(!window.covers(later + time::Duration::seconds(1)));
-        assert!(!window.covers(now - time::Duration::seconds(1)));
-    }
-
-    #[test]
-    fn claims_are_written_as_serde_json_writes_them() {
-        let jti = RefreshSecret::random().to_jti();
-        for retry in [
-            None,
-            Some(RetryWindow {
-                from: -5,
-                to: i64::MAX,
-            }),
-        ] {
-            let claims = Claims {
-                iss: "https://auth.example.com".into(),
-                aud: "api \"quoted\"\n".into(),
-                sub: "ünïcode\u{1}".into(),
-                sid: SessionId::random().to_string().into(),
-                generation: u64::MAX,
-                jti: Cow::Borrowed(jti.as_str()),
-                iat: i64::MIN,
-                exp: 0,
-                retry,
-            };
-            let expected = serde_json::to_vec(&claims).unwrap();
-            let mut written = Scratch::new();
-            write_claims(&claims, &mut written);
-            assert_eq!(written.as_bytes(), expected.as_slice());
-        }
-    }
-
-    #[test]
-    fn an_empty_retry_window_is_refused() {
-        let (rules, ring) = setup();
-        let jti = RefreshSecret::random().to_jti();
-        let claims = Claims {
-            iss: "iss".into(),
-            aud: "aud".into(),
-            sub: "alice".into(),
-            sid: SessionId::random().to_string().into(),
-            generation: 0,
-            jti: Cow::Borrowed(jti.as_str()),
-            iat: 1_767_225_600,
-            exp: 1_767_225_600 + 3600,
-            retry: Some(RetryWindow { from: 2, to: 1 }),
-        };
-        let token = sign_claims(&rules, &ring, &claims).unwrap();
-        let now = OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap();
-        let err = verify(&rules, &ring, token.as_str(), now, Expiry::Enforce).err();
-        assert!(
-            matches!(err, Some(Error::InvalidClaim { claim: "retry", .. })),
-            "{:?}",
-            err.map(|e| e.to_string())
-        );
-    }
-}
+mod tests;

@@ -1,7 +1,8 @@
 //! A DPoP client for the tests: real keys, proofs built as JSON values so
 //! that a test can break any part of them, and access tokens bound to a
-//! key (forged with the test access secret, since binding at `issue`
-//! comes in a later increment).
+//! key (forged with the test access secret, so that a test can bind a
+//! token to any key, or break its `cnf`, without a login; `common::bound`
+//! binds sessions at login).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

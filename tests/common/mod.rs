@@ -1,6 +1,7 @@
 //! Shared set-up for the integration tests.
 #![allow(dead_code)]
 
+pub(crate) mod bound;
 pub(crate) mod dpop;
 pub(crate) mod hooks;
 pub(crate) mod logs;

@@ -96,10 +96,7 @@ pub(crate) struct Fixture {
 
 impl Fixture {
     pub(crate) async fn new() -> Self {
-        let (service, clock) = common::service();
-        let pair = common::login(&service, "alice").await;
-        let es256 = Client::es256();
-        let bound = bound_access_token(&pair, "alice", es256.jkt.as_str(), clock.now());
+        let clock = ManualClock::new(common::start());
         let caches = [(); 3].map(|()| Arc::new(MemoryReplayCache::new(1024).unwrap()));
         let nonces_secret = [0x4E; 32];
         let build = |i: usize| {
@@ -108,6 +105,15 @@ impl Fixture {
                 .replay_cache(Arc::clone(&caches[i]))
         };
         let nonces = DpopNonces::with_secret(nonces_secret, Duration::minutes(5)).unwrap();
+        // The service checks access-token proofs with a `Dpop` sharing
+        // `dpop`'s replay cache and settings.
+        let service = common::builder(&clock)
+            .dpop(build(0).build().unwrap())
+            .build(MemoryStore::new())
+            .unwrap();
+        let pair = common::login(&service, "alice").await;
+        let es256 = Client::es256();
+        let bound = bound_access_token(&pair, "alice", es256.jkt.as_str(), clock.now());
         Self {
             dpop: build(0).build().unwrap(),
             es256_only: build(1).algorithms([Algorithm::ES256]).build().unwrap(),
@@ -143,10 +149,7 @@ impl Fixture {
             Op::TokenWithNonce => self.with_nonce.verify_proof(&token_request).await.map(drop),
             Op::Access(token) => {
                 let request = DpopRequest::new(proof, "GET", URL);
-                self.service
-                    .verify_dpop(&self.dpop, token, &request)
-                    .await
-                    .map(drop)
+                self.service.verify_dpop(token, &request).await.map(drop)
             }
             Op::Bearer(token) => self.service.verify(token).map(drop),
         }

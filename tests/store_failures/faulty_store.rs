@@ -20,6 +20,7 @@ fn record(subject: &str) -> SessionRecord {
         subject: subject.to_owned(),
         generation: 0,
         secret_hash: jwt_rotate::store::SecretHash::from_bytes([9; 32]),
+        jkt: None,
         previous: None,
         created_at: t,
         refreshed_at: t,

@@ -158,6 +158,7 @@ mod tests {
             subject: subject.into(),
             generation: 0,
             secret_hash: SecretHash::from_bytes([id.as_bytes()[1]; 32]),
+            jkt: None,
             previous: None,
             created_at: t,
             refreshed_at: t,

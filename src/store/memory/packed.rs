@@ -20,8 +20,8 @@ use std::num::NonZeroU32;
 use time::OffsetDateTime;
 
 use crate::error::{StoreError, StoreErrorKind};
-use crate::session::SessionRecord;
 use crate::session::{GraceData, Revocation, RevocationReason, SessionId, SessionInfo};
+use crate::session::{Jkt, SessionRecord};
 use crate::session::{SecretHash, WrappedSecret};
 use crate::store::{ExpectedGeneration, RotationUpdate};
 
@@ -82,10 +82,12 @@ struct Grace {
     rotated_at: Stamp,
 }
 
-/// What few sessions have: claims other than `{}`, device info.
+/// What few sessions have: claims other than `{}`, device info, a DPoP
+/// binding.
 struct Extras {
     claims_json: Box<str>,
     info: SessionInfo,
+    jkt: Option<Jkt>,
 }
 
 /// The claims every session without claims of its own has.
@@ -114,13 +116,16 @@ pub(super) struct Slot {
 impl Slot {
     /// `record`, packed, in no list yet.
     pub(super) fn new(record: &SessionRecord) -> Self {
-        let extras = (record.claims_json != NO_CLAIMS || record.info != SessionInfo::default())
-            .then(|| {
-                Box::new(Extras {
-                    claims_json: record.claims_json.as_str().into(),
-                    info: record.info.clone(),
-                })
-            });
+        let extras = (record.claims_json != NO_CLAIMS
+            || record.info != SessionInfo::default()
+            || record.jkt.is_some())
+        .then(|| {
+            Box::new(Extras {
+                claims_json: record.claims_json.as_str().into(),
+                info: record.info.clone(),
+                jkt: record.jkt,
+            })
+        });
         Self {
             id: record.id,
             subject: record.subject.as_str().into(),
@@ -144,15 +149,20 @@ impl Slot {
     /// # Errors
     /// [`StoreErrorKind::Corrupt`] only if a stamp is broken (it cannot be).
     pub(super) fn record(&self) -> Result<SessionRecord, StoreError> {
-        let (claims_json, info) = match &self.extras {
-            Some(extras) => (extras.claims_json.to_string(), extras.info.clone()),
-            None => (NO_CLAIMS.to_owned(), SessionInfo::default()),
+        let (claims_json, info, jkt) = match &self.extras {
+            Some(extras) => (
+                extras.claims_json.to_string(),
+                extras.info.clone(),
+                extras.jkt,
+            ),
+            None => (NO_CLAIMS.to_owned(), SessionInfo::default(), None),
         };
         Ok(SessionRecord {
             id: self.id,
             subject: self.subject.to_string(),
             generation: self.generation,
             secret_hash: self.secret_hash,
+            jkt,
             previous: self.previous.as_ref().map(Grace::get).transpose()?,
             created_at: self.created_at.get()?,
             refreshed_at: self.refreshed_at.get()?,
@@ -205,6 +215,7 @@ impl Slot {
                     self.extras = Some(Box::new(Extras {
                         claims_json: claims,
                         info: SessionInfo::default(),
+                        jkt: None,
                     }));
                 }
             }
@@ -249,6 +260,7 @@ mod tests {
             subject: "user-42".into(),
             generation: 3,
             secret_hash: SecretHash::from_bytes([1; 32]),
+            jkt: None,
             previous: None,
             created_at: t,
             refreshed_at: t,
@@ -309,6 +321,11 @@ mod tests {
             wrapped_secret: WrappedSecret::from_bytes([3; 32]),
         });
         assert_eq!(Slot::new(&rich).record().unwrap(), rich);
+
+        let mut bound = record();
+        bound.jkt = Some(Jkt::from_bytes([7; 32]));
+        assert!(Slot::new(&bound).extras.is_some());
+        assert_eq!(Slot::new(&bound).record().unwrap(), bound);
     }
 
     #[test]

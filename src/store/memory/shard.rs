@@ -240,6 +240,7 @@ mod tests {
             subject: subject.into(),
             generation: 0,
             secret_hash: SecretHash::from_bytes([a; 32]),
+            jkt: None,
             previous: None,
             created_at: at(),
             refreshed_at: at(),

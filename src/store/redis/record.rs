@@ -10,6 +10,7 @@
 //! | `info` | the device info, JSON |
 //! | `pgen`, `phash`, `prot`, `pwrap` | grace data: generation, secret hash, rotation instant, wrapped secret (all or none) |
 //! | `rreason`, `rat` | revocation: reason ([`RevocationReason::as_str`]) and instant (both or none) |
+//! | `jkt` | the DPoP key thumbprint, 32 raw bytes (absent: not bound) |
 //!
 //! An instant is `<unix seconds, rounded down>.<nine digits of
 //! nanoseconds>`, exact to the nanosecond, which the scripts compare as two
@@ -20,7 +21,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::error::{StoreError, StoreErrorKind};
 use crate::session::{GraceData, Revocation, RevocationReason, SessionId, SessionRecord};
-use crate::session::{SecretHash, WrappedSecret};
+use crate::session::{Jkt, SecretHash, WrappedSecret};
 
 /// An instant as the store writes it.
 pub(super) fn instant(at: OffsetDateTime) -> String {
@@ -49,6 +50,9 @@ pub(super) fn fields(record: &SessionRecord) -> Vec<(&'static str, Vec<u8>)> {
             ("prot", instant(previous.rotated_at).into_bytes()),
             ("pwrap", previous.wrapped_secret.as_bytes().to_vec()),
         ]);
+    }
+    if let Some(jkt) = &record.jkt {
+        fields.push(("jkt", jkt.to_bytes().to_vec()));
     }
     if let Some(revoked) = &record.revoked {
         fields.extend([
@@ -158,6 +162,10 @@ impl Fields {
             subject: self.text("sub")?.to_owned(),
             generation: self.number("gen")?,
             secret_hash: SecretHash::from_bytes(self.bytes32("hash")?),
+            jkt: match self.any(&["jkt"]) {
+                false => None,
+                true => Some(Jkt::from_bytes(self.bytes32("jkt")?)),
+            },
             previous,
             created_at: self.instant("created")?,
             refreshed_at: self.instant("refreshed")?,
@@ -212,6 +220,7 @@ mod tests {
             subject: "Zoë".into(),
             generation: 8,
             secret_hash: SecretHash::from_bytes([1; 32]),
+            jkt: None,
             previous: Some(GraceData {
                 generation: 7,
                 secret_hash: SecretHash::from_bytes([2; 32]),
@@ -286,6 +295,25 @@ mod tests {
             let err = decode(record.id, Value::Array(garbled)).unwrap_err();
             assert_eq!(err.kind(), StoreErrorKind::Corrupt);
         }
+        let bound = SessionRecord {
+            jkt: Some(Jkt::from_bytes([4; 32])),
+            ..record.clone()
+        };
+        let pairs = |r: &SessionRecord| -> Vec<Value> {
+            fields(r)
+                .into_iter()
+                .flat_map(|(f, v)| [Value::BulkString(f.into()), Value::BulkString(v)])
+                .collect()
+        };
+        let back = decode(bound.id, Value::Array(pairs(&bound))).unwrap();
+        assert_eq!(back, Some(bound.clone()));
+        let mut short = pairs(&bound);
+        let at = short
+            .iter()
+            .position(|v| *v == Value::BulkString(b"jkt".to_vec()));
+        short[at.unwrap() + 1] = Value::BulkString(vec![4; 31]);
+        let err = decode(bound.id, Value::Array(short)).unwrap_err();
+        assert_eq!(err.kind(), StoreErrorKind::Corrupt);
         let err = decode(record.id, Value::Int(3)).unwrap_err();
         assert_eq!(err.kind(), StoreErrorKind::Corrupt);
     }

@@ -17,7 +17,7 @@ use super::dialect::Spelling;
 pub(super) const COLUMNS: &str = "id, subject, generation, secret_hash, \
     prev_generation, prev_secret_hash, prev_rotated_at, prev_wrapped_secret, \
     created_at, refreshed_at, idle_expires_at, absolute_expires_at, \
-    revoked_at, revoked_reason, claims, user_agent, ip, label";
+    revoked_at, revoked_reason, claims, user_agent, ip, label, jkt";
 
 /// [`COLUMNS`] as a `SELECT` reads them: `subject` through the dialect's
 /// `Spelling::subject`.
@@ -59,7 +59,7 @@ impl Queries {
         let selected = selected(spelling);
         let insert = shared::<D>(format!(
             "INSERT INTO {t} ({COLUMNS}) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
         ));
         let get = shared::<D>(format!("SELECT {selected} FROM {t} WHERE id = $1"));
         let revoke = shared::<D>(format!(
@@ -146,7 +146,7 @@ mod tests {
             let in_order: Vec<usize> = (1..=numbers.len()).collect();
             assert_eq!(numbers, in_order, "{}", statement.as_str());
         }
-        assert_eq!(parameters(q.insert.as_str()).len(), 18);
+        assert_eq!(parameters(q.insert.as_str()).len(), 19);
         assert_eq!(selected(&D::SPELLING), COLUMNS);
     }
 

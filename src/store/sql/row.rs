@@ -15,7 +15,7 @@ use super::driver::{Driver, Statement};
 use super::error::{corrupt, unwritable};
 use crate::error::StoreError;
 use crate::session::{GraceData, Revocation, SessionId, SessionInfo, SessionRecord};
-use crate::session::{SecretHash, WrappedSecret};
+use crate::session::{Jkt, SecretHash, WrappedSecret};
 use crate::store::{ExpectedGeneration, RotationUpdate};
 
 /// A statement for `D`'s database.
@@ -44,7 +44,7 @@ fn instant<D: Dialect>(column: &'static str, us: i64) -> Result<OffsetDateTime, 
         .map_err(|_| corrupt::<D>(column))
 }
 
-/// Binds every column of `record`, in the order of `INSERT`'s `$1..$18`.
+/// Binds every column of `record`, in the order of `INSERT`'s `$1..$19`.
 ///
 /// # Errors
 /// A value this store cannot write (see [`micros`], [`generation`]).
@@ -62,6 +62,7 @@ pub(super) fn bind_record<D: Dialect>(
     let revoked_at = record.revoked.map(|r| us(r.at)).transpose()?;
     let info = &record.info;
     let ip = info.ip.map(|ip| ip.to_string());
+    let jkt = record.jkt.map(|jkt| jkt.to_bytes());
     Ok(statement
         .bind(&record.id.as_bytes()[..])
         .bind(record.subject.as_str())
@@ -80,7 +81,8 @@ pub(super) fn bind_record<D: Dialect>(
         .bind(record.claims_json.as_str())
         .bind(info.user_agent.as_deref())
         .bind(ip.as_deref())
-        .bind(info.label.as_deref()))
+        .bind(info.label.as_deref())
+        .bind(jkt.as_ref().map(|jkt| &jkt[..])))
 }
 
 /// Binds the default rotate statement's `$1..$12`: the id, what is
@@ -171,6 +173,10 @@ pub(super) fn decode<D: Dialect>(
         subject: cols.text(1, "subject")?.to_owned(),
         generation: gen_of(cols.int(2, "generation")?, "generation")?,
         secret_hash: SecretHash::from_bytes(hash(cols.bytes(3, "secret_hash")?, "secret_hash")?),
+        jkt: cols
+            .nullable_bytes(18, "jkt")?
+            .map(|j| hash(j, "jkt").map(Jkt::from_bytes))
+            .transpose()?,
         previous,
         created_at: at(8, "created_at")?,
         refreshed_at: at(9, "refreshed_at")?,

@@ -9,8 +9,8 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use super::jkt::Jkt;
 use crate::error::DpopProblem;
+use crate::session::Jkt;
 use crate::token::provider::Verifier;
 
 /// RSA moduli accepted in proofs, in bits: the floor of RFC 8301 and of

@@ -9,7 +9,6 @@
 //! token together with its proof and `ath`.
 
 mod htu;
-mod jkt;
 mod jwk;
 mod nonce;
 mod proof;
@@ -21,7 +20,7 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
-pub use jkt::Jkt;
+pub use crate::session::Jkt;
 pub use nonce::DpopNonces;
 pub use replay::{DpopReplayCache, MemoryReplayCache, Replay, ReplayKey};
 pub use rules::DpopBuilder;

@@ -13,10 +13,10 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::htu;
-use super::jkt::Jkt;
 use super::jwk::HeaderJwk;
 use super::rules::DpopRules;
 use crate::error::{DpopProblem, Error};
+use crate::session::Jkt;
 use crate::token::json;
 use crate::token::jws::typ_matches;
 use crate::token::scratch::Scratch;

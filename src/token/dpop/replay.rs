@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::jkt::Jkt;
 use crate::error::{ConfigError, Error};
+use crate::session::Jkt;
 
 /// What a proof is remembered by: SHA-256 of its key's thumbprint and its
 /// `jti`, so that an entry has a fixed size whatever the client sent, and

@@ -77,11 +77,18 @@ impl Dialect for MySql {
         subject: "CONVERT(subject USING utf8mb4)",
     };
 
-    const MIGRATIONS: &'static [Migration] = &[Migration::new(
-        1,
-        "sessions",
-        include_str!("../../../../migrations/mysql/0001_sessions.sql"),
-    )];
+    const MIGRATIONS: &'static [Migration] = &[
+        Migration::new(
+            1,
+            "sessions",
+            include_str!("../../../../migrations/mysql/0001_sessions.sql"),
+        ),
+        Migration::new(
+            2,
+            "dpop",
+            include_str!("../../../../migrations/mysql/0002_dpop.sql"),
+        ),
+    ];
 
     /// Closed: to give it back, sqlx would wait for the statement's answer,
     /// from a server that may be frozen or cut off.
@@ -274,7 +281,7 @@ mod tests {
         for statement in [&q.insert, &q.get, &q.revoke, &q.revoke_subject, &q.purge] {
             assert!(!statement.as_str().contains('$'), "{}", statement.as_str());
         }
-        assert_eq!(q.insert.as_str().matches('?').count(), 18);
+        assert_eq!(q.insert.as_str().matches('?').count(), 19);
         assert!(q.revoke_subject.as_str().contains("NOT (id <=> ?)"));
         assert!(
             q.get

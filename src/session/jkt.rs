@@ -1,5 +1,7 @@
 //! [`Jkt`]: a public key's JWK SHA-256 thumbprint (RFC 7638), the value a
-//! DPoP-bound token or session names its key by (`cnf.jkt`).
+//! DPoP-bound token or session names its key by (`cnf.jkt`). In the
+//! session layer because a session record keeps the thumbprint its session
+//! is bound to.
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -53,11 +55,28 @@ impl Jkt {
     /// required members in lexicographic order, no whitespace), which the
     /// caller builds from validated base64url values.
     pub(crate) fn of_canonical_jwk(members: &[u8]) -> Self {
-        let digest = Sha256::digest(members);
+        Self::from_bytes(Sha256::digest(members).into())
+    }
+
+    /// The thumbprint of 32 digest bytes, as a store keeps it.
+    pub fn from_bytes(digest: [u8; 32]) -> Self {
         let mut text = [0u8; LEN];
         let written = URL_SAFE_NO_PAD.encode_slice(digest, &mut text);
         debug_assert_eq!(written, Ok(LEN));
         Self { text }
+    }
+
+    /// The 32 digest bytes, for a store.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        let mut digest = [0u8; 33];
+        // `text` is canonical base64url of 32 bytes by construction.
+        let len = URL_SAFE_NO_PAD
+            .decode_slice(self.text, &mut digest)
+            .unwrap_or_default();
+        debug_assert_eq!(len, 32);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(&digest[..32]);
+        out
     }
 
     /// The 43 base64url characters.
@@ -106,6 +125,8 @@ mod tests {
         assert_eq!(jkt.as_str(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
         assert_eq!(Jkt::parse(jkt.as_str()), Some(jkt));
         assert_eq!(jkt.to_string(), jkt.as_str());
+        assert_eq!(Jkt::from_bytes(jkt.to_bytes()), jkt);
+        assert_ne!(Jkt::from_bytes([0; 32]), jkt);
     }
 
     #[test]
