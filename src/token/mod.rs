@@ -8,6 +8,7 @@ pub(crate) mod access;
 pub(crate) mod claims;
 pub(crate) mod dpop;
 pub(crate) mod json;
+pub(crate) mod jwk;
 pub(crate) mod jws;
 pub(crate) mod keys;
 pub(crate) mod pair;

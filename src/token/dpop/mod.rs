@@ -10,7 +10,6 @@
 
 mod htu;
 mod jkt;
-mod jwk;
 mod nonce;
 mod proof;
 mod replay;
