@@ -133,6 +133,7 @@ pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod token;
+mod verifier;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use cookie::{CookieError, CookieSecurity, RefreshCookie, RefreshCookieBuilder, SetCookie};
@@ -157,6 +158,9 @@ pub use token::{
     AccessClaims, AppClaims, Dpop, DpopBuilder, DpopNonces, DpopProof, DpopReplayCache,
     DpopRequest, Jkt, Key, MemoryReplayCache, NoClaims, Replay, ReplayKey, TokenPair,
 };
+#[cfg(feature = "jwks-fetch")]
+pub use verifier::HttpJwks;
+pub use verifier::{JwksSource, RevocationStatus, Verifier, VerifierBuilder};
 
 /// The testing API's old name; use [`testing`] instead.
 #[cfg(feature = "testing")]

@@ -114,6 +114,26 @@ pub(crate) fn verify<'p>(
     payload.decode(compact.payload)
 }
 
+/// Whether `ring` holds the key `token`'s header names: for a verifier
+/// deciding whether fetching keys could help. A token whose header cannot
+/// be read counts as known (no key would help it). Checks no signature.
+pub(crate) fn knows_key(ring: &KeyRing, token: &str, max_len: usize) -> bool {
+    let Ok(compact) = Compact::split(token, max_len) else {
+        return true;
+    };
+    if ring.find_by_header(compact.header).is_some() {
+        return true;
+    }
+    let mut header_json = Scratch::new();
+    let Ok(header_json) = header_json.decode(compact.header) else {
+        return true;
+    };
+    match json::parse::<Header<'_>>(header_json) {
+        Ok(header) => ring.find(&header.kid).is_some(),
+        Err(()) => true,
+    }
+}
+
 fn check_typ(found: &str, expected: &str) -> Result<(), Error> {
     if typ_matches(found, expected) {
         Ok(())

@@ -29,6 +29,6 @@ pub use dpop::{
 pub use keys::Key;
 pub use pair::TokenPair;
 pub(crate) use refresh::REFRESH_TYP;
-pub(crate) use ring::KeyRing;
+pub(crate) use ring::{KeyRing, check_kid};
 pub(crate) use rules::TokenRules;
 pub(crate) use secret::RefreshSecret;

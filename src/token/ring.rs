@@ -74,6 +74,15 @@ impl KeyRing {
         Self::with_keys(typ, keys, Signing::Never)
     }
 
+    /// A verify-only ring with no key yet.
+    pub(crate) fn empty(typ: &str) -> Self {
+        Self {
+            keys: Vec::new(),
+            signs: Signing::Never,
+            typ: typ.to_owned(),
+        }
+    }
+
     fn with_keys(typ: &str, keys: Vec<Key>, signs: Signing) -> Result<Self, ConfigError> {
         let keys: Vec<RingKey> = keys
             .into_iter()
@@ -137,6 +146,11 @@ impl KeyRing {
         &self.typ
     }
 
+    /// The keys, taken out of the ring.
+    pub(crate) fn into_keys(self) -> impl Iterator<Item = Key> {
+        self.keys.into_iter().map(|k| k.key)
+    }
+
     pub(crate) fn keys(&self) -> impl Iterator<Item = &Key> {
         self.keys.iter().map(|k| &k.key)
     }
@@ -149,7 +163,8 @@ impl KeyRing {
     }
 }
 
-fn check_kid(kid: &str) -> Result<(), ConfigError> {
+/// Refuses a `kid` outside 1 to 128 characters of `A-Z a-z 0-9 - _ .`.
+pub(crate) fn check_kid(kid: &str) -> Result<(), ConfigError> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
     if (1..=128).contains(&kid.len()) && kid.chars().all(allowed) {
         Ok(())
