@@ -26,19 +26,15 @@ pub(super) struct Revocations {
     /// Entries in arrival order with their drop instants, to drop them
     /// without scanning. Arrival order is the feed's, so the instants
     /// nearly always rise; one that does not only delays those behind it.
-    queue: VecDeque<(i64, Entry)>,
+    /// Two queues, so that a session's entry costs 24 bytes, not 40.
+    session_queue: VecDeque<(i64, SessionId)>,
+    subject_queue: VecDeque<(i64, String)>,
     /// `access_ttl + leeway`, in whole seconds rounded up.
     keep: i64,
     /// The last event applied.
     cursor: Cursor,
     /// When the feed last confirmed this view was current.
     last_synced: Option<OffsetDateTime>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Entry {
-    Session(SessionId),
-    Subject(String),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -73,7 +69,8 @@ impl Revocations {
             sessions: HashMap::new(),
             subjects: HashMap::new(),
             floor: None,
-            queue: VecDeque::new(),
+            session_queue: VecDeque::new(),
+            subject_queue: VecDeque::new(),
             keep,
             cursor: Cursor::START,
             last_synced: None,
@@ -102,7 +99,7 @@ impl Revocations {
             Revoked::Session(id) => {
                 let entry = self.sessions.entry(*id).or_insert(drop_at);
                 *entry = (*entry).max(drop_at);
-                self.queue.push_back((drop_at, Entry::Session(*id)));
+                self.session_queue.push_back((drop_at, *id));
             }
             Revoked::Subject { subject, except } => {
                 let except = *except;
@@ -115,8 +112,7 @@ impl Revocations {
                     .entry(subject.clone())
                     .or_default()
                     .push(revocation);
-                self.queue
-                    .push_back((drop_at, Entry::Subject(subject.clone())));
+                self.subject_queue.push_back((drop_at, subject.clone()));
             }
         }
     }
@@ -148,34 +144,33 @@ impl Revocations {
 
     fn prune(&mut self, now: OffsetDateTime) {
         let now = now.unix_timestamp();
-        while let Some((drop_at, _)) = self.queue.front() {
-            if *drop_at > now {
+        while let Some((drop_at, id)) = self.session_queue.front().copied() {
+            if drop_at > now {
                 break;
             }
-            let Some((drop_at, entry)) = self.queue.pop_front() else {
+            self.session_queue.pop_front();
+            // A later entry for the same session keeps it.
+            if self.sessions.get(&id) == Some(&drop_at) {
+                self.sessions.remove(&id);
+            }
+        }
+        while self.subject_queue.front().is_some_and(|(at, _)| *at <= now) {
+            let Some((_, subject)) = self.subject_queue.pop_front() else {
                 break;
             };
-            match entry {
-                Entry::Session(id) => {
-                    if self.sessions.get(&id) == Some(&drop_at) {
-                        self.sessions.remove(&id);
-                    }
-                }
-                Entry::Subject(subject) => {
-                    if let Some(list) = self.subjects.get_mut(&subject) {
-                        list.retain(|r| r.drop_at > now);
-                        if list.is_empty() {
-                            self.subjects.remove(&subject);
-                        }
-                    }
+            if let Some(list) = self.subjects.get_mut(&subject) {
+                list.retain(|r| r.drop_at > now);
+                if list.is_empty() {
+                    self.subjects.remove(&subject);
                 }
             }
         }
         if self.floor.is_some_and(|floor| floor.drop_at <= now) {
             self.floor = None;
         }
-        if self.queue.capacity() > 64 && self.queue.len() < self.queue.capacity() / 4 {
-            self.queue.shrink_to(self.queue.len() * 2);
+        let queue = &mut self.session_queue;
+        if queue.capacity() > 64 && queue.len() < queue.capacity() / 4 {
+            queue.shrink_to(queue.len() * 2);
             self.sessions.shrink_to(self.sessions.len() * 2);
         }
     }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use jwt_rotate::store::{CatchUp, Cursor, RefreshStore, RevocationFeed};
+use jwt_rotate::store::{CatchUp, Cursor, RevocationFeed};
 use jwt_rotate::{Error, ManualClock, MemoryStore, Verifier};
 use time::Duration;
 
