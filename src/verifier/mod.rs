@@ -129,8 +129,10 @@ impl<C: AppClaims> Verifier<C> {
         let now = inner.clock.now();
         let claims = match &inner.keys {
             Keys::Fixed(ring) => access::verify(&inner.rules, ring, token, now)?,
+            // Boxed: the fetch's state would otherwise make every call's
+            // future large, fixed keys' too.
             Keys::Fetched(_) => {
-                let ring = self.ring_for(token, now).await?;
+                let ring = Box::pin(self.ring_for(token, now)).await?;
                 access::verify(&inner.rules, &ring, token, now)?
             }
         };
@@ -157,7 +159,7 @@ impl<C: AppClaims> Verifier<C> {
                 dpop::verify_access(&inner.rules, ring, dpop, token, request, now).await?
             }
             Keys::Fetched(_) => {
-                let ring = self.ring_for(token, now).await?;
+                let ring = Box::pin(self.ring_for(token, now)).await?;
                 dpop::verify_access(&inner.rules, &ring, dpop, token, request, now).await?
             }
         };
