@@ -117,6 +117,8 @@ async fn a_stale_view_fails_closed_and_says_how_stale_it_is() {
 #[cfg(feature = "revocation-feed")]
 #[tokio::test]
 async fn a_follower_catches_up_after_a_disconnect_without_missing_anything() {
+    use jwt_rotate::store::RefreshStore;
+
     let store = Arc::new(MemoryStore::new());
     let (service, verifier, _clock) = pair(Arc::clone(&store)).await;
     let [a, b, c] = [
