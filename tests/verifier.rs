@@ -165,3 +165,54 @@ fn stale_and_unavailable_mean_try_later() {
     assert_eq!(keys.class(), ErrorClass::TryLater);
     assert!(std::error::Error::source(&keys).is_some());
 }
+
+#[tokio::test]
+async fn verify_dpop_checks_the_proof_and_the_revocations() {
+    use common::dpop::{Client, URL, bound_access_token};
+    use jwt_rotate::{Clock, Dpop, DpopProblem, DpopRequest};
+
+    let store = Arc::new(MemoryStore::new());
+    let clock = ManualClock::new(common::start());
+    let service = common::builder(&clock).build(Arc::clone(&store)).unwrap();
+    let verifier = verifier(&clock)
+        .key(Key::hs256(common::ACCESS_SECRET).unwrap())
+        .revocation_feed(store)
+        .build()
+        .unwrap();
+    verifier.sync_revocations().await.unwrap();
+    let dpop = Dpop::builder().clock(clock.clone()).build().unwrap();
+    let pair = common::login(&service, "alice").await;
+    let client = Client::es256();
+    let token = bound_access_token(&pair, "alice", client.jkt.as_str(), clock.now());
+    let proof = |token: &str| {
+        client.sign(
+            &client.header(),
+            &client.claims_for(URL, clock.now(), token),
+        )
+    };
+    let first = proof(&token);
+    let request = DpopRequest::new(&first, "GET", URL);
+    let claims = verifier.verify_dpop(&dpop, &token, &request).await.unwrap();
+    assert_eq!(claims.jkt, Some(client.jkt.clone()));
+    // As the service: a bound token is no Bearer token, a proof is single-use.
+    let found = verifier.verify(&token).await.unwrap_err();
+    assert!(matches!(found, Error::DpopRequired), "{found:?}");
+    let again = verifier
+        .verify_dpop(&dpop, &token, &request)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(again, Error::InvalidDpopProof(DpopProblem::Replayed)),
+        "{again:?}"
+    );
+    // Revoked: refused even with a good proof.
+    service.revoke(&pair.refresh_token).await.unwrap();
+    verifier.sync_revocations().await.unwrap();
+    let second = proof(&token);
+    let request = DpopRequest::new(&second, "GET", URL);
+    let found = verifier
+        .verify_dpop(&dpop, &token, &request)
+        .await
+        .unwrap_err();
+    assert!(matches!(found, Error::SessionRevoked), "{found:?}");
+}
