@@ -58,6 +58,11 @@
 //!    [`TokenService::revoke`], [`TokenService::sessions`]; answer errors
 //!    by [`Error::class`]: 401, 503 with `Retry-After`, or 500.
 //!
+//! A resource server that only checks access tokens runs a [`Verifier`]
+//! with the auth server's public keys, and, given a store's
+//! [`RevocationFeed`](store::RevocationFeed), refuses revoked sessions
+//! without a store read per request.
+//!
 //! The demo servers (`cargo run -p axum-demo`, `cargo run -p actix-demo`)
 //! do all of this in a few hundred lines each, CSRF checks and cookie
 //! handling included; copy from them.
@@ -110,6 +115,10 @@
 //!   (sqlx).
 //! - `redis`: `RedisStore`, sessions in Redis (the `redis` crate,
 //!   re-exported), one Lua script per atomic operation.
+//! - `revocation-feed`: `Verifier::follow`, the tokio task that keeps a
+//!   [`Verifier`]'s revocation view current.
+//! - `jwks-fetch`: `HttpJwks` and `VerifierBuilder::jwks_url`, a
+//!   [`Verifier`]'s keys from a JWKS URL (reqwest over rustls).
 //! - `redis-cluster`: `RedisStore` over Redis Cluster as well
 //!   (`RedisStoreBuilder::connect_cluster`).
 //!
