@@ -264,7 +264,7 @@ impl<C> VerifierBuilder<C> {
         let keep = self.access_ttl + self.leeway;
         let revocations = self.feed.map(|feed| RevocationSource {
             feed,
-            view: RwLock::new(Revocations::new(keep)),
+            view: RwLock::new(Revocations::new(keep, self.max_staleness)),
             max_staleness: self.max_staleness,
         });
         let rules = TokenRules {
