@@ -6,7 +6,18 @@
 //! counted in `tests/verifier_memory.rs` (64 bytes an entry).
 //!
 //! `cargo bench --bench verifier`. Times are thread CPU time (see
-//! `common/cpu.rs`); compare medians within one run only.
+//! `common/cpu.rs`); compare medians within one run only. On a busy
+//! machine, count instructions instead (the same every run):
+//!
+//! ```sh
+//! cargo bench --bench verifier --no-run   # prints the binary's path
+//! valgrind --tool=callgrind --toggle-collect='verifier::measured' \
+//!     target/release/deps/verifier-HASH instructions HS256 service 1000
+//! ```
+//!
+//! (`service`, `verifier_revocations` or `verifier_plain`; HS256 or
+//! EdDSA): instructions per call are callgrind's "Collected" divided by
+//! the count.
 
 mod common;
 
@@ -76,35 +87,46 @@ fn ready<T>(future: impl Future<Output = T>) -> T {
     }
 }
 
+/// The service, a verifier with 10,000 revoked sessions held, one without
+/// a feed, and a token of the service.
+fn subjects(
+    alg: Alg,
+) -> (
+    jwt_rotate::TokenService<jwt_rotate::MemoryStore>,
+    Verifier,
+    Verifier,
+    String,
+) {
+    let service = common::service(alg);
+    let pair = ready(common::login(&service, "user-42"));
+    let token = pair.access_token.as_str().to_owned();
+    let builder = || {
+        let builder = Verifier::builder()
+            .issuer(common::ISSUER)
+            .audience(common::AUDIENCE)
+            .access_ttl(Duration::minutes(15));
+        match alg {
+            Alg::Hs256 => builder.key(alg.key()),
+            _ => builder.jwks(service.jwks()),
+        }
+    };
+    let checked = builder()
+        .revocation_feed(revoked_sessions())
+        .max_staleness(Duration::hours(1))
+        .build()
+        .expect("verifier");
+    ready(checked.sync_revocations()).expect("synced");
+    let held = checked.revocations().map(|s| s.sessions);
+    assert_eq!(held, Some(REVOKED as usize));
+    let plain = builder().build().expect("verifier");
+    (service, checked, plain, token)
+}
+
 fn verifier(c: &mut Criterion<ThreadCpu>) {
-    let rt = common::runtime();
     let mut group = c.benchmark_group("verifier");
     for alg in ALGS {
-        let service = common::service(alg);
-        let pair = rt.block_on(common::login(&service, "user-42"));
-        let token = pair.access_token.as_str();
-        let builder = || {
-            let builder = Verifier::builder()
-                .issuer(common::ISSUER)
-                .audience(common::AUDIENCE)
-                .access_ttl(Duration::minutes(15));
-            match alg {
-                Alg::Hs256 => builder.key(alg.key()),
-                _ => builder.jwks(service.jwks()),
-            }
-        };
-        let checked = builder()
-            .revocation_feed(revoked_sessions())
-            .max_staleness(Duration::hours(1))
-            .build()
-            .expect("verifier");
-        ready(checked.sync_revocations()).expect("synced");
-        assert_eq!(
-            checked.revocations().map(|s| s.sessions),
-            Some(REVOKED as usize)
-        );
-        let plain = builder().build().expect("verifier");
-
+        let (service, checked, plain, token) = subjects(alg);
+        let token = token.as_str();
         group.bench_function(BenchmarkId::new("service", alg), |b| {
             b.iter(|| service.verify(black_box(token)).expect("valid"))
         });
@@ -124,7 +146,47 @@ criterion_group! {
     targets = verifier
 }
 
+/// The calls callgrind counts (see the module docs).
+#[inline(never)]
+fn measured(count: u64, call: &mut dyn FnMut()) {
+    for _ in 0..count {
+        call();
+    }
+}
+
+fn instructions(mut args: impl Iterator<Item = String>) {
+    let usage = "instructions HS256|EdDSA service|verifier_revocations|verifier_plain COUNT";
+    let alg = match args.next().expect(usage).as_str() {
+        "HS256" => Alg::Hs256,
+        "EdDSA" => Alg::EdDsa,
+        _ => panic!("{usage}"),
+    };
+    let workload = args.next().expect(usage);
+    let count: u64 = args.next().expect(usage).parse().expect(usage);
+    let (service, checked, plain, token) = subjects(alg);
+    let token = token.as_str();
+    let mut call: Box<dyn FnMut()> = match workload.as_str() {
+        "service" => Box::new(|| drop(service.verify(black_box(token)).expect("valid"))),
+        "verifier_revocations" => {
+            Box::new(|| drop(ready(checked.verify(black_box(token))).expect("valid")))
+        }
+        "verifier_plain" => {
+            Box::new(|| drop(ready(plain.verify(black_box(token))).expect("valid")))
+        }
+        _ => panic!("{usage}"),
+    };
+    // First-use costs stay out of the count.
+    for _ in 0..100 {
+        call();
+    }
+    measured(count, &mut call);
+}
+
 fn main() {
+    let mut args = std::env::args().skip(1);
+    if args.next().as_deref() == Some("instructions") {
+        return instructions(args);
+    }
     let started = SystemTime::now();
     benches();
     Criterion::default().configure_from_args().final_summary();
