@@ -193,7 +193,7 @@ async fn verify_dpop_checks_the_proof_and_the_revocations() {
     let first = proof(&token);
     let request = DpopRequest::new(&first, "GET", URL);
     let claims = verifier.verify_dpop(&dpop, &token, &request).await.unwrap();
-    assert_eq!(claims.jkt, Some(client.jkt.clone()));
+    assert_eq!(claims.jkt, Some(client.jkt));
     // As the service: a bound token is no Bearer token, a proof is single-use.
     let found = verifier.verify(&token).await.unwrap_err();
     assert!(matches!(found, Error::DpopRequired), "{found:?}");
