@@ -32,6 +32,7 @@ type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// | [`InvalidDpopProof`](Error::InvalidDpopProof) | `Unauthorized` | 401 | `invalid_dpop_proof` |
 /// | [`UseDpopNonce`](Error::UseDpopNonce) | `Unauthorized` | 401 | `use_dpop_nonce` |
 /// | [`DpopReplayCacheFull`](Error::DpopReplayCacheFull) | `TryLater` | 503 | `temporarily_unavailable` |
+/// | [`RevocationsStale`](Error::RevocationsStale), [`KeysUnavailable`](Error::KeysUnavailable) | `TryLater` | 503 | `temporarily_unavailable` |
 /// | [`Store`](Error::Store), [retryable](StoreError::is_retryable) | `TryLater` | 503 | `store_unavailable` |
 /// | [`RotationInDoubt`](Error::RotationInDoubt) | `TryLater` | 503 | `store_unavailable` |
 /// | [`Store`](Error::Store), not retryable | `Internal` | 500 | `server_error` |
@@ -94,6 +95,20 @@ pub enum Error {
     /// unchecked. Answer 503; it empties as proofs age out.
     #[error("the DPoP replay cache is full")]
     DpopReplayCacheFull,
+    /// A [`Verifier`](crate::Verifier)'s view of revocations is older than
+    /// its `max_staleness` (or was never synced): it cannot tell whether
+    /// the session was revoked, so it refuses rather than guess. Answer
+    /// 503; nothing is known to be wrong with the token.
+    #[error("the view of revoked sessions is too stale to verify")]
+    RevocationsStale {
+        /// When the view was last known to be current; `None` if never.
+        last_synced: Option<OffsetDateTime>,
+    },
+    /// A [`Verifier`](crate::Verifier) holds no key with the token's `kid`
+    /// and could not fetch the key set to look for it: nothing is known to
+    /// be wrong with the token. Answer 503.
+    #[error("the verifying keys could not be fetched")]
+    KeysUnavailable(#[source] BoxError),
     /// The store failed; nothing about the token is known to be wrong.
     /// Whether a retry may help is the [`StoreError`]'s to say.
     #[error("session store failure")]
@@ -181,7 +196,9 @@ impl Error {
             | Error::InvalidDpopProof(_)
             | Error::UseDpopNonce { .. } => ErrorClass::Unauthorized,
             Error::Store(store) if store.is_retryable() => ErrorClass::TryLater,
-            Error::DpopReplayCacheFull => ErrorClass::TryLater,
+            Error::DpopReplayCacheFull
+            | Error::RevocationsStale { .. }
+            | Error::KeysUnavailable(_) => ErrorClass::TryLater,
             Error::RotationInDoubt { .. } => ErrorClass::TryLater,
             Error::Store(_) | Error::Config(_) | Error::Claims { .. } => ErrorClass::Internal,
         }
@@ -219,7 +236,9 @@ impl Error {
             Error::DpopRequired => "dpop_required",
             Error::InvalidDpopProof(_) => "invalid_dpop_proof",
             Error::UseDpopNonce { .. } => "use_dpop_nonce",
-            Error::DpopReplayCacheFull => "temporarily_unavailable",
+            Error::DpopReplayCacheFull
+            | Error::RevocationsStale { .. }
+            | Error::KeysUnavailable(_) => "temporarily_unavailable",
             Error::Store(store) if store.is_retryable() => "store_unavailable",
             Error::RotationInDoubt { .. } => "store_unavailable",
             Error::Store(_) | Error::Config(_) | Error::Claims { .. } => "server_error",

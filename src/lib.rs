@@ -58,6 +58,11 @@
 //!    [`TokenService::revoke`], [`TokenService::sessions`]; answer errors
 //!    by [`Error::class`]: 401, 503 with `Retry-After`, or 500.
 //!
+//! A resource server that only checks access tokens runs a [`Verifier`]
+//! with the auth server's public keys, and, given a store's
+//! [`RevocationFeed`](store::RevocationFeed), refuses revoked sessions
+//! without a store read per request.
+//!
 //! The demo servers (`cargo run -p axum-demo`, `cargo run -p actix-demo`)
 //! do all of this in a few hundred lines each, CSRF checks and cookie
 //! handling included; copy from them.
@@ -110,6 +115,10 @@
 //!   (sqlx).
 //! - `redis`: `RedisStore`, sessions in Redis (the `redis` crate,
 //!   re-exported), one Lua script per atomic operation.
+//! - `revocation-feed`: `Verifier::follow`, the tokio task that keeps a
+//!   [`Verifier`]'s revocation view current.
+//! - `jwks-fetch`: `HttpJwks` and `VerifierBuilder::jwks_url`, a
+//!   [`Verifier`]'s keys from a JWKS URL (reqwest over rustls).
 //! - `redis-cluster`: `RedisStore` over Redis Cluster as well
 //!   (`RedisStoreBuilder::connect_cluster`).
 //!
@@ -133,6 +142,7 @@ pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod token;
+mod verifier;
 pub mod web;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -166,6 +176,9 @@ pub use token::{
     AccessClaims, AppClaims, Dpop, DpopBuilder, DpopNonces, DpopProof, DpopReplayCache,
     DpopRequest, Jkt, Key, MemoryReplayCache, NoClaims, Replay, ReplayKey, TokenPair,
 };
+#[cfg(feature = "jwks-fetch")]
+pub use verifier::HttpJwks;
+pub use verifier::{JwksSource, RevocationStatus, Verifier, VerifierBuilder};
 
 /// The testing API's old name; use [`testing`] instead.
 #[cfg(feature = "testing")]

@@ -49,8 +49,10 @@ use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::LazyLock;
 
-use forge::{ALPHABET, Expect, Fixture, Op, Row, Table};
-use jwt_rotate::{Error, MemoryStore, NoClaims, SessionInfo, TokenService};
+use forge::{ALPHABET, Expect, Fixture, Op, Row, Svc, Table};
+use jwt_rotate::{
+    Error, Key, ManualClock, MemoryStore, NoClaims, SessionInfo, TokenService, Verifier,
+};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -59,6 +61,8 @@ use proptest::prelude::*;
 struct Tally {
     hostile_tries: usize,
     control_tries: usize,
+    /// Rows where the `Verifier` and `TokenService::verify` disagreed.
+    verifier_disagreed: Vec<String>,
     accepted: Vec<String>,
     panicked: Vec<String>,
     wrong_error: Vec<String>,
@@ -117,12 +121,37 @@ where
     }
 }
 
+/// A resource server's verifier for `svc`: its public keys (or its shared
+/// HMAC key), its size cap, the same clock reading.
+fn verifier(fx: &Fixture, svc: Svc) -> Verifier {
+    let builder = Verifier::builder()
+        .issuer(common::ISSUER)
+        .audience(common::AUDIENCE)
+        .clock(ManualClock::new(common::start()));
+    let hs256 = || Key::hs256(common::ACCESS_SECRET).unwrap();
+    match svc {
+        Svc::Main => builder.key(hs256()),
+        Svc::Big => builder.key(hs256()).max_token_bytes(16 << 20),
+        Svc::Asym => builder.jwks(fx.asym.jwks()),
+    }
+    .build()
+    .unwrap()
+}
+
 async fn run(fx: &Fixture, row: &Row, tally: &mut Tally) {
     let service = fx.service(row.svc).clone();
     if row.op == Op::Verify {
         let call = || service.verify(&row.token).map(drop);
         let outcome = catch_unwind(AssertUnwindSafe(call)).map_err(panic_message);
-        return tally.record(row, "verify", outcome);
+        let expected = format!("{outcome:?}");
+        tally.record(row, "verify", outcome);
+        let (verifier, token) = (verifier(fx, row.svc), row.token.clone());
+        let outcome = spawned(async move { verifier.verify(&token).await.map(drop) }).await;
+        if format!("{outcome:?}") != expected {
+            let found = format!("{}: verify {expected}, Verifier {outcome:?}", row.name);
+            tally.verifier_disagreed.push(found);
+        }
+        return tally.record(row, "Verifier::verify", outcome);
     }
     let (svc, token) = (service.clone(), row.token.clone());
     let outcome = spawned(async move { svc.refresh(&token).await.map(drop) }).await;
@@ -172,6 +201,8 @@ async fn hostile_tokens_are_never_accepted() {
         tally.failed_controls.len(),
     );
     assert!(tally.accepted.is_empty(), "ACCEPTED: {:#?}", tally.accepted);
+    let disagreed = &tally.verifier_disagreed;
+    assert!(disagreed.is_empty(), "Verifier differs: {disagreed:#?}");
     assert!(tally.panicked.is_empty(), "PANICKED: {:#?}", tally.panicked);
     assert!(tally.wrong_error.is_empty(), "{:#?}", tally.wrong_error);
     let failed = &tally.failed_controls;

@@ -21,6 +21,7 @@ pub use crate::session::{
 };
 
 mod delegate;
+mod feed;
 mod memory;
 mod op;
 #[cfg(feature = "redis")]
@@ -38,6 +39,9 @@ pub use self::sql::{MySql, MySqlStore, MySqlStoreBuilder};
 pub use self::sql::{Postgres, PostgresStore, PostgresStoreBuilder};
 #[cfg(feature = "sqlite")]
 pub use self::sql::{Sqlite, SqliteStore, SqliteStoreBuilder};
+pub use feed::{
+    CatchUp, Cursor, FeedMessage, RevocationEvent, RevocationFeed, RevocationSubscription, Revoked,
+};
 pub use memory::MemoryStore;
 pub use op::StoreOp;
 

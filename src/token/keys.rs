@@ -1,4 +1,5 @@
-//! [`Key`]: one signing key with its `kid`, checked at construction.
+//! [`Key`]: one signing key with its `kid`, checked at construction, or a
+//! verify-only public key from a JWK (`jwk.rs`).
 
 use std::fmt;
 
@@ -12,7 +13,11 @@ use zeroize::Zeroizing;
 use super::provider::{Primed, Signature, Signer, Verifier, ensure_provider};
 use crate::error::{ConfigError, Error};
 
-/// A signing key with its `kid`: HMAC, Ed25519, ES256 or RS256.
+mod jwk;
+
+/// A signing key with its `kid`: HMAC, Ed25519, ES256 or RS256; or, from
+/// [`Key::from_public_jwk`], a public key that only verifies (for a
+/// [`Verifier`](crate::Verifier)).
 ///
 /// `Debug` shows the `kid` and algorithm, never key material. The key is
 /// held ready for the crypto backend, parsed and set up once; its material
@@ -20,7 +25,8 @@ use crate::error::{ConfigError, Error};
 pub struct Key {
     kid: String,
     algorithm: Algorithm,
-    signer: Signer,
+    /// `None` for a verify-only key, made from a public JWK.
+    signer: Option<Signer>,
     verifier: Verifier,
     public_jwk: Option<Jwk>,
     fingerprint: [u8; 32],
@@ -136,18 +142,25 @@ impl Key {
 
     /// Signs `message`, returning the raw signature.
     pub(crate) fn sign(&self, message: &[u8]) -> Result<Signature, Error> {
-        Ok(self.signer.sign(message)?)
+        let signer = self.signer.as_ref().ok_or_else(verify_only)?;
+        Ok(signer.sign(message)?)
     }
 
     /// For an HMAC key, the key having absorbed `prefix`, the start of every
     /// message it will sign or verify in a ring.
     pub(crate) fn primed(&self, prefix: &[u8]) -> Option<Primed> {
-        self.signer.primed(prefix)
+        self.signer.as_ref()?.primed(prefix)
     }
 
     /// The length of this key's signatures, in bytes.
     pub(crate) fn signature_len(&self) -> usize {
-        self.signer.signature_len()
+        self.signer.as_ref().map_or(0, Signer::signature_len)
+    }
+
+    /// Whether this key holds private material to sign with (not one made
+    /// by [`Key::from_public_jwk`]).
+    pub(crate) fn can_sign(&self) -> bool {
+        self.signer.is_some()
     }
 
     /// Whether `signature` is this key's signature of `message`.
@@ -173,7 +186,7 @@ impl Key {
         Self::checked(Self {
             kid: URL_SAFE_NO_PAD.encode(&digest[..16]),
             algorithm,
-            signer: Signer::new(algorithm, &EncodingKey::from_secret(secret))?,
+            signer: Some(Signer::new(algorithm, &EncodingKey::from_secret(secret))?),
             verifier: Verifier::new(algorithm, &DecodingKey::from_secret(secret))?,
             public_jwk: None,
             fingerprint: fingerprint(&effective),
@@ -200,7 +213,7 @@ impl Key {
             kid,
             algorithm,
             fingerprint: fingerprint(encoding.as_bytes()),
-            signer: Signer::new(algorithm, &encoding)?,
+            signer: Some(Signer::new(algorithm, &encoding)?),
             verifier: Verifier::new(algorithm, &decoding)?,
             public_jwk: Some(jwk),
         })
@@ -217,6 +230,10 @@ impl Key {
             Err(ConfigError::new("key failed its sign/verify self-test").into())
         }
     }
+}
+
+fn verify_only() -> ConfigError {
+    ConfigError::new("a key made from a public JWK only verifies: it cannot sign")
 }
 
 /// The key HMAC really uses (RFC 2104, section 2): a secret longer than the

@@ -8,6 +8,7 @@ pub(crate) mod access;
 pub(crate) mod claims;
 pub(crate) mod dpop;
 pub(crate) mod json;
+pub(crate) mod jwk;
 pub(crate) mod jws;
 mod key_load;
 pub(crate) mod keys;
@@ -29,6 +30,6 @@ pub use dpop::{
 pub use keys::Key;
 pub use pair::TokenPair;
 pub(crate) use refresh::REFRESH_TYP;
-pub(crate) use ring::KeyRing;
+pub(crate) use ring::{KeyRing, check_kid};
 pub(crate) use rules::TokenRules;
 pub(crate) use secret::RefreshSecret;

@@ -12,6 +12,8 @@ use crate::error::{ConfigError, Error};
 /// key writes, encoded once.
 pub(crate) struct KeyRing {
     keys: Vec<RingKey>,
+    /// Whether `keys[0]` signs: false for a verifier's ring of public keys.
+    signs: Signing,
     /// The `typ` every header of this ring carries.
     typ: String,
 }
@@ -46,12 +48,44 @@ impl RingKey {
     }
 }
 
+/// Whether a ring signs with its first key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signing {
+    First,
+    Never,
+}
+
 impl KeyRing {
     /// A ring whose tokens carry header `typ`; `signing` signs, `accepted`
     /// only verify.
     pub(crate) fn new(typ: &str, signing: Key, accepted: Vec<Key>) -> Result<Self, ConfigError> {
-        let keys: Vec<RingKey> = std::iter::once(signing)
-            .chain(accepted)
+        if !signing.can_sign() {
+            return Err(ConfigError::new(
+                "a signing key must hold its private half, not come from a JWK",
+            ));
+        }
+        let keys = std::iter::once(signing).chain(accepted).collect();
+        Self::with_keys(typ, keys, Signing::First)
+    }
+
+    /// A ring that only verifies tokens with header `typ`, by any of `keys`
+    /// (possibly none yet): a resource server's.
+    pub(crate) fn verify_only(typ: &str, keys: Vec<Key>) -> Result<Self, ConfigError> {
+        Self::with_keys(typ, keys, Signing::Never)
+    }
+
+    /// A verify-only ring with no key yet.
+    pub(crate) fn empty(typ: &str) -> Self {
+        Self {
+            keys: Vec::new(),
+            signs: Signing::Never,
+            typ: typ.to_owned(),
+        }
+    }
+
+    fn with_keys(typ: &str, keys: Vec<Key>, signs: Signing) -> Result<Self, ConfigError> {
+        let keys: Vec<RingKey> = keys
+            .into_iter()
             .map(|key| {
                 let header = serde_json::json!({
                     "alg": key.algorithm(),
@@ -79,12 +113,20 @@ impl KeyRing {
         }
         Ok(Self {
             keys,
+            signs,
             typ: typ.to_owned(),
         })
     }
 
-    pub(crate) fn signing(&self) -> &RingKey {
-        &self.keys[0]
+    /// The key that signs.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a verify-only ring.
+    pub(crate) fn signing(&self) -> Result<&RingKey, Error> {
+        match (self.signs, self.keys.first()) {
+            (Signing::First, Some(first)) => Ok(first),
+            _ => Err(ConfigError::new("this key ring only verifies").into()),
+        }
     }
 
     pub(crate) fn find(&self, kid: &str) -> Option<&RingKey> {
@@ -104,6 +146,11 @@ impl KeyRing {
         &self.typ
     }
 
+    /// The keys, taken out of the ring.
+    pub(crate) fn into_keys(self) -> impl Iterator<Item = Key> {
+        self.keys.into_iter().map(|k| k.key)
+    }
+
     pub(crate) fn keys(&self) -> impl Iterator<Item = &Key> {
         self.keys.iter().map(|k| &k.key)
     }
@@ -116,7 +163,8 @@ impl KeyRing {
     }
 }
 
-fn check_kid(kid: &str) -> Result<(), ConfigError> {
+/// Refuses a `kid` outside 1 to 128 characters of `A-Z a-z 0-9 - _ .`.
+pub(crate) fn check_kid(kid: &str) -> Result<(), ConfigError> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
     if (1..=128).contains(&kid.len()) && kid.chars().all(allowed) {
         Ok(())
@@ -140,5 +188,22 @@ mod tests {
         assert!(KeyRing::new("at+jwt", a().with_kid(""), vec![]).is_err());
         assert!(KeyRing::new("at+jwt", a().with_kid("a/b"), vec![]).is_err());
         assert!(KeyRing::new("at+jwt", a().with_kid("x".repeat(129)), vec![]).is_err());
+    }
+
+    #[test]
+    fn verify_only_rings_never_sign() {
+        let pem = crate::token::keys::tests::ED25519_PEM;
+        let public = || Key::from_public_jwk(&Key::ed25519_pem(pem).unwrap().public_jwk().unwrap());
+        assert!(KeyRing::new("at+jwt", public().unwrap(), vec![]).is_err());
+        let ring = KeyRing::verify_only("at+jwt", vec![public().unwrap()]).unwrap();
+        assert!(ring.signing().is_err());
+        assert!(
+            KeyRing::verify_only("at+jwt", vec![])
+                .unwrap()
+                .signing()
+                .is_err()
+        );
+        let twice = vec![public().unwrap(), public().unwrap()];
+        assert!(KeyRing::verify_only("at+jwt", twice).is_err());
     }
 }

@@ -22,19 +22,22 @@
 //!   shard is still consistent and is used as is.
 
 use std::fmt;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use super::feed::{CatchUp, Cursor, RevocationFeed, RevocationSubscription, Revoked};
 use super::{ExpectedGeneration, RefreshStore, RotationUpdate};
 use crate::error::StoreError;
 use crate::session::{Revocation, SessionId, SessionRecord};
 
+mod feed;
 mod packed;
 mod shard;
 mod slab;
 
+use feed::Feed;
 use shard::Shard;
 
 const SHARDS: usize = 16;
@@ -52,9 +55,19 @@ const SHARDS: usize = 16;
 ///
 /// let store: Arc<dyn RefreshStore> = Arc::new(MemoryStore::new());
 /// ```
-#[derive(Default)]
+///
+/// It is also a [`RevocationFeed`]: its last 4,096 revocations (see
+/// [`with_feed_capacity`](Self::with_feed_capacity)), for a
+/// [`Verifier`](crate::Verifier) in the same process.
 pub struct MemoryStore {
     shards: [Padded; SHARDS],
+    feed: Arc<Feed>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::with_feed_capacity(feed::DEFAULT_CAPACITY)
+    }
 }
 
 /// A shard's lock alone on its cache lines (two of them: x86 fetches
@@ -68,6 +81,17 @@ impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store whose [`RevocationFeed`] keeps the last `events`
+    /// revocations (at least one) for [`since`](RevocationFeed::since);
+    /// a follower that falls further behind must resync. The default
+    /// keeps 4,096.
+    pub fn with_feed_capacity(events: usize) -> Self {
+        Self {
+            shards: Default::default(),
+            feed: Arc::new(Feed::new(events)),
+        }
     }
 
     fn shard(&self, id: &SessionId) -> MutexGuard<'_, Shard> {
@@ -112,7 +136,13 @@ impl RefreshStore for MemoryStore {
     }
 
     async fn revoke(&self, id: &SessionId, why: &Revocation) -> Result<bool, StoreError> {
-        Ok(self.shard(id).revoke(id, why))
+        let mut shard = self.shard(id);
+        let revoked = shard.revoke(id, why);
+        if revoked {
+            self.feed.publish(Revoked::Session(*id), why.at);
+        }
+        drop(shard);
+        Ok(revoked)
     }
 
     async fn revoke_subject(
@@ -122,9 +152,17 @@ impl RefreshStore for MemoryStore {
         why: &Revocation,
     ) -> Result<u64, StoreError> {
         let each = self.each_shard();
-        Ok(each
+        let revoked = each
             .map(|mut s| s.revoke_subject(subject, except, why))
-            .sum())
+            .sum();
+        // After every shard, so the event never runs ahead of the
+        // revocation; published even when no session was live, since a
+        // purged session's access tokens may still be out there.
+        let except = except.copied();
+        let subject = subject.to_owned();
+        self.feed
+            .publish(Revoked::Subject { subject, except }, why.at);
+        Ok(revoked)
     }
 
     async fn sessions(&self, subject: &str) -> Result<Vec<SessionRecord>, StoreError> {
@@ -137,6 +175,17 @@ impl RefreshStore for MemoryStore {
 
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         Ok(self.each_shard().map(|mut s| s.purge_expired(now)).sum())
+    }
+}
+
+#[async_trait]
+impl RevocationFeed for MemoryStore {
+    async fn since(&self, cursor: Cursor) -> Result<CatchUp, StoreError> {
+        Ok(self.feed.since(cursor))
+    }
+
+    async fn subscribe(&self) -> Result<Box<dyn RevocationSubscription>, StoreError> {
+        Ok(Box::new(self.feed.subscribe()))
     }
 }
 

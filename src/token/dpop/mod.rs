@@ -9,7 +9,6 @@
 //! token together with its proof and `ath`.
 
 mod htu;
-mod jwk;
 mod nonce;
 mod proof;
 mod replay;

@@ -13,11 +13,11 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::htu;
-use super::jwk::HeaderJwk;
 use super::rules::DpopRules;
 use crate::error::{DpopProblem, Error};
 use crate::session::Jkt;
 use crate::token::json;
+use crate::token::jwk::PublicJwk;
 use crate::token::jws::typ_matches;
 use crate::token::scratch::Scratch;
 
@@ -31,7 +31,7 @@ struct Header<'a> {
     #[serde(borrow, default)]
     alg: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "some_object")]
-    jwk: Option<HeaderJwk<'a>>,
+    jwk: Option<PublicJwk<'a>>,
     /// We understand no extension, so a proof that needs one is refused.
     #[serde(default)]
     crit: Option<IgnoredAny>,
@@ -158,7 +158,7 @@ pub(crate) fn check(
         }
     }
     Ok(Checked {
-        jkt: key.jkt,
+        jkt: Jkt::of_canonical_jwk(key.canonical.as_bytes()),
         jti: jti.into_owned(),
         iat,
         nonce: claims.nonce.map(Cow::into_owned),

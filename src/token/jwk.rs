@@ -1,5 +1,7 @@
-//! The `jwk` header of a DPoP proof: a public key, checked against the
-//! proof's `alg`, made ready for the crypto backend, and its thumbprint.
+//! A public JWK, as a DPoP proof's `jwk` header or a JWKS carries it:
+//! checked against an `alg`, made ready for the crypto backend, with the
+//! canonical members of its RFC 7638 thumbprint. One parser for both, so
+//! that a proof key and a resource server's verifying key are judged alike.
 
 use std::borrow::Cow;
 
@@ -9,22 +11,21 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
+use super::provider::Verifier;
 use crate::error::DpopProblem;
-use crate::session::Jkt;
-use crate::token::provider::Verifier;
 
 /// RSA moduli accepted in proofs, in bits: the floor of RFC 8301 and of
 /// our own keys; the ceiling is the rust-crypto backend's, so that both
 /// backends accept the same proofs.
 const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=4096;
 
-/// A JWK as a proof header carries it: the public members of the key
+/// A JWK as a proof header or a JWKS carries it: the public members of the key
 /// types we take, and the private members of every key type, whose mere
 /// presence refuses the key (a client that sends its private key has lost
 /// it). Other members (`kid`, `use`, `alg`...) are ignored, as RFC 7638
 /// ignores them; a member given twice is refused by serde.
 #[derive(Deserialize)]
-pub(super) struct HeaderJwk<'a> {
+pub(crate) struct PublicJwk<'a> {
     #[serde(borrow)]
     kty: Cow<'a, str>,
     #[serde(borrow, default)]
@@ -55,19 +56,19 @@ pub(super) struct HeaderJwk<'a> {
     k: Option<IgnoredAny>,
 }
 
-/// The proof's public key, ready to verify its signature, and its
-/// thumbprint.
-pub(super) struct ProofKey {
-    pub(super) verifier: Verifier,
-    pub(super) jkt: Jkt,
+/// A public key ready to verify signatures, and the canonical JSON of its
+/// thumbprint's members (RFC 7638, section 3.2).
+pub(crate) struct ParsedJwk {
+    pub(crate) verifier: Verifier,
+    pub(crate) canonical: String,
 }
 
-impl HeaderJwk<'_> {
+impl PublicJwk<'_> {
     /// The key, if it is a public key of the type `alg` needs: EC P-256 for
     /// ES256, OKP Ed25519 for EdDSA, RSA of 2048 to 4096 bits for RS256 and
     /// PS256. Its members must be canonical base64url of the right length,
     /// so that the thumbprint has one spelling per key.
-    pub(super) fn key_for(&self, alg: Algorithm) -> Result<ProofKey, DpopProblem> {
+    pub(crate) fn key_for(&self, alg: Algorithm) -> Result<ParsedJwk, DpopProblem> {
         let private = [
             &self.d, &self.p, &self.q, &self.dp, &self.dq, &self.qi, &self.oth,
         ];
@@ -125,9 +126,9 @@ impl HeaderJwk<'_> {
             _ => return Err(DpopProblem::Key),
         };
         let verifier = Verifier::new(alg, &decoding).map_err(|_| DpopProblem::Key)?;
-        Ok(ProofKey {
+        Ok(ParsedJwk {
             verifier,
-            jkt: Jkt::of_canonical_jwk(canonical.as_bytes()),
+            canonical,
         })
     }
 }
@@ -173,7 +174,7 @@ mod tests {
     use super::*;
     use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
 
-    fn parse(json: &str) -> HeaderJwk<'_> {
+    fn parse(json: &str) -> PublicJwk<'_> {
         serde_json::from_str(json).unwrap()
     }
 
@@ -196,7 +197,11 @@ mod tests {
             let json = serde_json::to_string(&jwk).unwrap();
             let ours = parse(&json).key_for(alg).map_err(|p| p.as_str()).unwrap();
             let theirs = jwk.thumbprint(ThumbprintHash::SHA256).unwrap();
-            assert_eq!(ours.jkt.as_str(), theirs, "{alg:?}");
+            assert_eq!(
+                super::super::dpop::Jkt::of_canonical_jwk(ours.canonical.as_bytes()).as_str(),
+                theirs,
+                "{alg:?}"
+            );
             // PS256 takes the same RSA keys.
             if alg == Algorithm::RS256 {
                 assert!(parse(&json).key_for(Algorithm::PS256).is_ok());
