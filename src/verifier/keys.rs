@@ -118,14 +118,19 @@ impl Fetched {
         }
         let need = if known { Need::Fresh } else { Need::UnknownKid };
         match self.refetch(now).await {
-            Some(Ok(())) => Ok(self.current()),
-            Some(Err(e)) if need == Need::UnknownKid => Err(Error::KeysUnavailable(e)),
+            Attempt::Fetched(Ok(())) => Ok(self.current()),
+            Attempt::Fetched(Err(e)) if need == Need::UnknownKid => Err(Error::KeysUnavailable(e)),
             // A failed refresh of keys we still hold: keep using them.
-            Some(Err(_)) => Ok(ring),
-            None if need == Need::UnknownKid && self.state().failing => Err(
+            Attempt::Fetched(Err(_)) => Ok(ring),
+            // The fetch another request started may bring the key: the
+            // token is not known to be bad, so "try later", not 401.
+            Attempt::Running if need == Need::UnknownKid => Err(Error::KeysUnavailable(
+                "the key set is being fetched".into(),
+            )),
+            Attempt::TooSoon if need == Need::UnknownKid && self.state().failing => Err(
                 Error::KeysUnavailable("the last fetch of the key set failed".into()),
             ),
-            None => Ok(ring),
+            Attempt::Running | Attempt::TooSoon => Ok(ring),
         }
     }
 
@@ -134,15 +139,18 @@ impl Fetched {
     }
 
     /// Fetches now, if no fetch is running and none started within
-    /// `min_refetch`; `None` when it did not.
-    pub(super) async fn refetch(&self, now: OffsetDateTime) -> Option<Result<(), BoxError>> {
+    /// `min_refetch`.
+    async fn refetch(&self, now: OffsetDateTime) -> Attempt {
         {
             let mut state = self.state();
-            let recent = state
+            if state.in_flight {
+                return Attempt::Running;
+            }
+            if state
                 .attempted_at
-                .is_some_and(|at| now - at < self.min_refetch);
-            if state.in_flight || recent {
-                return None;
+                .is_some_and(|at| now - at < self.min_refetch)
+            {
+                return Attempt::TooSoon;
             }
             state.in_flight = true;
             state.attempted_at = Some(now);
@@ -159,8 +167,18 @@ impl Fetched {
         });
         drop(state);
         drop(guard);
-        Some(result)
+        Attempt::Fetched(result)
     }
+}
+
+/// What [`Fetched::refetch`] did.
+enum Attempt {
+    /// Fetched, or failed to.
+    Fetched(Result<(), BoxError>),
+    /// Left it to the fetch already running.
+    Running,
+    /// Nothing: the last fetch started less than `min_refetch` ago.
+    TooSoon,
 }
 
 struct InFlight<'a>(&'a Fetched);

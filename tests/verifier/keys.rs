@@ -238,3 +238,50 @@ async fn http_jwks_fetches_from_a_url() {
         assert!(matches!(built, Err(Error::Config(_))), "{bad}");
     }
 }
+
+/// A key set whose fetch waits until the test lets it go.
+struct Gated {
+    set: JwkSet,
+    gate: Arc<tokio::sync::Notify>,
+}
+
+#[async_trait]
+impl JwksSource for Gated {
+    async fn fetch(&self) -> Result<JwkSet, BoxError> {
+        self.gate.notified().await;
+        Ok(self.set.clone())
+    }
+}
+
+#[tokio::test]
+async fn a_token_whose_key_is_being_fetched_is_try_later_not_invalid() {
+    let clock = ManualClock::new(common::start());
+    let (a, _) = keys();
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let source = Gated {
+        set: JwkSet {
+            keys: a.public_jwk().into_iter().collect(),
+        },
+        gate: Arc::clone(&gate),
+    };
+    let verifier = verifier(&clock).jwks_source(source).build().unwrap();
+    let service = common::builder(&clock)
+        .access_key(keys().0)
+        .build(jwt_rotate::MemoryStore::new())
+        .unwrap();
+    let login = common::login(&service, "alice").await;
+
+    // The first request starts the fetch and waits for it; the second
+    // comes while it runs.
+    let (first, second) = tokio::join!(verifier.verify(&login.access_token), async {
+        let second = verifier.verify(&login.access_token).await;
+        gate.notify_one();
+        second
+    });
+    first.unwrap();
+    let second = second.unwrap_err();
+    assert!(matches!(second, Error::KeysUnavailable(_)), "{second:?}");
+    assert!(!second.is_unauthorized());
+    // Once fetched, the same token verifies.
+    verifier.verify(&login.access_token).await.unwrap();
+}
