@@ -14,7 +14,7 @@ use jwt_rotate::{AccessClaims, AppClaims, NoClaims, RequestHeaders};
 
 use crate::response::AuthError;
 
-/// A boxed future, as actix-web's extractors return (no `Send`: each
+/// A boxed future, for the check that reads the store (no `Send`: each
 /// worker runs on one thread).
 type Boxed<T> = Pin<Box<dyn Future<Output = T>>>;
 
