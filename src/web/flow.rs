@@ -10,6 +10,7 @@ use super::credentials::{Credentials, Login};
 use super::error::{HttpError, bearer_token};
 use super::reply::Reply;
 use super::throttle::LoginThrottle;
+use super::verification::Verification;
 use crate::cookie::{CookieError, RefreshCookie, RequestHeaders};
 use crate::error::Error;
 use crate::secret::RefreshToken;
@@ -25,20 +26,6 @@ pub const MAX_USERNAME_BYTES: usize = 256;
 /// The largest request body a login reads; larger ones are 413. Framework
 /// glue enforces it before reading the body.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
-
-/// How an access token is checked for a protected route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum Verification {
-    /// [`TokenService::verify_live`]: signature, claims, and one store
-    /// read, so a logout or a revoked device takes effect at once (the
-    /// default).
-    #[default]
-    Live,
-    /// [`TokenService::verify`]: signature and claims only, no store
-    /// access; a revoked session's access tokens work until they expire.
-    Signature,
-}
 
 /// The session routes of a web app (login, refresh, logout, log out the
 /// other devices, the device list, the JWKS), framework-neutral: framework

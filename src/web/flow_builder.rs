@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use super::client::TrustedProxies;
 use super::credentials::Credentials;
-use super::flow::{AuthFlow, Inner, Verification};
+use super::flow::{AuthFlow, Inner};
 use super::throttle::{LoginThrottle, ThrottleLimits};
+use super::verification::Verification;
 use crate::cookie::RefreshCookie;
 use crate::error::{ConfigError, Error};
 use crate::service::TokenService;

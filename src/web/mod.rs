@@ -38,12 +38,14 @@ mod flow;
 mod flow_builder;
 mod reply;
 mod throttle;
+mod verification;
 
 pub use body::{ClientKind, ErrorBody, LoginRequest, RevokedBody, SessionBody, TokenBody};
 pub use client::{InvalidProxy, TrustedProxies};
 pub use credentials::{Credentials, CredentialsError, Login};
 pub use error::{HttpError, bearer_token};
-pub use flow::{AuthFlow, MAX_BODY_BYTES, MAX_USERNAME_BYTES, Verification, session_info};
+pub use flow::{AuthFlow, MAX_BODY_BYTES, MAX_USERNAME_BYTES, session_info};
 pub use flow_builder::AuthFlowBuilder;
 pub use reply::Reply;
 pub use throttle::{LoginThrottle, Rate, ThrottleLimits, Throttled, Ticket};
+pub use verification::Verification;

@@ -1,8 +1,9 @@
 //! The extractors: [`Authenticated`] and [`MaybeAuthenticated`].
 
-use std::future::{Future, ready};
+use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{AUTHORIZATION, HeaderValue};
@@ -13,7 +14,7 @@ use jwt_rotate::{AccessClaims, AppClaims, NoClaims, RequestHeaders};
 
 use crate::response::AuthError;
 
-/// A boxed future, as actix-web's extractors return (no `Send`: each
+/// A boxed future, for the check that reads the store (no `Send`: each
 /// worker runs on one thread).
 type Boxed<T> = Pin<Box<dyn Future<Output = T>>>;
 
@@ -94,12 +95,12 @@ pub struct Authenticated<C = NoClaims>(pub AccessClaims<C>);
 
 impl<C: AppClaims> FromRequest for Authenticated<C> {
     type Error = AuthError;
-    type Future = Boxed<Result<Self, AuthError>>;
+    type Future = Extracting<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         match check::<C>(req) {
-            Check::Done(verified) => Box::pin(ready(verified.map(Self).map_err(AuthError))),
-            Check::Pending(checked) => Box::pin(async move { Ok(Self(checked.await?)) }),
+            Check::Done(verified) => Extracting::done(verified.map(Self)),
+            Check::Pending(checked) => Extracting::pending(async move { Ok(Self(checked.await?)) }),
         }
     }
 }
@@ -121,18 +122,60 @@ pub struct MaybeAuthenticated<C = NoClaims>(pub Option<AccessClaims<C>>);
 
 impl<C: AppClaims> FromRequest for MaybeAuthenticated<C> {
     type Error = AuthError;
-    type Future = Boxed<Result<Self, AuthError>>;
+    type Future = Extracting<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         if !req.headers().contains_key(AUTHORIZATION) {
-            return Box::pin(async { Ok(Self(None)) });
+            return Extracting::done(Ok(Self(None)));
         }
         match check::<C>(req) {
-            Check::Done(verified) => Box::pin(ready(
-                verified.map(|claims| Self(Some(claims))).map_err(AuthError),
-            )),
-            Check::Pending(checked) => Box::pin(async move { Ok(Self(Some(checked.await?))) }),
+            Check::Done(verified) => Extracting::done(verified.map(|claims| Self(Some(claims)))),
+            Check::Pending(checked) => {
+                Extracting::pending(async move { Ok(Self(Some(checked.await?))) })
+            }
         }
+    }
+}
+
+/// The future of the extractors [`Authenticated`] and
+/// [`MaybeAuthenticated`]: ready at once when the check needs no store
+/// read ([`Verification::Signature`]), so that path allocates nothing;
+/// else the check, boxed.
+pub struct Extracting<T>(Stage<T>);
+
+enum Stage<T> {
+    Done(Ready<Result<T, AuthError>>),
+    Pending(Boxed<Result<T, AuthError>>),
+}
+
+impl<T> Extracting<T> {
+    fn done(verified: Result<T, HttpError>) -> Self {
+        Self(Stage::Done(ready(verified.map_err(AuthError))))
+    }
+
+    fn pending(check: impl Future<Output = Result<T, AuthError>> + 'static) -> Self {
+        Self(Stage::Pending(Box::pin(check)))
+    }
+}
+
+impl<T> Future for Extracting<T> {
+    type Output = Result<T, AuthError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Both stages are `Unpin` (a `Ready`, a `Pin<Box<_>>`), so is this.
+        match &mut self.get_mut().0 {
+            Stage::Done(done) => Pin::new(done).poll(cx),
+            Stage::Pending(pending) => pending.as_mut().poll(cx),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Extracting<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.0 {
+            Stage::Done(_) => "Extracting::Done",
+            Stage::Pending(_) => "Extracting::Pending",
+        })
     }
 }
 

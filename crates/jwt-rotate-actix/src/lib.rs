@@ -6,7 +6,7 @@ mod extract;
 mod response;
 mod routes;
 
-pub use extract::{Authenticated, MaybeAuthenticated};
+pub use extract::{Authenticated, Extracting, MaybeAuthenticated};
 /// The library, for its types without a second dependency line.
 pub use jwt_rotate;
 pub use response::{AuthError, AuthReply};

@@ -1,8 +1,8 @@
 //! The `Authenticated` extractor against calling `TokenService::verify`
 //! directly, on the same token: the extractor's overhead (extension lookup,
-//! header read, one boxed future). With `Verification::Signature` nothing
-//! waits, so the extractor's future is polled once, without a runtime, and
-//! neither side pays an executor.
+//! header read; a boxed future only when the store is read). With
+//! `Verification::Signature` nothing waits, so the extractor's future is
+//! polled once, without a runtime, and neither side pays an executor.
 //! Target: at most 1.1x. `Verification::Signature`, so neither touches the
 //! store; HS256 (the cheapest verify, so the largest ratio) and EdDSA.
 

@@ -5,23 +5,40 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use jwt_rotate::store::RefreshStore;
-use jwt_rotate::web::{AuthFlow, HttpError};
+use jwt_rotate::web::{AuthFlow, HttpError, Verification, bearer_token};
 use jwt_rotate::{AccessClaims, AppClaims, NoClaims};
 
 use crate::response::AuthError;
 
-type Checked<'a, C> = Pin<Box<dyn Future<Output = Result<AccessClaims<C>, HttpError>> + Send + 'a>>;
+type Verified<C> = Result<AccessClaims<C>, HttpError>;
+
+type Checked<'a, C> = Pin<Box<dyn Future<Output = Verified<C>> + Send + 'a>>;
 
 /// What the extractors need of an [`AuthFlow`], with its store type
 /// erased, so that `Authenticated<C>` names the claims only.
 pub(crate) trait Authenticator<C>: Send + Sync + 'static {
+    /// The check's result at once when it needs no store read
+    /// ([`Verification::Signature`]), else `None`: the common path of a
+    /// resource route pays no allocation for a future.
+    fn verify_now(&self, authorization: Option<&[u8]>) -> Option<Verified<C>>;
+
     fn authenticate<'a>(&'a self, authorization: Option<&'a [u8]>) -> Checked<'a, C>;
 }
 
 impl<S: RefreshStore, C: AppClaims> Authenticator<C> for AuthFlow<S, C> {
+    fn verify_now(&self, authorization: Option<&[u8]>) -> Option<Verified<C>> {
+        if self.verification() != Verification::Signature {
+            return None;
+        }
+        let verified =
+            bearer_token(authorization).and_then(|token| Ok(self.service().verify(token)?));
+        Some(verified)
+    }
+
     fn authenticate<'a>(&'a self, authorization: Option<&'a [u8]>) -> Checked<'a, C> {
         Box::pin(self.authenticate_bearer(authorization))
     }
@@ -65,12 +82,16 @@ impl<St: Send + Sync, C: AppClaims> FromRequestParts<St> for Authenticated<C> {
     type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, _: &St) -> Result<Self, AuthError> {
-        let Some(Installed(flow)) = parts.extensions.get::<Installed<C>>().cloned() else {
+        // Borrowed, not cloned: the future holds the request's parts anyway.
+        let Some(Installed(flow)) = parts.extensions.get::<Installed<C>>() else {
             return Err(AuthError(HttpError::internal(
                 "Authenticated needs JwtAuth::layer on the router, with the same claims type",
             )));
         };
-        let authorization = single_authorization(parts);
+        let authorization = single_authorization(&parts.headers);
+        if let Some(verified) = flow.verify_now(authorization) {
+            return verified.map(Self).map_err(AuthError);
+        }
         Ok(Self(flow.authenticate(authorization).await?))
     }
 }
@@ -89,8 +110,8 @@ impl<St: Send + Sync, C: AppClaims> OptionalFromRequestParts<St> for Authenticat
 }
 
 /// The `Authorization` value, `None` when absent or sent twice.
-fn single_authorization(parts: &Parts) -> Option<&[u8]> {
-    let mut values = parts.headers.get_all(AUTHORIZATION).iter();
+fn single_authorization(headers: &HeaderMap) -> Option<&[u8]> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
     match (values.next(), values.next()) {
         (Some(one), None) => Some(one.as_bytes()),
         _ => None,

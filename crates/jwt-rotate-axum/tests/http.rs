@@ -225,3 +225,61 @@ async fn the_extractor_without_the_layer_is_a_500_not_a_pass() {
         )
     );
 }
+
+/// `Verification::Signature` answers from the token alone (the store is
+/// down and `/me` still works; a bad token is still 401); `Live` reads the
+/// store, so the same outage is a 503, never a pass or a 401.
+#[tokio::test]
+async fn signature_verification_checks_tokens_without_the_store() {
+    use std::sync::Arc;
+
+    use jwt_rotate::testing::{Calls, Fault, FaultyStore};
+    use jwt_rotate::web::Verification;
+
+    for (verification, during_outage) in [
+        (Verification::Signature, StatusCode::OK),
+        (Verification::Live, StatusCode::SERVICE_UNAVAILABLE),
+    ] {
+        let store = Arc::new(FaultyStore::new(MemoryStore::new()));
+        let service = TokenService::builder()
+            .issuer("https://auth.example.com")
+            .audience("api.example.com")
+            .access_key(Key::hs256([1u8; 32]).unwrap())
+            .refresh_key(Key::hs256([2u8; 32]).unwrap())
+            .build(Arc::clone(&store))
+            .unwrap();
+        let flow = AuthFlow::builder(service)
+            .credentials(|user: String, _: String| async move {
+                Ok::<_, CredentialsError>(Some(Login::new(user, NoClaims {})))
+            })
+            .verification(verification)
+            .build()
+            .unwrap();
+        let auth = JwtAuth::new(flow);
+        let app = Router::new()
+            .route(
+                "/me",
+                get(|Authenticated(me): Authenticated| async move { me.sub }),
+            )
+            .route(
+                "/hello",
+                get(|caller: Option<Authenticated>| async move {
+                    caller.map_or("stranger".to_owned(), |Authenticated(me)| me.sub)
+                }),
+            )
+            .merge(auth.routes())
+            .layer(auth.layer());
+        let (login, body) = send(&app, post("/auth/login", None, LOGIN)).await;
+        assert_eq!(login.status(), StatusCode::OK, "{body}");
+        store.inject(Calls::All, Fault::Fail);
+        let (me, body) = send(&app, get_with("/me", &bearer(&body))).await;
+        assert_eq!(me.status(), during_outage, "{verification:?}: {body}");
+        if during_outage == StatusCode::OK {
+            assert_eq!(body, "alice");
+        }
+        let (bad, _) = send(&app, get_with("/me", "Bearer a.b.c")).await;
+        assert_eq!(bad.status(), StatusCode::UNAUTHORIZED, "{verification:?}");
+        let (none, body) = send(&app, Request::get("/hello").body(Body::empty()).unwrap()).await;
+        assert_eq!((none.status(), body.as_str()), (StatusCode::OK, "stranger"));
+    }
+}

@@ -5,9 +5,9 @@
 //!
 //! The session routes, the `Authenticated` extractor, the CSRF guard, the
 //! login throttle and the error responses are `jwt-rotate-actix`'s. The
-//! application itself ([`demo`]: users, password hashing, configuration)
-//! is shared with the axum server; this file adds its own routes (`/me`,
-//! `/auth/password`, the page) and the server.
+//! application itself (`demo-support`: users, password hashing,
+//! configuration) is shared with the axum server; this file adds its own
+//! routes (`/me`, `/auth/password`, the page) and the server.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -22,12 +22,8 @@ use actix_web::{App, FromRequest, HttpRequest, HttpResponse, HttpServer, Resourc
 use jwt_rotate::web::HttpError;
 use jwt_rotate_actix::{AuthError, Authenticated, JwtAuth};
 
-#[path = "../../shared/demo/mod.rs"]
-pub mod demo;
-
-use demo::User;
-use demo::http::{self as api, ApiError};
-pub use demo::{AppState, Config};
+use demo_support::http as api;
+use demo_support::{AppState, User};
 
 /// All routes: the session routes of `jwt-rotate-actix` and the demo's
 /// own; the app needs `web::Data<AppState>`.
@@ -90,11 +86,6 @@ impl FromRequest for Client {
     }
 }
 
-/// The demo's errors, answered by `jwt-rotate-actix` like the library's.
-fn answer(err: ApiError) -> AuthError {
-    AuthError(err.0)
-}
-
 fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, AuthError> {
     req.app_data::<web::Data<AppState>>()
         .cloned()
@@ -118,15 +109,6 @@ fn page(content_type: &'static str, body: &'static str) -> HttpResponse {
         .body(body)
 }
 
-/// The caller as the demo names it.
-fn user(Authenticated(claims): Authenticated) -> User {
-    User {
-        subject: claims.sub,
-        session_id: claims.sid,
-        expires_at: claims.exp,
-    }
-}
-
 async fn change_password(
     state: web::Data<AppState>,
     caller: Authenticated,
@@ -135,16 +117,18 @@ async fn change_password(
 ) -> Result<web::Json<api::RevokedBody>, AuthError> {
     let body = body.map_err(|err| {
         let status = err.as_response_error().status_code();
-        answer(if status == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::payload_too_large()
+        AuthError(if status == StatusCode::PAYLOAD_TOO_LARGE {
+            HttpError::payload_too_large()
         } else {
-            ApiError::bad_request()
+            HttpError::bad_request()
         })
     })?;
-    let revoked = state.change_password(&user(caller), &body, client).await;
-    revoked.map(web::Json).map_err(answer)
+    let revoked = state
+        .change_password(&User::from(caller.0), &body, client)
+        .await;
+    revoked.map(web::Json).map_err(AuthError)
 }
 
 async fn me(state: web::Data<AppState>, caller: Authenticated) -> web::Json<api::MeBody> {
-    web::Json(state.me(&user(caller)))
+    web::Json(state.me(&User::from(caller.0)))
 }

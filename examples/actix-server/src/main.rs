@@ -2,7 +2,8 @@
 //! `127.0.0.1:3000`). Log in as `alice` / `correct horse battery staple`.
 #![forbid(unsafe_code)]
 
-use actix_demo::{AppState, Config, server};
+use actix_demo::server;
+use demo_support::{AppState, Config};
 use tracing_subscriber::EnvFilter;
 
 #[actix_web::main]

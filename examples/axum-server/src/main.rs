@@ -2,7 +2,8 @@
 //! `127.0.0.1:3000`). Log in as `alice` / `correct horse battery staple`.
 #![forbid(unsafe_code)]
 
-use axum_demo::{AppState, Config, serve};
+use axum_demo::serve;
+use demo_support::{AppState, Config};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]

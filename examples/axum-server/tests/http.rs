@@ -1,15 +1,8 @@
-//! The axum server over HTTP: see `examples/shared/http_scenarios.rs`.
+//! The axum server over HTTP: the scenarios of
+//! `demo_support::testing::scenarios`, one test each.
 
-use axum_demo as server;
-
-#[macro_use]
-#[path = "../../shared/http_suite.rs"]
-mod suite;
-#[macro_use]
-#[path = "../../shared/http_scenarios.rs"]
-mod scenarios;
 mod support;
 
 use support::spawn;
 
-all_http_tests!();
+demo_support::all_http_tests!(spawn);

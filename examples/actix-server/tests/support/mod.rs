@@ -1,8 +1,9 @@
 //! Runs the actix-web server in-process for the tests.
 
-use actix_demo::{AppState, Config, server};
+use actix_demo::server;
+use demo_support::{AppState, Config};
 
-use crate::suite::TestServer;
+use demo_support::testing::suite::TestServer;
 
 /// The server on a free loopback port; its workers run on their own
 /// threads, its accept loop in this test's runtime.

@@ -1,8 +1,9 @@
 //! Runs the axum server in-process for the tests.
 
-use axum_demo::{AppState, Config, serve};
+use axum_demo::serve;
+use demo_support::{AppState, Config};
 
-use crate::suite::TestServer;
+use demo_support::testing::suite::TestServer;
 
 /// The server on a free loopback port, in this test's runtime.
 pub async fn spawn(config: Config) -> TestServer {

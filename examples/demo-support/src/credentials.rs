@@ -7,13 +7,13 @@ use std::sync::Arc;
 use jwt_rotate::NoClaims;
 use jwt_rotate::web::{Credentials, CredentialsError, Login};
 
-use super::hashing::HashGate;
-use super::users::{Credential, Users};
+use crate::hashing::HashGate;
+use crate::users::{Credential, Users};
 
 /// The accounts and the gate their hashes go through.
 pub struct DemoCredentials {
-    pub(super) users: Arc<Users>,
-    pub(super) gate: HashGate,
+    pub(crate) users: Arc<Users>,
+    pub(crate) gate: HashGate,
 }
 
 #[async_trait::async_trait]

@@ -9,8 +9,8 @@ use jwt_rotate::{Clock, CookieSecurity, MemoryStore, Origin, SystemClock};
 use jwt_rotate::store::SqliteStore;
 use time::Duration;
 
-use super::Store;
-use super::hashing::HashLimits;
+use crate::hashing::HashLimits;
+use crate::state::Store;
 
 /// How a server runs. [`Config::from_env`] for the binaries; tests set the
 /// fields (short lifetimes, a manual clock, a failing store).

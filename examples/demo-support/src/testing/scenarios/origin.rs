@@ -1,8 +1,8 @@
 //! The scenarios of the HTTP tests about the CSRF check: an origin is a
 //! scheme, a host and a port, and all three must be this server's.
 
-use crate::server::Config;
-use crate::suite::{ALICE, Agent, Env, Reply, Spawn, TestServer, record};
+use crate::Config;
+use crate::testing::suite::{ALICE, Agent, Env, Reply, Spawn, TestServer, record};
 
 /// The routes the refresh cookie authenticates (and login, which sets it),
 /// each with the answer it gives a request that passed the check and has

@@ -1,71 +1,19 @@
-//! The scenarios of the HTTP tests; see `http_suite.rs`.
+//! The scenarios of the HTTP tests; see [`suite`](super::suite).
 
 use serde_json::json;
 
-use crate::suite::{ALICE, Agent, BOB, Env, TestServer, record, refresh_with, seconds};
+use crate::testing::suite::{ALICE, Agent, BOB, Env, TestServer, record, refresh_with, seconds};
 
-#[path = "http_store_scenarios.rs"]
 mod store;
 pub use store::*;
-#[path = "http_cookie_scenarios.rs"]
-mod cookies;
-pub use cookies::*;
-#[path = "http_origin_scenarios.rs"]
+mod cookie;
+pub use cookie::*;
 mod origin;
 pub use origin::*;
-#[path = "http_throttle_scenarios.rs"]
 mod throttle;
 pub use throttle::*;
-#[path = "http_limits_scenarios.rs"]
 mod limits;
 pub use limits::*;
-
-/// Expands to one `#[tokio::test]` per scenario below.
-macro_rules! all_http_tests {
-    () => {
-        http_tests!(
-            whole_flow,
-            racing_refreshes_get_the_same_successor,
-            reusing_an_old_cookie_revokes_the_session,
-            logout_ends_the_session,
-            password_change_logs_out_every_other_session,
-            cross_site_requests_are_refused,
-            sessions_are_listed_and_revoked_one_by_one,
-            bad_input_gets_a_clear_error,
-            a_store_outage_is_503_and_keeps_the_session,
-            a_lost_rotation_answer_does_not_log_anyone_out,
-            a_password_change_that_cannot_log_out_the_others_is_undone,
-            a_login_racing_a_password_change_does_not_survive_it,
-            wrong_passwords_are_throttled,
-            unknown_users_cost_a_hash_like_known_ones,
-            password_change_guesses_are_throttled,
-            forwarded_for_is_ignored_unless_trusted,
-            oversized_bodies_are_refused_alike,
-            sessions_per_user_are_capped,
-        );
-        config_tests!(
-            a_public_origin_sets_scheme_host_and_port,
-            throttling_is_per_user_and_per_address,
-            password_hashes_at_once_are_bounded,
-            a_full_hashing_queue_answers_503,
-        );
-        server_tests!(
-            logout_revokes_every_cookie_that_verifies,
-            logout_with_no_cookie_that_verifies_is_an_error,
-            too_many_refresh_cookies_are_refused,
-            login_over_duplicated_cookies_ends_the_old_sessions,
-            refresh_refuses_a_duplicated_cookie,
-            csrf_compares_scheme_host_and_port,
-            csrf_knows_default_ports,
-            refused_origins_change_nothing,
-        );
-
-        #[tokio::test]
-        async fn sessions_survive_a_restart_on_sqlite() {
-            scenarios::sessions_survive_a_restart_on_sqlite(spawn).await;
-        }
-    };
-}
 
 pub async fn whole_flow(server: &TestServer, env: &Env) {
     let mut alice = Agent::new(server);

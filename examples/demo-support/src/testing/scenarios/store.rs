@@ -3,11 +3,11 @@
 
 use std::future::Future;
 
-use crate::server::demo::{Config, Signing, sqlite_store};
+use crate::{Config, Signing, sqlite_store};
 use serde_json::json;
 use time::Duration;
 
-use crate::suite::{ALICE, Agent, Env, TestServer, record, refresh_with};
+use crate::testing::suite::{ALICE, Agent, Env, TestServer, record, refresh_with};
 
 pub async fn a_store_outage_is_503_and_keeps_the_session(server: &TestServer, env: &Env) {
     let mut alice = Agent::new(server);

@@ -2,7 +2,7 @@
 //! once: a sibling subdomain can plant a `refresh_token` cookie beside the
 //! user's, and logout or login must not be cancelled by it.
 
-use crate::suite::{ALICE, Agent, Reply, TestServer, record};
+use crate::testing::suite::{ALICE, Agent, Reply, TestServer, record};
 
 /// A request to `path` with exactly this `Cookie` header and no other
 /// state, as a browser holding several `refresh_token` cookies sends it.

@@ -4,8 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::server::Config;
-use crate::suite::{ALICE, Agent, BOB, Env, Reply, Spawn, TestServer, seconds};
+use crate::Config;
+use crate::testing::suite::{ALICE, Agent, BOB, Env, Reply, Spawn, TestServer, seconds};
 
 /// `POST /auth/login` as `user` from `client` (an `X-Forwarded-For` a
 /// trusted proxy would have written), without a cookie jar.

@@ -7,6 +7,8 @@
 //! the test waits for page conditions (polled inside the page), never for a
 //! fixed time.
 
+mod driver;
+
 use std::future::Future;
 use std::sync::Arc;
 
@@ -16,9 +18,9 @@ use jwt_rotate::CookieSecurity;
 use serde_json::{Value, json};
 use time::Duration;
 
-use crate::driver::Browser;
-use crate::server::Config;
-use crate::suite::{ALICE, Agent, TestServer, record};
+use crate::Config;
+use crate::testing::suite::{ALICE, Agent, TestServer, record};
+pub use driver::Browser;
 
 const ACCESS_TTL_SECS: i64 = 3;
 const LOGGED_IN: &str = "document.body.dataset.state === 'logged-in' \

@@ -3,9 +3,9 @@
 
 use serde_json::json;
 
-use crate::server::Config;
-use crate::server::demo::hashing::HashLimits;
-use crate::suite::{ALICE, Agent, Env, Reply, Spawn, TestServer, seconds};
+use crate::Config;
+use crate::hashing::HashLimits;
+use crate::testing::suite::{ALICE, Agent, Env, Reply, Spawn, TestServer, seconds};
 use jwt_rotate::web::ThrottleLimits as Limits;
 
 pub async fn oversized_bodies_are_refused_alike(server: &TestServer, _env: &Env) {

@@ -1,11 +1,11 @@
 //! The HTTP tests both servers must pass, driven by a cookie-keeping client
 //! against a server running in-process on a free port. Each server's
-//! `tests/http.rs` defines `spawn` and invokes [`http_tests!`].
+//! `tests/http.rs` defines `spawn` and invokes
+//! [`all_http_tests!`](crate::all_http_tests).
 //!
 //! The server runs on a [`ManualClock`]: expiry and the grace window are
 //! crossed by moving the clock, never by sleeping. Its store can be made
 //! to fail ([`Outage`]).
-#![allow(dead_code)]
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -20,11 +20,9 @@ use reqwest::{Response, Url};
 use serde_json::{Value, json};
 use time::Duration;
 
-use crate::server::{AppState, Config};
+use crate::{AppState, Config};
 
-#[path = "http_outage.rs"]
-mod outage;
-pub use outage::Outage;
+pub use super::outage::Outage;
 
 pub const ALICE: (&str, &str) = ("alice", "correct horse battery staple");
 pub const BOB: (&str, &str) = ("bob", "a much better password than hunter2");
@@ -68,6 +66,12 @@ impl TestServer {
 pub struct Env {
     pub clock: ManualClock,
     pub store: Arc<Outage>,
+}
+
+impl Default for Env {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Env {
@@ -266,52 +270,4 @@ pub async fn record(server: &TestServer, id: &str) -> (u64, bool) {
 
 pub fn seconds(n: i64) -> Duration {
     Duration::seconds(n)
-}
-
-/// One test function per name, each on a fresh server from the
-/// invoking file's `spawn`.
-#[allow(unused_macros)]
-macro_rules! http_tests {
-    ($($name:ident),* $(,)?) => {
-        $(
-            #[tokio::test]
-            async fn $name() {
-                let env = suite::Env::new();
-                let server = spawn(env.config()).await;
-                scenarios::$name(&server, &env).await;
-                server.stop().await;
-            }
-        )*
-    };
-}
-
-/// Like [`http_tests!`], for scenarios that need only the server.
-#[allow(unused_macros)]
-macro_rules! server_tests {
-    ($($name:ident),* $(,)?) => {
-        $(
-            #[tokio::test]
-            async fn $name() {
-                let env = suite::Env::new();
-                let server = spawn(env.config()).await;
-                scenarios::$name(&server).await;
-                server.stop().await;
-            }
-        )*
-    };
-}
-
-/// Like [`http_tests!`], for scenarios that start their own servers with
-/// settings of their own (from `env.config()`).
-#[allow(unused_macros)]
-macro_rules! config_tests {
-    ($($name:ident),* $(,)?) => {
-        $(
-            #[tokio::test]
-            async fn $name() {
-                let env = suite::Env::new();
-                scenarios::$name(&|config| Box::pin(spawn(config)), &env).await;
-            }
-        )*
-    };
 }
