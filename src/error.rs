@@ -8,7 +8,9 @@ use time::OffsetDateTime;
 
 use crate::secret::RefreshToken;
 
+mod challenge;
 mod dpop;
+pub(crate) use challenge::quotable;
 pub use dpop::DpopProblem;
 
 type BoxError = Box<dyn StdError + Send + Sync + 'static>;
@@ -31,6 +33,8 @@ type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// | [`DpopRequired`](Error::DpopRequired) | `Unauthorized` | 401 | `dpop_required` |
 /// | [`InvalidDpopProof`](Error::InvalidDpopProof) | `Unauthorized` | 401 | `invalid_dpop_proof` |
 /// | [`UseDpopNonce`](Error::UseDpopNonce) | `Unauthorized` | 401 | `use_dpop_nonce` |
+/// | [`InsufficientAuthentication`](Error::InsufficientAuthentication) | `Unauthorized` | 401 + [`challenge`](Error::challenge) | `insufficient_user_authentication` |
+/// | [`SessionLimit`](Error::SessionLimit) | `Forbidden` | 403 | `session_limit` |
 /// | [`DpopReplayCacheFull`](Error::DpopReplayCacheFull) | `TryLater` | 503 | `temporarily_unavailable` |
 /// | [`Store`](Error::Store), [retryable](StoreError::is_retryable) | `TryLater` | 503 | `store_unavailable` |
 /// | [`RotationInDoubt`](Error::RotationInDoubt) | `TryLater` | 503 | `store_unavailable` |
@@ -94,6 +98,26 @@ pub enum Error {
     /// unchecked. Answer 503; it empties as proofs age out.
     #[error("the DPoP replay cache is full")]
     DpopReplayCacheFull,
+    /// The token is fine, but the user authenticated too long ago or not
+    /// strongly enough for this request (RFC 9470): answer 401 with
+    /// [`challenge`](Error::challenge) as `WWW-Authenticate`, and send the
+    /// user through a step-up.
+    #[error("insufficient user authentication")]
+    InsufficientAuthentication {
+        /// The largest age of `auth_time` the request accepts, if it set one.
+        max_age: Option<time::Duration>,
+        /// The `acr` values the request accepts, if it named any.
+        acr_values: Vec<String>,
+    },
+    /// The subject already has `max` live sessions and the service refuses
+    /// new logins beyond them
+    /// ([`SessionLimitMode::RefuseNew`](crate::SessionLimitMode::RefuseNew)):
+    /// answer 403; the user ends a session first. Nothing was revoked.
+    #[error("the subject already has {max} live sessions")]
+    SessionLimit {
+        /// The configured `max_sessions_per_subject`.
+        max: usize,
+    },
     /// The store failed; nothing about the token is known to be wrong.
     /// Whether a retry may help is the [`StoreError`]'s to say.
     #[error("session store failure")]
@@ -150,6 +174,10 @@ pub enum ErrorClass {
     /// alert; the client should neither retry in a loop nor log the user
     /// out.
     Internal,
+    /// A policy refuses the request, and the same credentials will not
+    /// change that: answer 403 (e.g. the session limit; the user ends
+    /// another session first).
+    Forbidden,
 }
 
 impl Error {
@@ -179,7 +207,9 @@ impl Error {
             | Error::Denied(_)
             | Error::DpopRequired
             | Error::InvalidDpopProof(_)
-            | Error::UseDpopNonce { .. } => ErrorClass::Unauthorized,
+            | Error::UseDpopNonce { .. }
+            | Error::InsufficientAuthentication { .. } => ErrorClass::Unauthorized,
+            Error::SessionLimit { .. } => ErrorClass::Forbidden,
             Error::Store(store) if store.is_retryable() => ErrorClass::TryLater,
             Error::DpopReplayCacheFull => ErrorClass::TryLater,
             Error::RotationInDoubt { .. } => ErrorClass::TryLater,
@@ -219,6 +249,8 @@ impl Error {
             Error::DpopRequired => "dpop_required",
             Error::InvalidDpopProof(_) => "invalid_dpop_proof",
             Error::UseDpopNonce { .. } => "use_dpop_nonce",
+            Error::InsufficientAuthentication { .. } => "insufficient_user_authentication",
+            Error::SessionLimit { .. } => "session_limit",
             Error::DpopReplayCacheFull => "temporarily_unavailable",
             Error::Store(store) if store.is_retryable() => "store_unavailable",
             Error::RotationInDoubt { .. } => "store_unavailable",

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use crate::clock::Clock;
 use crate::error::Error;
-use crate::session::SessionRecord;
+use crate::session::{AuthContext, SessionRecord};
 use crate::store::{RefreshStore, StoreError, StoreErrorKind, StoreOp};
 use crate::token::claims::ClaimMembers;
 use crate::token::{KeyRing, NoClaims, RefreshSecret, TokenPair, access, refresh};
@@ -37,13 +37,16 @@ mod limit;
 mod options;
 mod settings;
 mod signals;
+mod step_up;
 
 pub use builder::TokenServiceBuilder;
 use hooks::emit;
 pub use hooks::{Event, Hooks, NoHooks, RefreshContext};
+pub use limit::SessionLimitMode;
 pub use options::IssueOptions;
 use settings::Settings;
 use signals::Signals;
+pub use step_up::AuthRequirement;
 
 /// Issues, verifies, rotates and revokes tokens over a [`RefreshStore`].
 ///
@@ -156,14 +159,23 @@ impl<S: RefreshStore, C> TokenService<S, C> {
                 "stored claims are not a JSON object",
             )
         })?;
-        let (access_token, access_expires_at) = access::sign(
+        // A session stored before stores kept the context authenticated
+        // at its login, as far as anyone knows.
+        let auth = record.auth.clone().unwrap_or_else(|| {
+            AuthContext::new(whole_seconds(record.created_at), Vec::new(), None)
+        });
+        let holder = access::Holder {
+            sub: &record.subject,
+            sid: &record.id,
+            jkt: None,
+            auth: Some(&auth),
+        };
+        let (access_token, access_expires_at) = access::sign_for(
             rules,
             &inner.access,
-            &record.subject,
-            &record.id,
+            holder,
             app_claims,
-            now,
-            refresh_expires_at,
+            (now, refresh_expires_at),
         )?;
         Ok(TokenPair {
             access_token,

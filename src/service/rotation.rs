@@ -7,8 +7,10 @@ use super::hooks::{Event, RefreshContext};
 use super::signals::RefreshOutcome;
 use super::{TokenService, session_status};
 use crate::clock::shifted;
-use crate::error::Error;
-use crate::session::{GraceData, Revocation, RevocationReason, SecretHash, SessionRecord};
+use crate::error::{Denied, Error};
+use crate::session::{
+    AuthContext, GraceData, LastSeen, Revocation, RevocationReason, SecretHash, SessionRecord,
+};
 use crate::store::{ExpectedGeneration, RefreshStore, RotationUpdate, StoreError, StoreOp};
 use crate::token::access;
 use crate::token::claims::{ClaimMembers, claims_to_json};
@@ -35,7 +37,41 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// [`Error::Store`] if another store call fails. A store failure never
     /// revokes anything.
     pub async fn refresh(&self, refresh_token: impl AsRef<str>) -> Result<TokenPair, Error> {
-        let result = self.rotate_or_replay(refresh_token.as_ref()).await;
+        self.refresh_with(refresh_token, None).await
+    }
+
+    /// [`refresh`](Self::refresh), recording the client that made it as the
+    /// session's [`LastSeen`] (its instant is the rotation's, the record's
+    /// `refreshed_at`), in the same store call as the rotation: no extra
+    /// round trip. `None` leaves the recorded client as it was. A grace
+    /// replay writes nothing, so it records nothing.
+    ///
+    /// A user agent over
+    /// [`SessionInfo::MAX_USER_AGENT_BYTES`](crate::SessionInfo::MAX_USER_AGENT_BYTES)
+    /// is cut to it (at a character boundary) rather than refused: it is
+    /// what the client sent, and must not cost the user the session.
+    ///
+    /// # Errors
+    /// As [`refresh`](Self::refresh).
+    pub async fn refresh_with(
+        &self,
+        refresh_token: impl AsRef<str>,
+        seen: impl Into<Option<LastSeen>>,
+    ) -> Result<TokenPair, Error> {
+        let seen = seen.into().map(LastSeen::truncated);
+        self.refresh_recording(refresh_token.as_ref(), seen, None)
+            .await
+    }
+
+    /// A refresh that writes `seen` and, for a step-up, `auth` with the
+    /// rotation, counted in the refresh signals.
+    pub(super) async fn refresh_recording(
+        &self,
+        refresh_token: &str,
+        seen: Option<LastSeen>,
+        auth: Option<AuthContext>,
+    ) -> Result<TokenPair, Error> {
+        let result = self.rotate_or_replay(refresh_token, seen, auth).await;
         self.inner.signals.refreshed(match &result {
             Ok((_, outcome)) => *outcome,
             Err(error) => RefreshOutcome::of_error(error),
@@ -47,6 +83,8 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     async fn rotate_or_replay(
         &self,
         refresh_token: &str,
+        last_seen: Option<LastSeen>,
+        auth: Option<AuthContext>,
     ) -> Result<(TokenPair, RefreshOutcome), Error> {
         let inner = &*self.inner;
         let settings = &inner.settings;
@@ -67,9 +105,17 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         let claims_json = new_claims
             .map(|claims| claims_to_json(&claims))
             .transpose()?;
-        let idle_expires_at = shifted(now, settings.refresh_ttl, "refresh_ttl")?;
+        // The session keeps the idle lifetime it was issued with, signed
+        // into its refresh token as `exp - iat` (less only where the
+        // absolute expiry came first, and then that one rules anyway),
+        // within today's maximum.
+        let idle_ttl = match presented.lifetime() {
+            span if span.is_positive() => span.min(settings.max_refresh_ttl()),
+            _ => settings.refresh_ttl,
+        };
+        let idle_expires_at = shifted(now, idle_ttl, "refresh_ttl")?;
         if let Some(json) = &claims_json {
-            self.check_new_claims_fit(&presented, json, now, idle_expires_at)?;
+            self.check_new_claims_fit(&presented, auth.as_ref(), json, now, idle_expires_at)?;
         }
 
         let presented_hash = presented.secret.hash();
@@ -89,6 +135,8 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             refreshed_at: now,
             idle_expires_at,
             claims_json,
+            last_seen,
+            auth,
         };
         let expected = ExpectedGeneration {
             generation: presented.generation,
@@ -115,7 +163,8 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
                 Ok((pair, RefreshOutcome::Rotated))
             }
             None => {
-                self.after_refused_rotation(&presented, &presented_hash, &next, now)
+                let step_up = rotation.auth.as_ref();
+                self.after_refused_rotation(&presented, &presented_hash, &next, now, step_up)
                     .await
             }
         }
@@ -129,6 +178,7 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         presented_hash: &SecretHash,
         next: &RefreshSecret,
         now: OffsetDateTime,
+        step_up: Option<&AuthContext>,
     ) -> Result<(TokenPair, RefreshOutcome), Error> {
         let store = &self.inner.store;
         let sid = &presented.session_id;
@@ -153,6 +203,15 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             return Ok((pair, RefreshOutcome::Rotated));
         }
         if let Some(pair) = self.grace_replay(&record, presented, presented_hash, now)? {
+            if step_up.is_some() {
+                // The pair is the current one, without the step-up: handing
+                // it out would claim an authentication that was not
+                // recorded. Nothing was written or revoked.
+                return Err(Denied::new(
+                    "the refresh token was rotated just now: refresh, then step up with the new one",
+                )
+                .into());
+            }
             self.emit(Event::GraceReplay {
                 subject: &record.subject,
                 session_id: sid,
@@ -185,6 +244,7 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     fn check_new_claims_fit(
         &self,
         presented: &VerifiedRefresh,
+        auth: Option<&AuthContext>,
         claims_json: &str,
         now: OffsetDateTime,
         session_end: OffsetDateTime,
@@ -194,14 +254,21 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             problem: "must serialize to a JSON object",
             source: None,
         })?;
-        let (probe, _) = access::sign(
+        // The stored authentication context is unknown before the
+        // rotation (a step-up's own is known); `issue` and `reauthenticate`
+        // checked the token fits with it and the claims of their time.
+        let holder = access::Holder {
+            sub: &presented.subject,
+            sid: &presented.session_id,
+            jkt: None,
+            auth,
+        };
+        let (probe, _) = access::sign_for(
             &inner.settings.rules,
             &inner.access,
-            &presented.subject,
-            &presented.session_id,
+            holder,
             members,
-            now,
-            session_end,
+            (now, session_end),
         )?;
         self.check_headroom(probe.as_str())
     }

@@ -4,11 +4,13 @@
 //! This layer knows no token format and no key: the store contract above
 //! it depends only on these types.
 
+mod auth;
 mod id;
 mod record;
 mod revocation;
 mod secret;
 
+pub use auth::{AuthContext, LastSeen};
 pub use id::{ParseSessionIdError, SessionId};
 pub use record::{GraceData, SessionInfo, SessionRecord, SessionView};
 pub use revocation::{ParseReasonError, Revocation, RevocationReason};

@@ -8,8 +8,19 @@ use serde::de::DeserializeOwned;
 use crate::error::Error;
 
 /// Claim names the service writes itself; app claims may not use them.
-const REGISTERED: [&str; 9] = [
-    "iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "cnf",
+const REGISTERED: [&str; 12] = [
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "sid",
+    "cnf",
+    "auth_time",
+    "amr",
+    "acr",
 ];
 
 /// What an application's claims type must be: serializable to a JSON

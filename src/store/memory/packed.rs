@@ -8,9 +8,10 @@
 //!   ([`OffsetDateTime`] takes 16 for an offset that instants ignore: they
 //!   compare equal whatever their offset). The store returns them in UTC;
 //! - the subject is a `Box<str>`, not a `String` with spare capacity;
-//! - claims and device info, both usually empty (`{}` and
-//!   [`SessionInfo::default`]), live in one box that exists only when one
-//!   of them is not: the common session allocates nothing for them.
+//! - claims, device info, last seen and the authentication context,
+//!   usually empty (`{}`, defaults, and an authentication at the login's
+//!   second with no `amr`/`acr`), live in one box that exists only when
+//!   one of them is not: the common session allocates nothing for them.
 //!
 //! The grace data stays inline: every session refreshed at least once has
 //! it, and most idle sessions have been.
@@ -20,7 +21,7 @@ use std::num::NonZeroU32;
 use time::OffsetDateTime;
 
 use crate::error::{StoreError, StoreErrorKind};
-use crate::session::SessionRecord;
+use crate::session::{AuthContext, LastSeen, SessionRecord};
 use crate::session::{GraceData, Revocation, RevocationReason, SessionId, SessionInfo};
 use crate::session::{SecretHash, WrappedSecret};
 use crate::store::{ExpectedGeneration, RotationUpdate};
@@ -82,10 +83,18 @@ struct Grace {
     rotated_at: Stamp,
 }
 
-/// What few sessions have: claims other than `{}`, device info.
+/// What few sessions have (see the module's docs).
 struct Extras {
     claims_json: Box<str>,
     info: SessionInfo,
+    auth: Option<AuthContext>,
+    last_seen: LastSeen,
+}
+
+/// The authentication context of a plain login created at `created_at`.
+fn login_auth(created_at: OffsetDateTime) -> Option<AuthContext> {
+    let second = created_at.replace_nanosecond(0).unwrap_or(created_at);
+    Some(AuthContext::new(second, Vec::new(), None))
 }
 
 /// The claims every session without claims of its own has.
@@ -114,13 +123,18 @@ pub(super) struct Slot {
 impl Slot {
     /// `record`, packed, in no list yet.
     pub(super) fn new(record: &SessionRecord) -> Self {
-        let extras = (record.claims_json != NO_CLAIMS || record.info != SessionInfo::default())
-            .then(|| {
-                Box::new(Extras {
-                    claims_json: record.claims_json.as_str().into(),
-                    info: record.info.clone(),
-                })
-            });
+        let extras = (record.claims_json != NO_CLAIMS
+            || record.info != SessionInfo::default()
+            || record.auth != login_auth(record.created_at)
+            || record.last_seen != LastSeen::default())
+        .then(|| {
+            Box::new(Extras {
+                claims_json: record.claims_json.as_str().into(),
+                info: record.info.clone(),
+                auth: record.auth.clone(),
+                last_seen: record.last_seen.clone(),
+            })
+        });
         Self {
             id: record.id,
             subject: record.subject.as_str().into(),
@@ -144,17 +158,15 @@ impl Slot {
     /// # Errors
     /// [`StoreErrorKind::Corrupt`] only if a stamp is broken (it cannot be).
     pub(super) fn record(&self) -> Result<SessionRecord, StoreError> {
-        let (claims_json, info) = match &self.extras {
-            Some(extras) => (extras.claims_json.to_string(), extras.info.clone()),
-            None => (NO_CLAIMS.to_owned(), SessionInfo::default()),
-        };
+        let created_at = self.created_at.get()?;
+        let extras = self.extras.as_deref();
         Ok(SessionRecord {
             id: self.id,
             subject: self.subject.to_string(),
             generation: self.generation,
             secret_hash: self.secret_hash,
             previous: self.previous.as_ref().map(Grace::get).transpose()?,
-            created_at: self.created_at.get()?,
+            created_at,
             refreshed_at: self.refreshed_at.get()?,
             idle_expires_at: self.idle_expires_at.get()?,
             absolute_expires_at: self.absolute_expires_at.get()?,
@@ -162,8 +174,10 @@ impl Slot {
                 .revoked
                 .map(|(reason, at)| at.get().map(|at| Revocation { reason, at }))
                 .transpose()?,
-            claims_json,
-            info,
+            claims_json: extras.map_or(NO_CLAIMS, |e| &e.claims_json).to_owned(),
+            info: extras.map(|e| e.info.clone()).unwrap_or_default(),
+            auth: extras.map_or_else(|| login_auth(created_at), |e| e.auth.clone()),
+            last_seen: extras.map(|e| e.last_seen.clone()).unwrap_or_default(),
         })
     }
 
@@ -197,17 +211,31 @@ impl Slot {
         self.previous = Some(Grace::new(&next.previous));
         self.refreshed_at = Stamp::new(next.refreshed_at);
         self.idle_expires_at = Stamp::new(next.idle_expires_at);
+        let plain = claims.as_deref().is_none_or(|c| c == NO_CLAIMS)
+            && next.last_seen.is_none()
+            && next.auth.is_none();
+        if self.extras.is_none() && plain {
+            return;
+        }
+        let auth = self.created_at.get().ok().and_then(login_auth);
+        let extras = self.extras.get_or_insert_with(|| {
+            let (claims_json, info) = (NO_CLAIMS.into(), SessionInfo::default());
+            let last_seen = LastSeen::default();
+            Box::new(Extras {
+                claims_json,
+                info,
+                auth,
+                last_seen,
+            })
+        });
         if let Some(claims) = claims {
-            match &mut self.extras {
-                Some(extras) => extras.claims_json = claims,
-                None if &*claims == NO_CLAIMS => {}
-                None => {
-                    self.extras = Some(Box::new(Extras {
-                        claims_json: claims,
-                        info: SessionInfo::default(),
-                    }));
-                }
-            }
+            extras.claims_json = claims;
+        }
+        if let Some(seen) = &next.last_seen {
+            extras.last_seen = seen.clone();
+        }
+        if let Some(auth) = &next.auth {
+            extras.auth = Some(auth.clone());
         }
     }
 }
@@ -257,6 +285,8 @@ mod tests {
             revoked: None,
             claims_json: NO_CLAIMS.into(),
             info: SessionInfo::default(),
+            auth: login_auth(t),
+            last_seen: LastSeen::default(),
         }
     }
 
@@ -298,6 +328,11 @@ mod tests {
         let mut rich = record();
         rich.claims_json = r#"{"role":"admin"}"#.into();
         rich.info = SessionInfo::default().with_label("laptop");
+        assert_eq!(Slot::new(&rich).record().unwrap(), rich);
+        rich.auth = None;
+        assert_eq!(Slot::new(&rich).record().unwrap(), rich, "no context kept");
+        rich.auth = Some(AuthContext::new(rich.created_at, vec!["otp".into()], None));
+        rich.last_seen = LastSeen::new().with_user_agent("curl");
         rich.revoked = Some(Revocation {
             reason: RevocationReason::Logout,
             at: rich.created_at + Duration::seconds(1),
@@ -328,6 +363,8 @@ mod tests {
             refreshed_at: at,
             idle_expires_at: at + Duration::days(7),
             claims_json: Some(r#"{"a":1}"#.into()),
+            last_seen: None,
+            auth: None,
         };
         let expected = ExpectedGeneration {
             generation: 3,

@@ -35,11 +35,18 @@ impl Dialect for Postgres {
         subject: "subject",
     };
 
-    const MIGRATIONS: &'static [Migration] = &[Migration::new(
-        1,
-        "sessions",
-        include_str!("../../../migrations/postgres/0001_sessions.sql"),
-    )];
+    const MIGRATIONS: &'static [Migration] = &[
+        Migration::new(
+            1,
+            "sessions",
+            include_str!("../../../migrations/postgres/0001_sessions.sql"),
+        ),
+        Migration::new(
+            3,
+            "auth_context",
+            include_str!("../../../migrations/postgres/0003_auth_context.sql"),
+        ),
+    ];
 
     /// Closed: to give it back, sqlx would wait for the statement's answer,
     /// from a server that may be frozen or cut off.

@@ -36,11 +36,18 @@ impl Dialect for Sqlite {
         subject: "subject",
     };
 
-    const MIGRATIONS: &'static [Migration] = &[Migration::new(
-        1,
-        "sessions",
-        include_str!("../../../migrations/sqlite/0001_sessions.sql"),
-    )];
+    const MIGRATIONS: &'static [Migration] = &[
+        Migration::new(
+            1,
+            "sessions",
+            include_str!("../../../migrations/sqlite/0001_sessions.sql"),
+        ),
+        Migration::new(
+            3,
+            "auth_context",
+            include_str!("../../../migrations/sqlite/0003_auth_context.sql"),
+        ),
+    ];
 
     /// Given back: the statement runs on the connection's own thread and
     /// ends within the busy timeout, which sqlx's ping waits for; closing

@@ -77,11 +77,18 @@ impl Dialect for MySql {
         subject: "CONVERT(subject USING utf8mb4)",
     };
 
-    const MIGRATIONS: &'static [Migration] = &[Migration::new(
-        1,
-        "sessions",
-        include_str!("../../../../migrations/mysql/0001_sessions.sql"),
-    )];
+    const MIGRATIONS: &'static [Migration] = &[
+        Migration::new(
+            1,
+            "sessions",
+            include_str!("../../../../migrations/mysql/0001_sessions.sql"),
+        ),
+        Migration::new(
+            3,
+            "auth_context",
+            include_str!("../../../../migrations/mysql/0003_auth_context.sql"),
+        ),
+    ];
 
     /// Closed: to give it back, sqlx would wait for the statement's answer,
     /// from a server that may be frozen or cut off.
@@ -143,9 +150,9 @@ impl Dialect for MySql {
     }
 
     /// One `CALL` of the procedure the migration creates, with the
-    /// parameters of the default statement (`$1..$12`) in their order.
+    /// parameters of the default statement (`$1..$14`) in their order.
     fn rotate_statement(table: &str) -> String {
-        let parameters = ["?"; 12].join(", ");
+        let parameters = ["?"; 14].join(", ");
         format!("CALL {table}_rotate({parameters})")
     }
 }
@@ -274,7 +281,7 @@ mod tests {
         for statement in [&q.insert, &q.get, &q.revoke, &q.revoke_subject, &q.purge] {
             assert!(!statement.as_str().contains('$'), "{}", statement.as_str());
         }
-        assert_eq!(q.insert.as_str().matches('?').count(), 18);
+        assert_eq!(q.insert.as_str().matches('?').count(), 21);
         assert!(q.revoke_subject.as_str().contains("NOT (id <=> ?)"));
         assert!(
             q.get
@@ -288,7 +295,7 @@ mod tests {
         let q = Queries::new::<MySql>("app_");
         assert_eq!(
             q.rotate.as_str(),
-            "CALL app_sessions_rotate(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "CALL app_sessions_rotate(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         );
     }
 
