@@ -288,6 +288,12 @@ fn rotated(record: &SessionRecord, next: &RotationUpdate) -> SessionRecord {
     if let Some(claims) = &next.claims_json {
         record.claims_json.clone_from(claims);
     }
+    if let Some(seen) = &next.last_seen {
+        record.last_seen.clone_from(seen);
+    }
+    if let Some(auth) = &next.auth {
+        record.auth = Some(auth.clone());
+    }
     record
 }
 
