@@ -97,6 +97,8 @@ fn record(now: OffsetDateTime, hash: SecretHash) -> SessionRecord {
         revoked: None,
         claims_json: "{}".into(),
         info: SessionInfo::default(),
+        auth: None,
+        last_seen: Default::default(),
     }
 }
 
@@ -122,6 +124,8 @@ fn rotation(
         refreshed_at: now,
         idle_expires_at: now + Duration::days(7),
         claims_json: None,
+        last_seen: None,
+        auth: None,
     };
     (expected, next)
 }

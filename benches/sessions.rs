@@ -109,6 +109,8 @@ fn record(id: SessionId, subject: &str) -> SessionRecord {
         revoked: None,
         claims_json: "{}".to_owned(),
         info: SessionInfo::default(),
+        auth: None,
+        last_seen: Default::default(),
     }
 }
 

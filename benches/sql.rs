@@ -99,6 +99,8 @@ async fn fresh_row(store: &impl RefreshStore, now: OffsetDateTime) -> SessionRec
         revoked: None,
         claims_json: "{}".to_owned(),
         info: SessionInfo::default(),
+        auth: None,
+        last_seen: Default::default(),
     };
     store.create(&record).await.expect("create");
     record
@@ -211,6 +213,8 @@ fn next_rotation(
         refreshed_at: now,
         idle_expires_at: now + Duration::hours(1),
         claims_json: None,
+        last_seen: None,
+        auth: None,
     };
     (expected, rotation)
 }

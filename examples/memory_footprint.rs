@@ -113,6 +113,8 @@ async fn rotate_each_once(
             refreshed_at: now,
             idle_expires_at: now + time::Duration::days(7),
             claims_json: None,
+            last_seen: None,
+            auth: None,
         };
         let expected = ExpectedGeneration {
             generation: record.generation,

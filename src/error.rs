@@ -2,14 +2,17 @@
 
 use std::borrow::Cow;
 use std::error::Error as StdError;
-use std::fmt;
 
 use time::OffsetDateTime;
 
 use crate::secret::RefreshToken;
 
+mod challenge;
 mod dpop;
+mod store;
+pub(crate) use challenge::quotable;
 pub use dpop::DpopProblem;
+pub use store::{StoreError, StoreErrorKind};
 
 type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
@@ -31,6 +34,8 @@ type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// | [`DpopRequired`](Error::DpopRequired) | `Unauthorized` | 401 | `dpop_required` |
 /// | [`InvalidDpopProof`](Error::InvalidDpopProof) | `Unauthorized` | 401 | `invalid_dpop_proof` |
 /// | [`UseDpopNonce`](Error::UseDpopNonce) | `Unauthorized` | 401 | `use_dpop_nonce` |
+/// | [`InsufficientAuthentication`](Error::InsufficientAuthentication) | `Unauthorized` | 401 + [`challenge`](Error::challenge) | `insufficient_user_authentication` |
+/// | [`SessionLimit`](Error::SessionLimit) | `Forbidden` | 403 | `session_limit` |
 /// | [`DpopReplayCacheFull`](Error::DpopReplayCacheFull) | `TryLater` | 503 | `temporarily_unavailable` |
 /// | [`RevocationsStale`](Error::RevocationsStale), [`KeysUnavailable`](Error::KeysUnavailable) | `TryLater` | 503 | `temporarily_unavailable` |
 /// | [`Store`](Error::Store), [retryable](StoreError::is_retryable) | `TryLater` | 503 | `store_unavailable` |
@@ -109,6 +114,26 @@ pub enum Error {
     /// be wrong with the token. Answer 503.
     #[error("the verifying keys could not be fetched")]
     KeysUnavailable(#[source] BoxError),
+    /// The token is fine, but the user authenticated too long ago or not
+    /// strongly enough for this request (RFC 9470): answer 401 with
+    /// [`challenge`](Error::challenge) as `WWW-Authenticate`, and send the
+    /// user through a step-up.
+    #[error("insufficient user authentication")]
+    InsufficientAuthentication {
+        /// The largest age of `auth_time` the request accepts, if it set one.
+        max_age: Option<time::Duration>,
+        /// The `acr` values the request accepts, if it named any.
+        acr_values: Vec<String>,
+    },
+    /// The subject already has `max` live sessions and the service refuses
+    /// new logins beyond them
+    /// ([`SessionLimitMode::RefuseNew`](crate::SessionLimitMode::RefuseNew)):
+    /// answer 403; the user ends a session first. Nothing was revoked.
+    #[error("the subject already has {max} live sessions")]
+    SessionLimit {
+        /// The configured `max_sessions_per_subject`.
+        max: usize,
+    },
     /// The store failed; nothing about the token is known to be wrong.
     /// Whether a retry may help is the [`StoreError`]'s to say.
     #[error("session store failure")]
@@ -165,6 +190,10 @@ pub enum ErrorClass {
     /// alert; the client should neither retry in a loop nor log the user
     /// out.
     Internal,
+    /// A policy refuses the request, and the same credentials will not
+    /// change that: answer 403 (e.g. the session limit; the user ends
+    /// another session first).
+    Forbidden,
 }
 
 impl Error {
@@ -194,7 +223,9 @@ impl Error {
             | Error::Denied(_)
             | Error::DpopRequired
             | Error::InvalidDpopProof(_)
-            | Error::UseDpopNonce { .. } => ErrorClass::Unauthorized,
+            | Error::UseDpopNonce { .. }
+            | Error::InsufficientAuthentication { .. } => ErrorClass::Unauthorized,
+            Error::SessionLimit { .. } => ErrorClass::Forbidden,
             Error::Store(store) if store.is_retryable() => ErrorClass::TryLater,
             Error::DpopReplayCacheFull
             | Error::RevocationsStale { .. }
@@ -239,6 +270,8 @@ impl Error {
             Error::DpopReplayCacheFull
             | Error::RevocationsStale { .. }
             | Error::KeysUnavailable(_) => "temporarily_unavailable",
+            Error::InsufficientAuthentication { .. } => "insufficient_user_authentication",
+            Error::SessionLimit { .. } => "session_limit",
             Error::Store(store) if store.is_retryable() => "store_unavailable",
             Error::RotationInDoubt { .. } => "store_unavailable",
             Error::Store(_) | Error::Config(_) | Error::Claims { .. } => "server_error",
@@ -293,83 +326,6 @@ impl ConfigError {
             message: message.into(),
             source: Some(source.into()),
         }
-    }
-}
-
-/// What kind of failure a [`StoreError`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum StoreErrorKind {
-    /// Connection lost, timeout, pool exhausted, serialization failure:
-    /// the same call may succeed later.
-    Unavailable,
-    /// `create` was given an id that already exists.
-    AlreadyExists,
-    /// The store holds data it cannot read back as a session.
-    Corrupt,
-    /// Anything else; retrying will not help.
-    Other,
-}
-
-/// A failure of the session store, with its cause kept as the source.
-///
-/// Never means the token was bad. [`StoreError::is_retryable`] says whether
-/// the same call may succeed later.
-#[derive(Debug)]
-pub struct StoreError {
-    kind: StoreErrorKind,
-    message: Cow<'static, str>,
-    source: Option<BoxError>,
-}
-
-impl StoreError {
-    /// A store error of `kind`, described by `message`.
-    pub fn new(kind: StoreErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
-        Self {
-            kind,
-            message: message.into(),
-            source: None,
-        }
-    }
-
-    /// A retryable failure (connection, timeout, pool...).
-    pub fn unavailable(message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StoreErrorKind::Unavailable, message)
-    }
-
-    /// A non-retryable failure.
-    pub fn other(message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StoreErrorKind::Other, message)
-    }
-
-    /// Attaches the underlying error (a driver error, say) as the source.
-    pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
-        self.source = Some(source.into());
-        self
-    }
-
-    /// What kind of failure this is.
-    pub fn kind(&self) -> StoreErrorKind {
-        self.kind
-    }
-
-    /// Whether the same call may succeed if tried again later.
-    pub fn is_retryable(&self) -> bool {
-        self.kind == StoreErrorKind::Unavailable
-    }
-}
-
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl StdError for StoreError {
-    fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.source
-            .as_deref()
-            .map(|e| e as &(dyn StdError + 'static))
     }
 }
 

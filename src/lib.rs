@@ -161,9 +161,13 @@ pub use secret::{AccessToken, RefreshToken};
 #[cfg(feature = "tokio")]
 pub use service::PurgeTask;
 pub use service::{
-    Event, Hooks, IssueOptions, NoHooks, RefreshContext, TokenService, TokenServiceBuilder,
+    AuthRequirement, Event, Hooks, IssueOptions, NoHooks, RefreshContext, SessionLimitMode,
+    TokenService, TokenServiceBuilder,
 };
-pub use session::{ParseSessionIdError, RevocationReason, SessionId, SessionInfo, SessionView};
+pub use session::{
+    AuthContext, LastSeen, ParseSessionIdError, RevocationReason, SessionId, SessionInfo,
+    SessionView,
+};
 /// The sqlx crate the SQL stores are built on (features `sqlite`,
 /// `postgres`, `mysql`), to build pools of the matching version.
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]

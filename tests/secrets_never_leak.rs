@@ -169,6 +169,8 @@ async fn a_sessions_life(
         refreshed_at: record.refreshed_at,
         idle_expires_at: record.idle_expires_at,
         claims_json: None,
+        last_seen: None,
+        auth: None,
     };
     show("ExpectedGeneration", format!("{expected:?}"));
     show("RotationUpdate", format!("{rotation:#?}"));

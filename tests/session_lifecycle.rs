@@ -293,10 +293,12 @@ async fn sessions_lists_live_sessions_newest_first_without_secrets() {
             sorted_keys(view),
             [
                 "absolute_expires_at",
+                "auth",
                 "created_at",
                 "id",
                 "idle_expires_at",
                 "info",
+                "last_seen",
                 "refreshed_at"
             ]
         );

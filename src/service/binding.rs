@@ -9,6 +9,7 @@
 
 use time::OffsetDateTime;
 
+use super::rotation::Extras;
 use super::{TokenService, session_status};
 use crate::error::{ConfigError, Error};
 use crate::store::{RefreshStore, StoreOp};
@@ -65,8 +66,14 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         refresh_token: impl AsRef<str>,
         request: &DpopRequest<'_>,
     ) -> Result<TokenPair, Error> {
-        self.refresh_with(refresh_token.as_ref(), Some(request))
-            .await
+        self.refresh_recording(
+            refresh_token.as_ref(),
+            Extras {
+                proof: Some(request),
+                ..Extras::default()
+            },
+        )
+        .await
     }
 
     /// The proof checker, or the configuration error of a service without

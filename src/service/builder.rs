@@ -8,6 +8,7 @@ use std::sync::Arc;
 use time::Duration;
 
 use super::hooks::{Hooks, NoHooks};
+use super::limit::SessionLimitMode;
 use super::settings::Settings;
 use super::signals::Signals;
 use super::{Inner, TokenService};
@@ -176,9 +177,37 @@ impl<C: AppClaims, H> TokenServiceBuilder<C, H> {
     }
 
     /// At most this many live sessions per subject: a login beyond it
-    /// revokes the oldest. Default: no limit.
+    /// revokes the oldest, or is refused, as
+    /// [`session_limit_mode`](Self::session_limit_mode) says. Default: no
+    /// limit.
     pub fn max_sessions_per_subject(mut self, sessions: usize) -> Self {
         self.settings.max_sessions_per_subject = Some(sessions);
+        self
+    }
+
+    /// What a login does about the subject's other sessions. Default:
+    /// [`SessionLimitMode::RevokeOldest`]. `RefuseNew` needs
+    /// `max_sessions_per_subject`; `SingleSession` needs no limit.
+    pub fn session_limit_mode(mut self, mode: SessionLimitMode) -> Self {
+        self.settings.session_limit_mode = mode;
+        self
+    }
+
+    /// The longest idle lifetime a login may ask for with
+    /// [`IssueOptions::idle_ttl`](crate::IssueOptions::idle_ttl) ("remember
+    /// me"). Default: `refresh_ttl` (a login may only shorten it). At least
+    /// `refresh_ttl`, at most 100 years, whole seconds.
+    pub fn max_refresh_ttl(mut self, ttl: Duration) -> Self {
+        self.settings.max_refresh_ttl = Some(ttl);
+        self
+    }
+
+    /// The longest absolute lifetime a login may ask for with
+    /// [`IssueOptions::session_ttl`](crate::IssueOptions::session_ttl).
+    /// Default: `session_ttl`. At least `session_ttl`, at most 100 years,
+    /// whole seconds.
+    pub fn max_session_ttl(mut self, ttl: Duration) -> Self {
+        self.settings.max_session_ttl = Some(ttl);
         self
     }
 
@@ -251,7 +280,9 @@ impl<C: AppClaims, H> TokenServiceBuilder<C, H> {
     /// `outage_tolerance` is below `reuse_grace` or above `refresh_ttl`;
     /// `leeway` is
     /// negative or over 5 minutes; `max_token_bytes < 512`;
-    /// `max_sessions_per_subject` is 0; a duration is not whole seconds or
+    /// `max_sessions_per_subject` is 0; `max_refresh_ttl < refresh_ttl`;
+    /// `max_session_ttl < session_ttl`; `session_limit_mode` is `RefuseNew`
+    /// without `max_sessions_per_subject`; a duration is not whole seconds or
     /// is longer than 100 years (36,525 days, the largest allowed: every
     /// instant the service computes, a clock reading plus a setting, must
     /// be representable).

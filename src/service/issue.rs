@@ -3,7 +3,7 @@
 use super::{TokenService, whole_seconds};
 use crate::clock::shifted;
 use crate::error::{ConfigError, Error};
-use crate::session::{SessionId, SessionInfo, SessionRecord};
+use crate::session::{LastSeen, SessionId, SessionInfo, SessionRecord};
 use crate::store::{RefreshStore, StoreErrorKind};
 use crate::token::claims::claims_to_json;
 use crate::token::{AppClaims, RefreshSecret, TokenPair};
@@ -47,19 +47,26 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             .await
     }
 
-    /// [`issue`](Self::issue), with the session set up as `options` say.
+    /// [`issue`](Self::issue), with the session set up as `options` say:
+    /// its lifetimes, device information, label and kind, and how the user
+    /// authenticated.
     ///
     /// # Errors
-    /// As [`issue`](Self::issue); [`Error::Config`] for a session bound to
-    /// a DPoP key ([`IssueOptions::bound_to`]) by a service built without
-    /// [`TokenServiceBuilder::dpop`](crate::TokenServiceBuilder::dpop).
+    /// As [`issue`](Self::issue); [`Error::Config`] for a lifetime the
+    /// builder's maximums do not allow (see [`IssueOptions`]), or for a
+    /// session bound to a DPoP key ([`IssueOptions::bound_to`]) by a service
+    /// built without [`TokenServiceBuilder::dpop`](crate::TokenServiceBuilder::dpop);
+    /// [`Error::Claims`] for an authentication context a token cannot carry;
+    /// [`Error::SessionLimit`] when the subject is at
+    /// `max_sessions_per_subject` and the service refuses new logins (the
+    /// new session is then revoked again, and it got no token).
     pub async fn issue_with(
         &self,
         subject: &str,
         claims: C,
         options: IssueOptions,
     ) -> Result<TokenPair, Error> {
-        let IssueOptions { info, jkt } = options;
+        let jkt = options.jkt;
         if jkt.is_some() && self.inner.dpop.is_none() {
             // Its refreshes would need proofs no one could check.
             return Err(ConfigError::new(
@@ -73,16 +80,18 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
                 source: None,
             });
         }
-        if let Some(problem) = info.oversized_field() {
+        let settings = &self.inner.settings;
+        let (idle_ttl, session_ttl) = options.lifetimes(settings)?;
+        if let Some(problem) = options.info.oversized_field() {
             return Err(Error::Claims {
                 problem,
                 source: None,
             });
         }
-        let settings = &self.inner.settings;
         let claims_json = claims_to_json(&claims)?;
         let reading = self.inner.clock.now();
         let now = whole_seconds(reading);
+        let auth = options.auth_context(now)?;
         let secret = RefreshSecret::random();
         let record = SessionRecord {
             id: SessionId::random(),
@@ -97,11 +106,13 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
                 .replace_nanosecond(reading.microsecond() * 1_000)
                 .unwrap_or(now),
             refreshed_at: now,
-            idle_expires_at: shifted(now, settings.refresh_ttl, "refresh_ttl")?,
-            absolute_expires_at: shifted(now, settings.session_ttl, "session_ttl")?,
+            idle_expires_at: shifted(now, idle_ttl, "refresh_ttl")?,
+            absolute_expires_at: shifted(now, session_ttl, "session_ttl")?,
             revoked: None,
             claims_json,
-            info,
+            info: options.info,
+            auth: Some(auth),
+            last_seen: LastSeen::default(),
         };
         // Signed before the store is touched: nothing after `create` but
         // the session limit can fail, and tokens too large to verify are
@@ -119,9 +130,7 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             }
             return Err(error.into());
         }
-        if let Some(max) = settings.max_sessions_per_subject
-            && let Err(error) = self.enforce_session_limit(&record, max, now).await
-        {
+        if let Err(error) = self.apply_session_limit(&record, now).await {
             self.abandon(&record.id, now).await;
             return Err(error);
         }

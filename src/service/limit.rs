@@ -9,7 +9,62 @@ use crate::session::{RevocationReason, SessionId, SessionRecord};
 use crate::store::RefreshStore;
 use crate::token::AppClaims;
 
+/// What a login does about its subject's other sessions
+/// ([`TokenServiceBuilder::session_limit_mode`](crate::TokenServiceBuilder::session_limit_mode)).
+///
+/// Logins are ordered by (creation time, id); a login never revokes a
+/// newer one, so two concurrent logins never revoke each other and leave
+/// none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SessionLimitMode {
+    /// Over `max_sessions_per_subject`, the oldest sessions are revoked
+    /// ([`RevocationReason::SessionLimit`]). The default.
+    #[default]
+    RevokeOldest,
+    /// At `max_sessions_per_subject` live sessions, a new login is refused
+    /// with [`Error::SessionLimit`] and the other sessions are untouched.
+    /// The new session is created first and revoked again (it never gets
+    /// a token), because only then can concurrent logins see each other:
+    /// a login is refused when its listing shows `max` other live sessions,
+    /// older or newer, so the limit is never exceeded, and of concurrent
+    /// logins for the last place each may be refused (the user retries).
+    RefuseNew,
+    /// One session per subject: every login revokes the subject's older
+    /// sessions, whatever `max_sessions_per_subject` says.
+    SingleSession,
+}
+
 impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
+    /// What the subject's other sessions become after the login that
+    /// created `new`, as `settings.session_limit_mode` says.
+    pub(super) async fn apply_session_limit(
+        &self,
+        new: &SessionRecord,
+        now: OffsetDateTime,
+    ) -> Result<(), Error> {
+        let settings = &self.inner.settings;
+        match (
+            settings.session_limit_mode,
+            settings.max_sessions_per_subject,
+        ) {
+            (SessionLimitMode::SingleSession, _) => self.enforce_session_limit(new, 1, now).await,
+            (SessionLimitMode::RefuseNew, Some(max)) => {
+                let live = self.live_sessions(&new.subject, now).await?;
+                let others = live.iter().filter(|s| s.id != new.id).count();
+                if others >= max {
+                    Err(Error::SessionLimit { max })
+                } else {
+                    Ok(())
+                }
+            }
+            (SessionLimitMode::RevokeOldest, Some(max)) => {
+                self.enforce_session_limit(new, max, now).await
+            }
+            (_, None) => Ok(()),
+        }
+    }
+
     /// Revokes the live sessions of the new session's subject beyond the
     /// `max` newest, but only those older than the new one.
     ///

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use crate::clock::Clock;
 use crate::error::Error;
-use crate::session::SessionRecord;
+use crate::session::{AuthContext, SessionRecord};
 use crate::store::{RefreshStore, StoreError, StoreErrorKind, StoreOp};
 use crate::token::claims::ClaimMembers;
 use crate::token::{Dpop, KeyRing, NoClaims, RefreshSecret, TokenPair, access, refresh};
@@ -41,15 +41,18 @@ mod options;
 mod purge;
 mod settings;
 mod signals;
+mod step_up;
 
 pub use builder::TokenServiceBuilder;
 use hooks::emit;
 pub use hooks::{Event, Hooks, NoHooks, RefreshContext};
+pub use limit::SessionLimitMode;
 pub use options::IssueOptions;
 #[cfg(feature = "tokio")]
 pub use purge::PurgeTask;
 use settings::Settings;
 use signals::Signals;
+pub use step_up::AuthRequirement;
 
 /// Issues, verifies, rotates and revokes tokens over a [`RefreshStore`].
 ///
@@ -165,12 +168,21 @@ impl<S: RefreshStore, C> TokenService<S, C> {
                 "stored claims are not a JSON object",
             )
         })?;
-        let (access_token, access_expires_at) = access::sign_bound(
+        // A session stored before stores kept the context authenticated
+        // at its login, as far as anyone knows.
+        let auth = record.auth.clone().unwrap_or_else(|| {
+            AuthContext::new(whole_seconds(record.created_at), Vec::new(), None)
+        });
+        let holder = access::Holder {
+            sub: &record.subject,
+            sid: &record.id,
+            jkt: record.jkt.as_ref(),
+            auth: Some(&auth),
+        };
+        let (access_token, access_expires_at) = access::sign_for(
             rules,
             &inner.access,
-            &record.subject,
-            &record.id,
-            record.jkt.as_ref(),
+            holder,
             app_claims,
             (now, refresh_expires_at),
         )?;

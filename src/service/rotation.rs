@@ -7,13 +7,24 @@ use super::hooks::{Event, RefreshContext};
 use super::signals::RefreshOutcome;
 use super::{TokenService, session_status};
 use crate::clock::shifted;
-use crate::error::Error;
-use crate::session::{GraceData, Revocation, RevocationReason, SecretHash, SessionRecord};
+use crate::error::{Denied, Error};
+use crate::session::{
+    AuthContext, GraceData, LastSeen, Revocation, RevocationReason, SecretHash, SessionRecord,
+};
 use crate::store::{ExpectedGeneration, RefreshStore, RotationUpdate, StoreError, StoreOp};
 use crate::token::access;
 use crate::token::claims::{ClaimMembers, claims_to_json};
 use crate::token::refresh::{self, Expiry, RetryWindow, VerifiedRefresh};
 use crate::token::{AppClaims, DpopRequest, RefreshSecret, TokenPair};
+
+/// What a refresh's request brings beside the token: its DPoP proof, the
+/// client to record as last seen, a step-up's authentication context.
+#[derive(Default)]
+pub(super) struct Extras<'a> {
+    pub(super) proof: Option<&'a DpopRequest<'a>>,
+    pub(super) seen: Option<LastSeen>,
+    pub(super) auth: Option<AuthContext>,
+}
 
 impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// Rotates: spends `refresh_token` and returns a new pair. One store
@@ -40,17 +51,43 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// [`Error::DpopRequired`] (nothing changed), except spent ones, which
     /// are reuse as always.
     pub async fn refresh(&self, refresh_token: impl AsRef<str>) -> Result<TokenPair, Error> {
-        self.refresh_with(refresh_token.as_ref(), None).await
+        self.refresh_recording(refresh_token.as_ref(), Extras::default())
+            .await
     }
 
-    /// `refresh`, with the request's DPoP proof if it came with one; the
-    /// outcome counted.
-    pub(super) async fn refresh_with(
+    /// [`refresh`](Self::refresh), recording the client that made it as the
+    /// session's [`LastSeen`] (its instant is the rotation's, the record's
+    /// `refreshed_at`), in the same store call as the rotation: no extra
+    /// round trip. `None` leaves the recorded client as it was. A grace
+    /// replay writes nothing, so it records nothing.
+    ///
+    /// A user agent over
+    /// [`SessionInfo::MAX_USER_AGENT_BYTES`](crate::SessionInfo::MAX_USER_AGENT_BYTES)
+    /// is cut to it (at a character boundary) rather than refused: it is
+    /// what the client sent, and must not cost the user the session.
+    ///
+    /// # Errors
+    /// As [`refresh`](Self::refresh).
+    pub async fn refresh_with(
+        &self,
+        refresh_token: impl AsRef<str>,
+        seen: impl Into<Option<LastSeen>>,
+    ) -> Result<TokenPair, Error> {
+        let extras = Extras {
+            seen: seen.into().map(LastSeen::truncated),
+            ..Extras::default()
+        };
+        self.refresh_recording(refresh_token.as_ref(), extras).await
+    }
+
+    /// A refresh with what its request brings (see [`Extras`]), counted
+    /// in the refresh signals.
+    pub(super) async fn refresh_recording(
         &self,
         refresh_token: &str,
-        proof: Option<&DpopRequest<'_>>,
+        extras: Extras<'_>,
     ) -> Result<TokenPair, Error> {
-        let result = self.rotate_or_replay(refresh_token, proof).await;
+        let result = self.rotate_or_replay(refresh_token, extras).await;
         self.inner.signals.refreshed(match &result {
             Ok((_, outcome)) => *outcome,
             Err(error) => RefreshOutcome::of_error(error),
@@ -62,7 +99,7 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     async fn rotate_or_replay(
         &self,
         refresh_token: &str,
-        proof: Option<&DpopRequest<'_>>,
+        extras: Extras<'_>,
     ) -> Result<(TokenPair, RefreshOutcome), Error> {
         let inner = &*self.inner;
         let settings = &inner.settings;
@@ -74,6 +111,11 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             now,
             Expiry::Enforce,
         )?;
+        let Extras {
+            proof,
+            seen: last_seen,
+            auth,
+        } = extras;
         // Before anything can change: a refused proof rotates nothing.
         if let Err(refused) = self.check_proof(&presented, proof, now).await {
             return Err(self.refused_proof(&presented, refused, now).await);
@@ -87,9 +129,17 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         let claims_json = new_claims
             .map(|claims| claims_to_json(&claims))
             .transpose()?;
-        let idle_expires_at = shifted(now, settings.refresh_ttl, "refresh_ttl")?;
+        // The session keeps the idle lifetime it was issued with, signed
+        // into its refresh token as `exp - iat` (less only where the
+        // absolute expiry came first, and then that one rules anyway),
+        // within today's maximum.
+        let idle_ttl = match presented.lifetime() {
+            span if span.is_positive() => span.min(settings.max_refresh_ttl()),
+            _ => settings.refresh_ttl,
+        };
+        let idle_expires_at = shifted(now, idle_ttl, "refresh_ttl")?;
         if let Some(json) = &claims_json {
-            self.check_new_claims_fit(&presented, json, now, idle_expires_at)?;
+            self.check_new_claims_fit(&presented, auth.as_ref(), json, now, idle_expires_at)?;
         }
 
         let presented_hash = presented.secret.hash();
@@ -109,6 +159,8 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             refreshed_at: now,
             idle_expires_at,
             claims_json,
+            last_seen,
+            auth,
         };
         let expected = ExpectedGeneration {
             generation: presented.generation,
@@ -135,7 +187,8 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
                 Ok((pair, RefreshOutcome::Rotated))
             }
             None => {
-                self.after_refused_rotation(&presented, &presented_hash, &next, now)
+                let step_up = rotation.auth.as_ref();
+                self.after_refused_rotation(&presented, &presented_hash, &next, now, step_up)
                     .await
             }
         }
@@ -149,6 +202,7 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         presented_hash: &SecretHash,
         next: &RefreshSecret,
         now: OffsetDateTime,
+        step_up: Option<&AuthContext>,
     ) -> Result<(TokenPair, RefreshOutcome), Error> {
         let store = &self.inner.store;
         let sid = &presented.session_id;
@@ -173,6 +227,15 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             return Ok((pair, RefreshOutcome::Rotated));
         }
         if let Some(current) = self.grace_secret(&record, presented, presented_hash, now) {
+            if step_up.is_some() {
+                // The pair is the current one, without the step-up: handing
+                // it out would claim an authentication that was not
+                // recorded. Nothing was written or revoked.
+                return Err(Denied::new(
+                    "the refresh token was rotated just now: refresh, then step up with the new one",
+                )
+                .into());
+            }
             let pair = self.tokens(&record, &current, now)?;
             self.emit(Event::GraceReplay {
                 subject: &record.subject,
@@ -221,6 +284,7 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     fn check_new_claims_fit(
         &self,
         presented: &VerifiedRefresh,
+        auth: Option<&AuthContext>,
         claims_json: &str,
         now: OffsetDateTime,
         session_end: OffsetDateTime,
@@ -230,12 +294,19 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             problem: "must serialize to a JSON object",
             source: None,
         })?;
-        let (probe, _) = access::sign_bound(
+        // The stored authentication context is unknown before the
+        // rotation (a step-up's own is known); `issue` and `reauthenticate`
+        // checked the token fits with it and the claims of their time.
+        let holder = access::Holder {
+            sub: &presented.subject,
+            sid: &presented.session_id,
+            jkt: presented.jkt.as_ref(),
+            auth,
+        };
+        let (probe, _) = access::sign_for(
             &inner.settings.rules,
             &inner.access,
-            &presented.subject,
-            &presented.session_id,
-            presented.jkt.as_ref(),
+            holder,
             members,
             (now, session_end),
         )?;

@@ -3,6 +3,7 @@
 
 use time::Duration;
 
+use super::limit::SessionLimitMode;
 use crate::error::ConfigError;
 use crate::token::TokenRules;
 
@@ -24,6 +25,11 @@ pub(crate) struct Settings {
     pub(crate) reuse_grace: Duration,
     pub(crate) outage_tolerance: Duration,
     pub(crate) max_sessions_per_subject: Option<usize>,
+    pub(crate) session_limit_mode: SessionLimitMode,
+    /// The longest idle and absolute lifetimes a login may ask for
+    /// (`IssueOptions`); `None`: `refresh_ttl` and `session_ttl`.
+    pub(crate) max_refresh_ttl: Option<Duration>,
+    pub(crate) max_session_ttl: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -41,11 +47,24 @@ impl Default for Settings {
             reuse_grace: Duration::seconds(10),
             outage_tolerance: Duration::minutes(5),
             max_sessions_per_subject: None,
+            session_limit_mode: SessionLimitMode::RevokeOldest,
+            max_refresh_ttl: None,
+            max_session_ttl: None,
         }
     }
 }
 
 impl Settings {
+    /// The longest idle lifetime a login may ask for.
+    pub(crate) fn max_refresh_ttl(&self) -> Duration {
+        self.max_refresh_ttl.unwrap_or(self.refresh_ttl)
+    }
+
+    /// The longest absolute lifetime a login may ask for.
+    pub(crate) fn max_session_ttl(&self) -> Duration {
+        self.max_session_ttl.unwrap_or(self.session_ttl)
+    }
+
     /// Refuses settings the service cannot run with; see
     /// [`TokenServiceBuilder::build`](super::TokenServiceBuilder::build).
     pub(crate) fn check(&self) -> Result<(), ConfigError> {
@@ -62,6 +81,8 @@ impl Settings {
             ("reuse_grace", self.reuse_grace),
             ("outage_tolerance", self.outage_tolerance),
             ("leeway", rules.leeway),
+            ("max_refresh_ttl", self.max_refresh_ttl()),
+            ("max_session_ttl", self.max_session_ttl()),
         ];
         if let Some((name, _)) = durations.iter().find(|(_, d)| d.subsec_nanoseconds() != 0) {
             return Err(ConfigError::new(format!(
@@ -114,6 +135,19 @@ impl Settings {
             (
                 self.max_sessions_per_subject != Some(0),
                 "max_sessions_per_subject must be at least 1",
+            ),
+            (
+                self.max_refresh_ttl() >= self.refresh_ttl,
+                "max_refresh_ttl must be at least refresh_ttl",
+            ),
+            (
+                self.max_session_ttl() >= self.session_ttl,
+                "max_session_ttl must be at least session_ttl",
+            ),
+            (
+                self.session_limit_mode != SessionLimitMode::RefuseNew
+                    || self.max_sessions_per_subject.is_some(),
+                "session_limit_mode RefuseNew needs max_sessions_per_subject",
             ),
         ];
         match checks.iter().find(|(ok, _)| !ok) {

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{Jkt, Revocation, SecretHash, SessionId, WrappedSecret};
+use super::{AuthContext, Jkt, LastSeen, Revocation, SecretHash, SessionId, WrappedSecret};
 
 /// What the app knows about the device behind a session, for a "your
 /// devices" page. All optional; the crate never interprets it.
@@ -13,7 +13,8 @@ use super::{Jkt, Revocation, SecretHash, SessionId, WrappedSecret};
 /// Each text field has a size limit, so that a store is never asked to
 /// keep megabytes per session: `user_agent` at most
 /// [`MAX_USER_AGENT_BYTES`](Self::MAX_USER_AGENT_BYTES), `label` at most
-/// [`MAX_LABEL_BYTES`](Self::MAX_LABEL_BYTES). `issue` refuses a longer one
+/// [`MAX_LABEL_BYTES`](Self::MAX_LABEL_BYTES), `kind` at most
+/// [`MAX_KIND_BYTES`](Self::MAX_KIND_BYTES). `issue` refuses a longer one
 /// with `Error::Claims`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -24,6 +25,10 @@ pub struct SessionInfo {
     pub ip: Option<IpAddr>,
     /// A name for the session chosen by the app or the user ("Work laptop").
     pub label: Option<String>,
+    /// What kind of session the app made it ("web", "mobile", "cli",
+    /// "remember-me"): a short app-chosen string, never interpreted here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 impl SessionInfo {
@@ -34,6 +39,9 @@ impl SessionInfo {
     /// The longest `label` accepted, in bytes.
     pub const MAX_LABEL_BYTES: usize = 256;
 
+    /// The longest `kind` accepted, in bytes.
+    pub const MAX_KIND_BYTES: usize = 64;
+
     /// Which field is over its limit, if any.
     pub(crate) fn oversized_field(&self) -> Option<&'static str> {
         let over = |field: &Option<String>, max| field.as_ref().is_some_and(|f| f.len() > max);
@@ -41,6 +49,8 @@ impl SessionInfo {
             Some("session info: user_agent is longer than 1024 bytes")
         } else if over(&self.label, Self::MAX_LABEL_BYTES) {
             Some("session info: label is longer than 256 bytes")
+        } else if over(&self.kind, Self::MAX_KIND_BYTES) {
+            Some("session info: kind is longer than 64 bytes")
         } else {
             None
         }
@@ -61,6 +71,12 @@ impl SessionInfo {
     /// Sets the label.
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());
+        self
+    }
+
+    /// Sets the kind.
+    pub fn with_kind(mut self, kind: impl Into<String>) -> Self {
+        self.kind = Some(kind.into());
         self
     }
 }
@@ -118,6 +134,11 @@ pub struct SessionRecord {
     pub claims_json: String,
     /// What the app recorded about the device.
     pub info: SessionInfo,
+    /// How the user authenticated: set at login, replaced by a step-up.
+    /// `None` only for a session stored before the store kept it.
+    pub auth: Option<AuthContext>,
+    /// The client of the last refresh that said who it was.
+    pub last_seen: LastSeen,
 }
 
 impl SessionRecord {
@@ -153,6 +174,10 @@ pub struct SessionView {
     /// Dead at this instant whatever happens.
     #[serde(with = "time::serde::rfc3339")]
     pub absolute_expires_at: OffsetDateTime,
+    /// How and when the user last authenticated in this session.
+    pub auth: Option<AuthContext>,
+    /// The client of the last refresh (its instant is `refreshed_at`).
+    pub last_seen: LastSeen,
 }
 
 impl From<SessionRecord> for SessionView {
@@ -164,6 +189,8 @@ impl From<SessionRecord> for SessionView {
             refreshed_at: record.refreshed_at,
             idle_expires_at: record.idle_expires_at,
             absolute_expires_at: record.absolute_expires_at,
+            auth: record.auth,
+            last_seen: record.last_seen,
         }
     }
 }

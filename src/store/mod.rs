@@ -16,8 +16,8 @@ use time::OffsetDateTime;
 pub use crate::error::{StoreError, StoreErrorKind};
 use crate::session::SessionId;
 pub use crate::session::{
-    GraceData, ParseReasonError, Revocation, RevocationReason, SecretHash, SessionRecord,
-    WrappedSecret,
+    AuthContext, GraceData, LastSeen, ParseReasonError, Revocation, RevocationReason, SecretHash,
+    SessionRecord, WrappedSecret,
 };
 
 mod delegate;
@@ -74,6 +74,12 @@ pub struct RotationUpdate {
     /// New application claims (a JSON object) when a hook replaced them;
     /// `None` keeps the stored ones.
     pub claims_json: Option<String>,
+    /// The client of this refresh, when the caller said who it was;
+    /// `None` keeps the stored [`SessionRecord::last_seen`].
+    pub last_seen: Option<LastSeen>,
+    /// A new authentication context (a step-up); `None` keeps the stored
+    /// [`SessionRecord::auth`].
+    pub auth: Option<AuthContext>,
 }
 
 /// Storage for sessions. The rotation logic lives in the service; a store

@@ -77,7 +77,9 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use tokio::task::JoinHandle;
 
-use crate::session::{GraceData, SecretHash, SessionInfo, SessionRecord, WrappedSecret};
+use crate::session::{
+    AuthContext, GraceData, LastSeen, SecretHash, SessionInfo, SessionRecord, WrappedSecret,
+};
 use crate::store::{ExpectedGeneration, RefreshStore, RotationUpdate, StoreError};
 
 mod concurrent;
@@ -129,7 +131,9 @@ pub async fn run_all<S: RefreshStore + ?Sized>(store: &Arc<S>) {
 
 /// A fresh live session of `subject` that has never rotated: random id and
 /// secret hash, created now (whole seconds), idle expiry in an hour,
-/// absolute expiry in a day, claims `{"role":"member"}`.
+/// absolute expiry in a day, claims `{"role":"member"}`, kind
+/// `"conformance"`, authenticated a minute before with `amr` `pwd` and
+/// `otp` and `acr` `urn:example:mfa`, nothing seen yet.
 pub fn sample_record(subject: &str) -> SessionRecord {
     let now = at(OffsetDateTime::now_utc().unix_timestamp());
     SessionRecord {
@@ -145,13 +149,22 @@ pub fn sample_record(subject: &str) -> SessionRecord {
         absolute_expires_at: now + Duration::days(1),
         revoked: None,
         claims_json: r#"{"role":"member"}"#.to_owned(),
-        info: SessionInfo::default().with_user_agent("jwt-rotate conformance"),
+        info: SessionInfo::default()
+            .with_user_agent("jwt-rotate conformance")
+            .with_kind("conformance"),
+        auth: Some(AuthContext::new(
+            now - Duration::minutes(1),
+            vec!["pwd".into(), "otp".into()],
+            Some("urn:example:mfa".into()),
+        )),
+        last_seen: LastSeen::default(),
     }
 }
 
 /// What the service would pass to `rotate` to move `record` on by one
 /// generation at `at`: a random new secret hash, the idle expiry an hour
-/// after `at` (capped at the absolute one), claims kept.
+/// after `at` (capped at the absolute one), claims, last seen and
+/// authentication context kept.
 pub fn next_rotation(
     record: &SessionRecord,
     at: OffsetDateTime,
@@ -172,6 +185,8 @@ pub fn next_rotation(
         refreshed_at: at,
         idle_expires_at: (at + Duration::hours(1)).min(record.absolute_expires_at),
         claims_json: None,
+        last_seen: None,
+        auth: None,
     };
     (expected, rotation)
 }
@@ -274,6 +289,12 @@ fn rotated(record: &SessionRecord, next: &RotationUpdate) -> SessionRecord {
     record.idle_expires_at = next.idle_expires_at;
     if let Some(claims) = &next.claims_json {
         record.claims_json.clone_from(claims);
+    }
+    if let Some(seen) = &next.last_seen {
+        record.last_seen.clone_from(seen);
+    }
+    if let Some(auth) = &next.auth {
+        record.auth = Some(auth.clone());
     }
     record
 }

@@ -7,6 +7,7 @@ use super::{
     rotated, sample_record, unique_subject,
 };
 use crate::error::StoreErrorKind;
+use crate::session::{AuthContext, LastSeen};
 use crate::session::{GraceData, Revocation, RevocationReason, SessionId, SessionInfo};
 use crate::session::{Jkt, WrappedSecret};
 use crate::store::{ExpectedGeneration, RefreshStore};
@@ -15,8 +16,9 @@ use crate::store::{ExpectedGeneration, RefreshStore};
 pub(super) const REASONS: [RevocationReason; 6] = RevocationReason::ALL;
 
 /// `get` returns exactly what `create` stored: every field, grace data,
-/// each revocation reason, device info, claims, a DPoP key thumbprint (and
-/// its absence), and a non-ASCII subject
+/// each revocation reason, device info (kind too), the authentication
+/// context (or none), last seen, claims, a DPoP key thumbprint (and its
+/// absence), and a non-ASCII subject
 /// with characters that trip up careless SQL (`'`, `"`, `%`, `_`, `\`).
 pub async fn create_then_get_round_trips<S: RefreshStore + ?Sized>(store: &S) {
     let subject = unique_subject("Zoë 用户 🔑 o'brien \"%_\\");
@@ -35,11 +37,16 @@ pub async fn create_then_get_round_trips<S: RefreshStore + ?Sized>(store: &S) {
     full.info = SessionInfo::default()
         .with_user_agent("Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Firefox/140.0 – ü")
         .with_ip("2001:db8::42".parse().expect("an IPv6 address"))
-        .with_label("Büro-Laptop 💻");
+        .with_label("Büro-Laptop 💻")
+        .with_kind("web");
+    full.last_seen = LastSeen::new()
+        .with_ip("198.51.100.9".parse().expect("an IPv4 address"))
+        .with_user_agent("Safari ü");
 
     let mut bare = sample_record(&subject);
     bare.info = SessionInfo::default().with_ip("192.0.2.7".parse().expect("an IPv4 address"));
     bare.claims_json = "{}".into();
+    bare.auth = None;
 
     let mut records = vec![full.clone(), bare];
     for (i, reason) in (0..).zip(REASONS) {
@@ -106,8 +113,9 @@ pub async fn unknown_ids_are_not_errors<S: RefreshStore + ?Sized>(store: &S) {
 /// `rotate` applies only at the expected generation with the expected
 /// secret hash, returns the updated record, sets exactly the fields of the
 /// rotation, never applies the same expectation twice, keeps the claims
-/// when given `None` and replaces them when given `Some`, and keeps the
-/// DPoP key thumbprint.
+/// when given `None` and replaces them when given `Some`, likewise writes
+/// last seen and a new authentication context in the same call, and keeps
+/// the DPoP key thumbprint.
 pub async fn rotate_is_compare_and_swap<S: RefreshStore + ?Sized>(store: &S) {
     let mut record = sample_record(&unique_subject("rotate"));
     record.generation = 3;
@@ -154,6 +162,23 @@ pub async fn rotate_is_compare_and_swap<S: RefreshStore + ?Sized>(store: &S) {
     let want = rotated(&want, &next);
     assert_records_match(&second, &want, "the record rotate returned (claims Some)");
     assert_stored(store, &want, "after rotate (claims Some)").await;
+
+    // Last seen and a step-up are written by the rotation itself, in the
+    // same call; `None` keeps them (checked above: the sample has both).
+    let (expected, mut next) = next_rotation(&want, t + Duration::minutes(2));
+    let ip = "2001:db8::7".parse().expect("an IPv6 address");
+    next.last_seen = Some(LastSeen::new().with_ip(ip).with_user_agent("curl/8 – ü"));
+    next.auth = Some(AuthContext::new(
+        t + Duration::minutes(2),
+        vec!["hwk".into()],
+        None,
+    ));
+    let third = ok(store.rotate(&record.id, &expected, &next).await, "rotate")
+        .expect("rotate refused the generation its previous call returned");
+    let want = rotated(&want, &next);
+    let context = "rotate with last seen and a new authentication context";
+    assert_records_match(&third, &want, context);
+    assert_stored(store, &want, context).await;
 }
 
 /// A revoked session never rotates, even with the right generation and hash.

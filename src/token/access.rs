@@ -18,7 +18,7 @@ use super::scratch::Scratch;
 use crate::clock::shifted;
 use crate::error::Error;
 use crate::secret::AccessToken;
-use crate::session::SessionId;
+use crate::session::{AuthContext, SessionId};
 
 /// The `typ` header of access tokens (RFC 9068).
 pub(crate) const ACCESS_TYP: &str = "at+jwt";
@@ -49,6 +49,13 @@ pub struct AccessClaims<C = NoClaims> {
     /// ([`TokenService::verify_dpop`](crate::TokenService::verify_dpop)),
     /// never as a Bearer token.
     pub jkt: Option<Jkt>,
+    /// `auth_time`: when the user last authenticated (login or step-up;
+    /// never a refresh). `None` only in tokens of older versions.
+    pub auth_time: Option<OffsetDateTime>,
+    /// `amr` (RFC 8176): how the user authenticated; empty if not said.
+    pub amr: Vec<String>,
+    /// `acr`: the authentication context class reached, if said.
+    pub acr: Option<String>,
     /// The application's claims, as given at login or by the refresh hook.
     pub extra: C,
 }
@@ -67,6 +74,9 @@ struct WireClaims<'a, C> {
     #[serde(borrow)]
     sid: Option<Text<'a>>,
     cnf: Option<Confirmation>,
+    auth_time: Option<i64>,
+    amr: Option<Vec<String>>,
+    acr: Option<String>,
     #[serde(flatten)]
     extra: C,
 }
@@ -109,7 +119,13 @@ struct OutClaims<'a> {
     jti: &'a str,
     sid: &'a str,
     #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
+    auth_time: Option<i64>,
+    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
     cnf: Option<Cnf<'a>>,
+    #[cfg_attr(test, serde(skip_serializing_if = "<[String]>::is_empty"))]
+    amr: &'a [String],
+    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
+    acr: Option<&'a str>,
 }
 
 /// `cnf` as written.
@@ -118,34 +134,34 @@ struct Cnf<'a> {
     jkt: &'a str,
 }
 
-/// Signs an access token for `sub` in session `sid`, valid from `now` for
-/// `access_ttl` but never past `session_end`, carrying the app's claims.
-/// The service signs through [`sign_bound`], bound or not.
-#[cfg(test)]
-pub(crate) fn sign(
-    rules: &TokenRules,
-    ring: &KeyRing,
-    sub: &str,
-    sid: &SessionId,
-    app_claims: ClaimMembers<'_>,
-    now: OffsetDateTime,
-    session_end: OffsetDateTime,
-) -> Result<(AccessToken, OffsetDateTime), Error> {
-    let times = (now, session_end);
-    sign_bound(rules, ring, sub, sid, None, app_claims, times)
+/// Whose token it is: the session's own claims, beside the app's.
+#[derive(Clone, Copy)]
+pub(crate) struct Holder<'a> {
+    pub(crate) sub: &'a str,
+    pub(crate) sid: &'a SessionId,
+    /// The key the session is bound to (`cnf.jkt`), if any.
+    pub(crate) jkt: Option<&'a Jkt>,
+    /// How the user authenticated (`auth_time`, `amr`, `acr`), if known.
+    pub(crate) auth: Option<&'a AuthContext>,
 }
 
-/// [`sign`], for a session bound to the key `jkt` when there is one: the
-/// token then carries `cnf.jkt`. `times` is `(now, session_end)`.
-pub(crate) fn sign_bound(
+/// Signs an access token for `holder` (`sub` in session `sid`), valid
+/// from `now` for `access_ttl` but never past `session_end`, carrying the
+/// app's claims: with its `cnf.jkt` and `auth_time` (`amr`,
+/// `acr`) when it has them. `times` is `(now, session_end)`.
+pub(crate) fn sign_for(
     rules: &TokenRules,
     ring: &KeyRing,
-    sub: &str,
-    sid: &SessionId,
-    jkt: Option<&Jkt>,
+    holder: Holder<'_>,
     app_claims: ClaimMembers<'_>,
     (now, session_end): (OffsetDateTime, OffsetDateTime),
 ) -> Result<(AccessToken, OffsetDateTime), Error> {
+    let Holder {
+        sub,
+        sid,
+        jkt,
+        auth,
+    } = holder;
     let expires_at = shifted(now, rules.access_ttl, "access_ttl")?.min(session_end);
     let (mut jti, mut sid_text) = ([0; 22], [0; 22]);
     let claims = OutClaims {
@@ -156,7 +172,10 @@ pub(crate) fn sign_bound(
         iat: now.unix_timestamp(),
         jti: random_jti(&mut jti),
         sid: sid.encode(&mut sid_text),
+        auth_time: auth.map(|a| a.auth_time.unix_timestamp()),
         cnf: jkt.map(|jkt| Cnf { jkt: jkt.as_str() }),
+        amr: auth.map_or(&[], |a| &a.amr),
+        acr: auth.and_then(|a| a.acr.as_deref()),
     };
     let mut payload = Scratch::new();
     write_claims(&claims, app_claims, &mut payload);
@@ -174,10 +193,22 @@ fn write_claims(claims: &OutClaims<'_>, app_claims: ClaimMembers<'_>, out: &mut 
         .int("iat", claims.iat)
         .str("jti", claims.jti)
         .str("sid", claims.sid);
+    if let Some(auth_time) = claims.auth_time {
+        object.int("auth_time", auth_time);
+    }
     if let Some(cnf) = &claims.cnf {
         object.object("cnf", |cnf_object| {
             cnf_object.str("jkt", cnf.jkt);
         });
+    }
+    if !claims.amr.is_empty() {
+        // Values are checked printable ASCII without quotes or
+        // backslashes (`AuthContext`), so serde_json writes them as is.
+        let amr = serde_json::to_string(claims.amr).unwrap_or_else(|_| "[]".into());
+        object.members(&format!("\"amr\":{amr}"));
+    }
+    if let Some(acr) = claims.acr {
+        object.str("acr", acr);
     }
     object.members(app_claims.as_str());
     object.end();
@@ -191,6 +222,12 @@ fn read_claims<'a, C: DeserializeOwned>(json: &mut Reader<'a>) -> Option<WireCla
     let (iss, sub, aud) = (json.str("iss")?, json.str("sub")?, json.str("aud")?);
     let (exp, iat) = (json.int("exp")?, json.int("iat")?);
     let (jti, sid) = (json.str("jti")?, json.str("sid")?);
+    // A token with `amr` or `acr` goes to serde_json (no arrays here).
+    let auth_time = if json.at_end() {
+        None
+    } else {
+        Some(json.int("auth_time")?)
+    };
     let jkt = if json.at_end() {
         None
     } else {
@@ -212,6 +249,9 @@ fn read_claims<'a, C: DeserializeOwned>(json: &mut Reader<'a>) -> Option<WireCla
         cnf: jkt.map(|jkt| Confirmation {
             jkt: Some(jkt.to_owned()),
         }),
+        auth_time,
+        amr: None,
+        acr: None,
     })
 }
 
@@ -296,6 +336,12 @@ pub(crate) fn verify_as<C: DeserializeOwned>(
         jti,
         sid,
         jkt,
+        auth_time: wire
+            .auth_time
+            .map(|t| timestamp("auth_time", t))
+            .transpose()?,
+        amr: wire.amr.unwrap_or_default(),
+        acr: wire.acr,
         extra: wire.extra,
     })
 }

@@ -8,8 +8,19 @@ use serde::de::DeserializeOwned;
 use crate::error::Error;
 
 /// Claim names the service writes itself; app claims may not use them.
-const REGISTERED: [&str; 9] = [
-    "iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "cnf",
+const REGISTERED: [&str; 12] = [
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "sid",
+    "cnf",
+    "auth_time",
+    "amr",
+    "acr",
 ];
 
 /// What an application's claims type must be: serializable to a JSON
@@ -61,7 +72,7 @@ pub(crate) fn claims_to_json<C: Serialize>(claims: &C) -> Result<String, Error> 
 }
 
 /// The members of a stored claims object, the text between its braces:
-/// what [`sign_bound`](super::access::sign_bound) splices after the registered claims.
+/// what [`sign_for`](super::access::sign_for) splices after the registered claims.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ClaimMembers<'a>(&'a str);
 

@@ -116,6 +116,12 @@ impl VerifiedRefresh {
     pub(crate) fn expires_at(&self) -> Option<OffsetDateTime> {
         OffsetDateTime::from_unix_timestamp(self.expires_at).ok()
     }
+
+    /// `exp - iat` as signed: the session's idle lifetime, or less where
+    /// its absolute expiry came first.
+    pub(crate) fn lifetime(&self) -> time::Duration {
+        time::Duration::seconds(self.expires_at.saturating_sub(self.issued_at))
+    }
 }
 
 /// Whether [`verify`] refuses an expired token.

@@ -29,6 +29,8 @@ fn record(subject: &str) -> SessionRecord {
         revoked: None,
         claims_json: "{}".to_owned(),
         info: SessionInfo::default(),
+        auth: None,
+        last_seen: Default::default(),
     }
 }
 

@@ -8,9 +8,10 @@
 //!   ([`OffsetDateTime`] takes 16 for an offset that instants ignore: they
 //!   compare equal whatever their offset). The store returns them in UTC;
 //! - the subject is a `Box<str>`, not a `String` with spare capacity;
-//! - claims and device info, both usually empty (`{}` and
-//!   [`SessionInfo::default`]), live in one box that exists only when one
-//!   of them is not: the common session allocates nothing for them.
+//! - claims, device info, last seen and the authentication context,
+//!   usually empty (`{}`, defaults, and an authentication at the login's
+//!   second with no `amr`/`acr`), live in one box that exists only when
+//!   one of them is not: the common session allocates nothing for them.
 //!
 //! The grace data stays inline: every session refreshed at least once has
 //! it, and most idle sessions have been.
@@ -20,8 +21,8 @@ use std::num::NonZeroU32;
 use time::OffsetDateTime;
 
 use crate::error::{StoreError, StoreErrorKind};
+use crate::session::{AuthContext, Jkt, LastSeen, SessionRecord};
 use crate::session::{GraceData, Revocation, RevocationReason, SessionId, SessionInfo};
-use crate::session::{Jkt, SessionRecord};
 use crate::session::{SecretHash, WrappedSecret};
 use crate::store::{ExpectedGeneration, RotationUpdate};
 
@@ -82,12 +83,19 @@ struct Grace {
     rotated_at: Stamp,
 }
 
-/// What few sessions have: claims other than `{}`, device info, a DPoP
-/// binding.
+/// What few sessions have (see the module's docs).
 struct Extras {
     claims_json: Box<str>,
     info: SessionInfo,
+    auth: Option<AuthContext>,
+    last_seen: LastSeen,
     jkt: Option<Jkt>,
+}
+
+/// The authentication context of a plain login created at `created_at`.
+fn login_auth(created_at: OffsetDateTime) -> Option<AuthContext> {
+    let second = created_at.replace_nanosecond(0).unwrap_or(created_at);
+    Some(AuthContext::new(second, Vec::new(), None))
 }
 
 /// The claims every session without claims of its own has.
@@ -118,11 +126,15 @@ impl Slot {
     pub(super) fn new(record: &SessionRecord) -> Self {
         let extras = (record.claims_json != NO_CLAIMS
             || record.info != SessionInfo::default()
+            || record.auth != login_auth(record.created_at)
+            || record.last_seen != LastSeen::default()
             || record.jkt.is_some())
         .then(|| {
             Box::new(Extras {
                 claims_json: record.claims_json.as_str().into(),
                 info: record.info.clone(),
+                auth: record.auth.clone(),
+                last_seen: record.last_seen.clone(),
                 jkt: record.jkt,
             })
         });
@@ -149,22 +161,16 @@ impl Slot {
     /// # Errors
     /// [`StoreErrorKind::Corrupt`] only if a stamp is broken (it cannot be).
     pub(super) fn record(&self) -> Result<SessionRecord, StoreError> {
-        let (claims_json, info, jkt) = match &self.extras {
-            Some(extras) => (
-                extras.claims_json.to_string(),
-                extras.info.clone(),
-                extras.jkt,
-            ),
-            None => (NO_CLAIMS.to_owned(), SessionInfo::default(), None),
-        };
+        let created_at = self.created_at.get()?;
+        let extras = self.extras.as_deref();
         Ok(SessionRecord {
             id: self.id,
             subject: self.subject.to_string(),
             generation: self.generation,
             secret_hash: self.secret_hash,
-            jkt,
+            jkt: extras.and_then(|e| e.jkt),
             previous: self.previous.as_ref().map(Grace::get).transpose()?,
-            created_at: self.created_at.get()?,
+            created_at,
             refreshed_at: self.refreshed_at.get()?,
             idle_expires_at: self.idle_expires_at.get()?,
             absolute_expires_at: self.absolute_expires_at.get()?,
@@ -172,8 +178,10 @@ impl Slot {
                 .revoked
                 .map(|(reason, at)| at.get().map(|at| Revocation { reason, at }))
                 .transpose()?,
-            claims_json,
-            info,
+            claims_json: extras.map_or(NO_CLAIMS, |e| &e.claims_json).to_owned(),
+            info: extras.map(|e| e.info.clone()).unwrap_or_default(),
+            auth: extras.map_or_else(|| login_auth(created_at), |e| e.auth.clone()),
+            last_seen: extras.map(|e| e.last_seen.clone()).unwrap_or_default(),
         })
     }
 
@@ -207,18 +215,32 @@ impl Slot {
         self.previous = Some(Grace::new(&next.previous));
         self.refreshed_at = Stamp::new(next.refreshed_at);
         self.idle_expires_at = Stamp::new(next.idle_expires_at);
+        let plain = claims.as_deref().is_none_or(|c| c == NO_CLAIMS)
+            && next.last_seen.is_none()
+            && next.auth.is_none();
+        if self.extras.is_none() && plain {
+            return;
+        }
+        let auth = self.created_at.get().ok().and_then(login_auth);
+        let extras = self.extras.get_or_insert_with(|| {
+            let (claims_json, info) = (NO_CLAIMS.into(), SessionInfo::default());
+            let last_seen = LastSeen::default();
+            Box::new(Extras {
+                claims_json,
+                info,
+                auth,
+                last_seen,
+                jkt: None,
+            })
+        });
         if let Some(claims) = claims {
-            match &mut self.extras {
-                Some(extras) => extras.claims_json = claims,
-                None if &*claims == NO_CLAIMS => {}
-                None => {
-                    self.extras = Some(Box::new(Extras {
-                        claims_json: claims,
-                        info: SessionInfo::default(),
-                        jkt: None,
-                    }));
-                }
-            }
+            extras.claims_json = claims;
+        }
+        if let Some(seen) = &next.last_seen {
+            extras.last_seen = seen.clone();
+        }
+        if let Some(auth) = &next.auth {
+            extras.auth = Some(auth.clone());
         }
     }
 }
@@ -244,128 +266,4 @@ impl Grace {
 }
 
 #[cfg(test)]
-mod tests {
-    use time::{Duration, UtcOffset};
-
-    use super::*;
-
-    fn at(nanos: i128) -> OffsetDateTime {
-        OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap()
-    }
-
-    fn record() -> SessionRecord {
-        let t = at(1_767_225_600_123_456_789);
-        SessionRecord {
-            id: SessionId::from_bytes([7; 16]),
-            subject: "user-42".into(),
-            generation: 3,
-            secret_hash: SecretHash::from_bytes([1; 32]),
-            jkt: None,
-            previous: None,
-            created_at: t,
-            refreshed_at: t,
-            idle_expires_at: t + Duration::days(7),
-            absolute_expires_at: t + Duration::days(30),
-            revoked: None,
-            claims_json: NO_CLAIMS.into(),
-            info: SessionInfo::default(),
-        }
-    }
-
-    /// The budget the idle-session target rests on (see the module doc).
-    #[test]
-    fn a_slot_is_240_bytes() {
-        assert_eq!(std::mem::size_of::<Stamp>(), 12);
-        assert_eq!(std::mem::size_of::<Option<Grace>>(), 88);
-        assert_eq!(std::mem::size_of::<Option<Slot>>(), 240);
-    }
-
-    #[test]
-    fn stamps_keep_every_instant_and_order_it() {
-        let east = UtcOffset::from_hms(2, 0, 0).unwrap();
-        for instant in [
-            OffsetDateTime::UNIX_EPOCH,
-            at(-1),
-            at(-1_000_000_000),
-            at(1_767_225_600_500_000_000).to_offset(east),
-            // The range `time` supports by default: years -9999 to 9999.
-            at(-377_705_116_800_000_000_000),
-            at(253_402_300_799_999_999_999),
-        ] {
-            let back = Stamp::new(instant).get().unwrap();
-            assert_eq!(back, instant);
-            assert_eq!(back.offset(), UtcOffset::UTC);
-        }
-        let a = Stamp::new(at(-500_000_000));
-        let b = Stamp::new(at(250_000_000));
-        assert!(a.before(b) && !b.before(a) && !a.before(a));
-    }
-
-    #[test]
-    fn records_round_trip_with_and_without_extras() {
-        let plain = record();
-        assert!(Slot::new(&plain).extras.is_none(), "nothing boxed");
-        assert_eq!(Slot::new(&plain).record().unwrap(), plain);
-
-        let mut rich = record();
-        rich.claims_json = r#"{"role":"admin"}"#.into();
-        rich.info = SessionInfo::default().with_label("laptop");
-        rich.revoked = Some(Revocation {
-            reason: RevocationReason::Logout,
-            at: rich.created_at + Duration::seconds(1),
-        });
-        rich.previous = Some(GraceData {
-            generation: 2,
-            secret_hash: SecretHash::from_bytes([2; 32]),
-            rotated_at: rich.created_at,
-            wrapped_secret: WrappedSecret::from_bytes([3; 32]),
-        });
-        assert_eq!(Slot::new(&rich).record().unwrap(), rich);
-
-        let mut bound = record();
-        bound.jkt = Some(Jkt::from_bytes([7; 32]));
-        assert!(Slot::new(&bound).extras.is_some());
-        assert_eq!(Slot::new(&bound).record().unwrap(), bound);
-    }
-
-    #[test]
-    fn a_rotation_replaces_what_it_names() {
-        let plain = record();
-        let mut slot = Slot::new(&plain);
-        let at = plain.created_at + Duration::minutes(1);
-        let next = RotationUpdate {
-            generation: 4,
-            secret_hash: SecretHash::from_bytes([9; 32]),
-            previous: GraceData {
-                generation: 3,
-                secret_hash: plain.secret_hash,
-                rotated_at: at,
-                wrapped_secret: WrappedSecret::from_bytes([5; 32]),
-            },
-            refreshed_at: at,
-            idle_expires_at: at + Duration::days(7),
-            claims_json: Some(r#"{"a":1}"#.into()),
-        };
-        let expected = ExpectedGeneration {
-            generation: 3,
-            secret_hash: plain.secret_hash,
-        };
-        assert!(slot.accepts(&expected, &next));
-        slot.apply(&next, next.claims_json.as_deref().map(Box::from));
-        let after = slot.record().unwrap();
-        assert_eq!(after.generation, 4);
-        assert_eq!(after.previous, Some(next.previous.clone()));
-        assert_eq!(after.claims_json, r#"{"a":1}"#);
-        assert_eq!(after.idle_expires_at, at + Duration::days(7));
-        assert_eq!(after.created_at, plain.created_at);
-        assert!(!slot.accepts(&expected, &next), "spent");
-    }
-
-    #[test]
-    fn expiry_is_at_or_before_now() {
-        let plain = record();
-        let slot = Slot::new(&plain);
-        assert!(!slot.expired(Stamp::new(plain.idle_expires_at - Duration::nanoseconds(1))));
-        assert!(slot.expired(Stamp::new(plain.idle_expires_at)));
-    }
-}
+mod tests;

@@ -249,6 +249,8 @@ mod tests {
             revoked: None,
             claims_json: "{}".into(),
             info: SessionInfo::default(),
+            auth: None,
+            last_seen: Default::default(),
         }
     }
 

@@ -259,10 +259,15 @@ impl RefreshStore for RedisStore {
             .arg(previous.generation)
             .arg(&previous.secret_hash.as_bytes()[..])
             .arg(instant(previous.rotated_at))
-            .arg(&previous.wrapped_secret.as_bytes()[..]);
-        if let Some(claims) = &next.claims_json {
-            rotate.arg(claims);
-        }
+            .arg(&previous.wrapped_secret.as_bytes()[..])
+            .arg(next.claims_json.as_deref().unwrap_or(""))
+            .arg(
+                next.last_seen
+                    .as_ref()
+                    .map(record::json)
+                    .unwrap_or_default(),
+            )
+            .arg(next.auth.as_ref().map(record::json).unwrap_or_default());
         let doing = "rotating a session";
         let reply = self
             .conn

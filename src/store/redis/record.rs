@@ -8,6 +8,8 @@
 //! | `created`, `refreshed`, `idle`, `absolute` | instants (below) |
 //! | `claims` | the application's claims, JSON |
 //! | `info` | the device info, JSON |
+//! | `auth` | the authentication context, JSON (absent: none recorded) |
+//! | `seen` | the client of the last refresh, JSON (absent: none yet) |
 //! | `pgen`, `phash`, `prot`, `pwrap` | grace data: generation, secret hash, rotation instant, wrapped secret (all or none) |
 //! | `rreason`, `rat` | revocation: reason ([`RevocationReason::as_str`]) and instant (both or none) |
 //! | `jkt` | the DPoP key thumbprint, 32 raw bytes (absent: not bound) |
@@ -20,12 +22,17 @@ use redis::Value;
 use time::{Duration, OffsetDateTime};
 
 use crate::error::{StoreError, StoreErrorKind};
-use crate::session::{GraceData, Revocation, RevocationReason, SessionId, SessionRecord};
+use crate::session::{GraceData, LastSeen, Revocation, RevocationReason, SessionId, SessionRecord};
 use crate::session::{Jkt, SecretHash, WrappedSecret};
 
 /// An instant as the store writes it.
 pub(super) fn instant(at: OffsetDateTime) -> String {
     format!("{}.{:09}", at.unix_timestamp(), at.nanosecond())
+}
+
+/// `value` as JSON: strings, numbers and an address, which cannot fail.
+pub(super) fn json(value: &impl serde::Serialize) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec())
 }
 
 /// The fields of `record`, as `create` writes them.
@@ -43,6 +50,12 @@ pub(super) fn fields(record: &SessionRecord) -> Vec<(&'static str, Vec<u8>)> {
         ("claims", record.claims_json.clone().into_bytes()),
         ("info", info),
     ];
+    if let Some(auth) = &record.auth {
+        fields.push(("auth", json(auth)));
+    }
+    if record.last_seen != LastSeen::default() {
+        fields.push(("seen", json(&record.last_seen)));
+    }
     if let Some(previous) = &record.previous {
         fields.extend([
             ("pgen", previous.generation.to_string().into_bytes()),
@@ -157,6 +170,8 @@ impl Fields {
         let info = serde_json::from_slice(self.required("info")?).map_err(|e| {
             StoreError::new(StoreErrorKind::Corrupt, "corrupt session record: info").with_source(e)
         })?;
+        let auth = self.optional_json("auth")?;
+        let last_seen = self.optional_json("seen")?.unwrap_or_default();
         Ok(SessionRecord {
             id,
             subject: self.text("sub")?.to_owned(),
@@ -174,7 +189,21 @@ impl Fields {
             revoked,
             claims_json: self.text("claims")?.to_owned(),
             info,
+            auth,
+            last_seen,
         })
+    }
+
+    fn optional_json<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &'static str,
+    ) -> Result<Option<T>, StoreError> {
+        if !self.any(&[name]) {
+            return Ok(None);
+        }
+        serde_json::from_slice(self.required(name)?)
+            .map(Some)
+            .map_err(|e| corrupt(name).with_source(e))
     }
 }
 
@@ -236,7 +265,17 @@ mod tests {
                 at: t + Duration::seconds(10),
             }),
             claims_json: r#"{"role":"admin"}"#.into(),
-            info: crate::SessionInfo::default().with_label("phone"),
+            info: crate::SessionInfo::default()
+                .with_label("phone")
+                .with_kind("mobile"),
+            auth: Some(crate::AuthContext::new(
+                t,
+                vec!["pwd".into(), "hwk".into()],
+                Some("urn:example:mfa".into()),
+            )),
+            last_seen: LastSeen::new()
+                .with_ip([192, 0, 2, 7].into())
+                .with_user_agent("Firefox"),
         }
     }
 
@@ -287,9 +326,15 @@ mod tests {
         // Drop each field in turn, then garble each value.
         for i in (0..good.len()).step_by(2) {
             let mut missing = good.clone();
-            missing.drain(i..i + 2);
-            let err = decode(record.id, Value::Array(missing)).unwrap_err();
-            assert_eq!(err.kind(), StoreErrorKind::Corrupt);
+            let field = missing.drain(i..i + 2).next();
+            let optional = ["auth", "seen"].map(|f| Value::BulkString(f.into()));
+            match decode(record.id, Value::Array(missing)) {
+                // A session stored before these fields existed.
+                Ok(Some(back)) if field.as_ref().is_some_and(|f| optional.contains(f)) => {
+                    assert_ne!(back, record);
+                }
+                other => assert_eq!(other.unwrap_err().kind(), StoreErrorKind::Corrupt),
+            }
             let mut garbled = good.clone();
             garbled[i + 1] = Value::BulkString(vec![0xff, b'x']);
             let err = decode(record.id, Value::Array(garbled)).unwrap_err();

@@ -208,9 +208,9 @@ mod tests {
             assert!(!sql.as_str().contains("{prefix}"));
             assert!(sql.as_str().contains("app_sessions"));
         }
+        let first = list[0].sql("app_");
         assert!(
-            list[0]
-                .sql("app_")
+            first
                 .as_str()
                 .contains("CREATE TABLE IF NOT EXISTS app_sessions (")
         );

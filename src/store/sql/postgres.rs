@@ -46,6 +46,11 @@ impl Dialect for Postgres {
             "dpop",
             include_str!("../../../migrations/postgres/0002_dpop.sql"),
         ),
+        Migration::new(
+            3,
+            "auth_context",
+            include_str!("../../../migrations/postgres/0003_auth_context.sql"),
+        ),
     ];
 
     /// Closed: to give it back, sqlx would wait for the statement's answer,

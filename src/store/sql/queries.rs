@@ -17,7 +17,8 @@ use super::dialect::Spelling;
 pub(super) const COLUMNS: &str = "id, subject, generation, secret_hash, \
     prev_generation, prev_secret_hash, prev_rotated_at, prev_wrapped_secret, \
     created_at, refreshed_at, idle_expires_at, absolute_expires_at, \
-    revoked_at, revoked_reason, claims, user_agent, ip, label, jkt";
+    revoked_at, revoked_reason, claims, user_agent, ip, label, \
+    kind, auth, last_seen, jkt";
 
 /// [`COLUMNS`] as a `SELECT` reads them: `subject` through the dialect's
 /// `Spelling::subject`.
@@ -59,7 +60,8 @@ impl Queries {
         let selected = selected(spelling);
         let insert = shared::<D>(format!(
             "INSERT INTO {t} ({COLUMNS}) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+             $19, $20, $21, $22)"
         ));
         let get = shared::<D>(format!("SELECT {selected} FROM {t} WHERE id = $1"));
         let revoke = shared::<D>(format!(
@@ -104,7 +106,8 @@ pub(super) fn update_returning(table: &str, spelling: &Spelling) -> String {
         "UPDATE {table} SET generation = $5, secret_hash = $6, \
          prev_generation = $7, prev_secret_hash = $8, prev_rotated_at = $9, \
          prev_wrapped_secret = $10, refreshed_at = $4, idle_expires_at = $11, \
-         claims = COALESCE($12, claims) \
+         claims = COALESCE($12, claims), last_seen = COALESCE($13, last_seen), \
+         auth = COALESCE($14, auth) \
          WHERE id = $1 AND generation = $2 AND secret_hash = $3 AND revoked_at IS NULL \
          AND idle_expires_at > $4 AND absolute_expires_at > $4 \
          RETURNING {selected}"
@@ -146,7 +149,7 @@ mod tests {
             let in_order: Vec<usize> = (1..=numbers.len()).collect();
             assert_eq!(numbers, in_order, "{}", statement.as_str());
         }
-        assert_eq!(parameters(q.insert.as_str()).len(), 19);
+        assert_eq!(parameters(q.insert.as_str()).len(), 22);
         assert_eq!(selected(&D::SPELLING), COLUMNS);
     }
 

@@ -15,7 +15,7 @@ use super::driver::{Driver, Statement};
 use super::error::{corrupt, unwritable};
 use crate::error::StoreError;
 use crate::session::{GraceData, Revocation, SessionId, SessionInfo, SessionRecord};
-use crate::session::{Jkt, SecretHash, WrappedSecret};
+use crate::session::{Jkt, LastSeen, SecretHash, WrappedSecret};
 use crate::store::{ExpectedGeneration, RotationUpdate};
 
 /// A statement for `D`'s database.
@@ -62,6 +62,8 @@ pub(super) fn bind_record<D: Dialect>(
     let revoked_at = record.revoked.map(|r| us(r.at)).transpose()?;
     let info = &record.info;
     let ip = info.ip.map(|ip| ip.to_string());
+    let auth = record.auth.as_ref().map(json);
+    let seen = (record.last_seen != LastSeen::default()).then(|| json(&record.last_seen));
     let jkt = record.jkt.map(|jkt| jkt.to_bytes());
     Ok(statement
         .bind(&record.id.as_bytes()[..])
@@ -82,10 +84,18 @@ pub(super) fn bind_record<D: Dialect>(
         .bind(info.user_agent.as_deref())
         .bind(ip.as_deref())
         .bind(info.label.as_deref())
+        .bind(info.kind.as_deref())
+        .bind(auth.as_deref())
+        .bind(seen.as_deref())
         .bind(jkt.as_ref().map(|jkt| &jkt[..])))
 }
 
-/// Binds the default rotate statement's `$1..$12`: the id, what is
+/// `value` as JSON: strings, numbers and an address, which cannot fail.
+fn json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "{}".into())
+}
+
+/// Binds the default rotate statement's `$1..$14`: the id, what is
 /// expected, and the change.
 ///
 /// # Errors
@@ -99,6 +109,10 @@ pub(super) fn bind_rotation<D: Dialect>(
 ) -> Result<For<D>, StoreError> {
     let us = micros::<D>;
     let previous = &next.previous;
+    let (seen, auth) = (
+        next.last_seen.as_ref().map(json),
+        next.auth.as_ref().map(json),
+    );
     Ok(statement
         .bind(&id.as_bytes()[..])
         .bind(generation::<D>(expected.generation)?)
@@ -111,7 +125,9 @@ pub(super) fn bind_rotation<D: Dialect>(
         .bind(us(previous.rotated_at)?)
         .bind(&previous.wrapped_secret.as_bytes()[..])
         .bind(us(next.idle_expires_at)?)
-        .bind(next.claims_json.as_deref()))
+        .bind(next.claims_json.as_deref())
+        .bind(seen.as_deref())
+        .bind(auth.as_deref()))
 }
 
 /// Reads a row of the columns `COLUMNS` names, in that order.
@@ -166,7 +182,19 @@ pub(super) fn decode<D: Dialect>(
         user_agent: cols.nullable_text(15, "user_agent")?.map(Into::into),
         ip,
         label: cols.nullable_text(17, "label")?.map(Into::into),
+        kind: cols.nullable_text(18, "kind")?.map(Into::into),
     };
+    let auth = cols
+        .nullable_text(19, "auth")?
+        .map(|text| serde_json::from_str(text).map_err(|e| corrupt::<D>("auth").with_source(e)))
+        .transpose()?;
+    let last_seen = cols
+        .nullable_text(20, "last_seen")?
+        .map(|text| {
+            serde_json::from_str(text).map_err(|e| corrupt::<D>("last_seen").with_source(e))
+        })
+        .transpose()?
+        .unwrap_or_default();
 
     Ok(SessionRecord {
         id: SessionId::from_bytes(bytes16(0, "id")?),
@@ -174,7 +202,7 @@ pub(super) fn decode<D: Dialect>(
         generation: gen_of(cols.int(2, "generation")?, "generation")?,
         secret_hash: SecretHash::from_bytes(hash(cols.bytes(3, "secret_hash")?, "secret_hash")?),
         jkt: cols
-            .nullable_bytes(18, "jkt")?
+            .nullable_bytes(21, "jkt")?
             .map(|j| hash(j, "jkt").map(Jkt::from_bytes))
             .transpose()?,
         previous,
@@ -185,6 +213,8 @@ pub(super) fn decode<D: Dialect>(
         revoked,
         claims_json: cols.text(14, "claims")?.to_owned(),
         info,
+        auth,
+        last_seen,
     })
 }
 

@@ -47,6 +47,11 @@ impl Dialect for Sqlite {
             "dpop",
             include_str!("../../../migrations/sqlite/0002_dpop.sql"),
         ),
+        Migration::new(
+            3,
+            "auth_context",
+            include_str!("../../../migrations/sqlite/0003_auth_context.sql"),
+        ),
     ];
 
     /// Given back: the statement runs on the connection's own thread and

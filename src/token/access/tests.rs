@@ -2,6 +2,26 @@
 
 use super::*;
 
+/// [`sign_for`] for a session bound to no key, with no authentication
+/// context.
+fn sign(
+    rules: &TokenRules,
+    ring: &KeyRing,
+    sub: &str,
+    sid: &SessionId,
+    app_claims: ClaimMembers<'_>,
+    now: OffsetDateTime,
+    session_end: OffsetDateTime,
+) -> Result<(AccessToken, OffsetDateTime), Error> {
+    let holder = Holder {
+        sub,
+        sid,
+        jkt: None,
+        auth: None,
+    };
+    sign_for(rules, ring, holder, app_claims, (now, session_end))
+}
+
 #[test]
 fn claims_are_written_as_serde_json_writes_them() {
     let mut jti = [0; 22];
@@ -13,15 +33,38 @@ fn claims_are_written_as_serde_json_writes_them() {
         iat: -1,
         jti: random_jti(&mut jti),
         sid: "AAAAAAAAAAAAAAAAAAAAAA",
+        auth_time: None,
         cnf: None,
+        amr: &[],
+        acr: None,
     };
-    let json = serde_json::to_string(&claims).unwrap();
+    let amr = ["pwd".to_owned(), "otp".to_owned()];
+    let with_auth = OutClaims {
+        iss: "i",
+        sub: "s",
+        aud: "a",
+        exp: 2,
+        iat: 1,
+        jti: "j",
+        sid: "AAAAAAAAAAAAAAAAAAAAAA",
+        auth_time: Some(-7),
+        cnf: Some(Cnf { jkt: "abc" }),
+        amr: &amr,
+        acr: Some("urn:example:mfa"),
+    };
+    for claims in [claims, with_auth] {
+        written_as_serde_writes(&claims);
+    }
+}
+
+fn written_as_serde_writes(claims: &OutClaims<'_>) {
+    let json = serde_json::to_string(claims).unwrap();
     let members = ClaimMembers::of(r#"{"roles":["a"],"n":1}"#).unwrap();
     let with_members = format!(r#"{},"roles":["a"],"n":1}}"#, &json[..json.len() - 1]);
     let empty = ClaimMembers::of("{}").unwrap();
     let written = |members| {
         let mut out = Scratch::new();
-        write_claims(&claims, members, &mut out);
+        write_claims(claims, members, &mut out);
         out.as_bytes().to_vec()
     };
     assert_eq!(written(empty), json.as_bytes());
@@ -43,7 +86,13 @@ fn bound_tokens_carry_cnf_and_are_refused_as_bearer() {
     let jkt = Jkt::parse("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs").unwrap();
     let members = ClaimMembers::of(r#"{"role":"x"}"#).unwrap();
     let end = now + time::Duration::hours(1);
-    let (bound, _) = sign_bound(&rules, &ring, "u", &sid, Some(&jkt), members, (now, end)).unwrap();
+    let holder = Holder {
+        sub: "u",
+        sid: &sid,
+        jkt: Some(&jkt),
+        auth: None,
+    };
+    let (bound, _) = sign_for(&rules, &ring, holder, members, (now, end)).unwrap();
     let (plain, _) = sign(&rules, &ring, "u", &sid, members, now, end).unwrap();
     let read = |token: &AccessToken, presented| {
         verify_as::<serde_json::Value>(&rules, &ring, token.as_str(), now, presented)

@@ -88,6 +88,11 @@ impl Dialect for MySql {
             "dpop",
             include_str!("../../../../migrations/mysql/0002_dpop.sql"),
         ),
+        Migration::new(
+            3,
+            "auth_context",
+            include_str!("../../../../migrations/mysql/0003_auth_context.sql"),
+        ),
     ];
 
     /// Closed: to give it back, sqlx would wait for the statement's answer,
@@ -150,9 +155,9 @@ impl Dialect for MySql {
     }
 
     /// One `CALL` of the procedure the migration creates, with the
-    /// parameters of the default statement (`$1..$12`) in their order.
+    /// parameters of the default statement (`$1..$14`) in their order.
     fn rotate_statement(table: &str) -> String {
-        let parameters = ["?"; 12].join(", ");
+        let parameters = ["?"; 14].join(", ");
         format!("CALL {table}_rotate({parameters})")
     }
 }
@@ -281,7 +286,7 @@ mod tests {
         for statement in [&q.insert, &q.get, &q.revoke, &q.revoke_subject, &q.purge] {
             assert!(!statement.as_str().contains('$'), "{}", statement.as_str());
         }
-        assert_eq!(q.insert.as_str().matches('?').count(), 19);
+        assert_eq!(q.insert.as_str().matches('?').count(), 22);
         assert!(q.revoke_subject.as_str().contains("NOT (id <=> ?)"));
         assert!(
             q.get
@@ -295,7 +300,7 @@ mod tests {
         let q = Queries::new::<MySql>("app_");
         assert_eq!(
             q.rotate.as_str(),
-            "CALL app_sessions_rotate(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "CALL app_sessions_rotate(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         );
     }
 
