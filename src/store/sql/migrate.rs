@@ -274,8 +274,9 @@ mod tests {
             .map(|m| m.template)
             .find(|t| t.contains("CREATE PROCEDURE {prefix}sessions_rotate("))
             .unwrap_or_default();
-        assert!(migration.contains("label, jkt\n"));
-        // The twelve `bind_rotation` binds, in its order.
+        // It returns the columns `row::decode` reads.
+        assert!(migration.contains("kind, auth, last_seen, jkt\n"));
+        // The fourteen `bind_rotation` binds, in its order.
         let declared: Vec<&str> = migration
             .lines()
             .filter_map(|l| l.trim().strip_prefix("IN p_"))
@@ -295,7 +296,9 @@ mod tests {
                 "prev_rotated_at",
                 "prev_wrapped_secret",
                 "idle_expires_at",
-                "claims"
+                "claims",
+                "last_seen",
+                "auth"
             ]
         );
     }
