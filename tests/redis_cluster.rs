@@ -116,6 +116,26 @@ impl Drop for Fixture {
 ///
 /// # Panics
 /// When it is unset (see [`common::server_url`]).
+/// Refreshes with `token` until it goes through: right after a failover
+/// the new primary may have no replica synced yet, and with
+/// `wait_for_replicas` each try is then in doubt and hands back the token
+/// to try next, as a client sees. Bounded: 300 tries, 100 ms apart.
+async fn refresh_through_doubt(
+    service: &TokenService<RedisStore>,
+    token: &jwt_rotate::RefreshToken,
+) -> TokenPair {
+    let mut token = token.clone();
+    for _ in 0..300 {
+        match service.refresh(&token).await {
+            Ok(pair) => return pair,
+            Err(Error::RotationInDoubt { retry_with, .. }) => token = retry_with,
+            Err(other) => panic!("refresh after the failover: {other:?}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("still in doubt 30 s after the failover");
+}
+
 fn urls() -> Vec<String> {
     let urls = common::server_url("REDIS_CLUSTER_URLS");
     urls.split(',').map(str::trim).map(str::to_owned).collect()

@@ -161,18 +161,7 @@ async fn cluster_with_wait_no_acknowledged_rotation_is_lost_in_failover() {
     // once the new primary has a replica to acknowledge the write (the old
     // primary rejoins as one and syncs first). Until then each try is in
     // doubt again and hands back the token to try next, as a client sees.
-    let mut token = retry_with;
-    let mut tries = 0;
-    let retried = loop {
-        match cut.service.refresh(&token).await {
-            Ok(pair) => break pair,
-            Err(Error::RotationInDoubt { retry_with, .. }) if tries < 300 => {
-                (token, tries) = (retry_with, tries + 1);
-                tokio::time::sleep(StdDuration::from_millis(100)).await;
-            }
-            Err(other) => panic!("the retry after {tries} tries: {other:?}"),
-        }
-    };
+    let retried = crate::refresh_through_doubt(&cut.service, &retry_with).await;
     let record = common::record(&cut.service, &retried.session_id).await;
     assert_eq!((record.generation, record.revoked), (2, None));
     drop(cut.fixture);
