@@ -50,6 +50,13 @@ async fn conformance_suite() {
     testing::run_all(&Arc::new(db.store(8).await)).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs DATABASE_URL (PostgreSQL)"]
+async fn revocation_feed_conformance() {
+    let db = TestDb::create().await;
+    sql::feed_conformance(db.store(4).await).await;
+}
+
 #[tokio::test]
 #[ignore = "needs DATABASE_URL (PostgreSQL)"]
 async fn a_dpop_bound_session_keeps_its_binding() {

@@ -70,6 +70,12 @@ async fn conformance_on_a_file_with_several_connections() {
     testing::run_all(&Arc::new(db.store(8).await)).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn revocation_feed_conformance() {
+    let db = TempDb::new();
+    sql::feed_conformance(db.store(4).await).await;
+}
+
 #[tokio::test]
 async fn a_dpop_bound_session_keeps_its_binding() {
     let db = TempDb::new();
