@@ -73,8 +73,10 @@ impl<D: Dialect> Default for SqlStoreBuilder<D> {
 }
 
 impl<D: Dialect> SqlStoreBuilder<D> {
-    /// Names the tables `{prefix}sessions` and `{prefix}migrations` (with
-    /// PostgreSQL, in the connection's `search_path`). Default
+    /// Names the tables `{prefix}sessions`, `{prefix}migrations` and the
+    /// revocation feed's `{prefix}revocations` and
+    /// `{prefix}revocations_head` (with PostgreSQL, in the connection's
+    /// `search_path`). Default
     /// `jwt_rotate_`; lowercase ASCII letters, digits and `_`, at most 40
     /// bytes, not starting with a digit (it is pasted into SQL).
     pub fn table_prefix(mut self, prefix: impl Into<String>) -> Self {
