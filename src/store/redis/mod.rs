@@ -3,6 +3,7 @@
 mod builder;
 mod connection;
 mod error;
+mod feed;
 mod keys;
 mod many;
 mod record;
@@ -10,6 +11,7 @@ mod scan;
 mod wait;
 
 pub use self::builder::RedisStoreBuilder;
+pub use self::feed::ClusterFeedUnsupported;
 pub use self::wait::ReplicationShortfall;
 
 use std::fmt;
@@ -169,6 +171,8 @@ pub struct RedisStore {
     keys: Keys,
     retention_ms: i64,
     wait: Option<WaitFor>,
+    /// The revocation feed: on one server only.
+    feed: Option<feed::Feed>,
 }
 
 impl RedisStore {
@@ -193,6 +197,7 @@ impl fmt::Debug for RedisStore {
             .field("retention_ms", &self.retention_ms)
             .field("topology", &self.conn.topology())
             .field("wait", &self.wait)
+            .field("feed", &self.feed)
             .finish_non_exhaustive()
     }
 }
@@ -287,6 +292,12 @@ impl RefreshStore for RedisStore {
     async fn revoke(&self, id: &SessionId, why: &Revocation) -> Result<bool, StoreError> {
         let mut revoke = scripts().revoke.key(self.keys.session(id));
         revoke.arg(why.reason.as_str()).arg(instant(why.at));
+        if let Some(feed) = &self.feed {
+            revoke
+                .key(&feed.stream)
+                .arg(feed.capacity)
+                .arg(id.to_string());
+        }
         let doing = "revoking a session";
         let reply = self
             .conn
