@@ -53,7 +53,12 @@ fn entries_decode_sessions_and_subjects() {
         ),
         raw(
             "1700000000002-0",
-            &[("p", "1700000000001"), ("t", "u"), ("sub", "bob"), ("at", "7.000000000")],
+            &[
+                ("p", "1700000000001"),
+                ("t", "u"),
+                ("sub", "bob"),
+                ("at", "7.000000000"),
+            ],
         ),
     ]);
     let found = entries(reply).unwrap();
@@ -98,7 +103,12 @@ fn entries_decode_sessions_and_subjects() {
 
 #[test]
 fn malformed_entries_are_corrupt_not_skipped() {
-    let good = [("p", "0"), ("t", "u"), ("sub", "ann"), ("at", "6.000000000")];
+    let good = [
+        ("p", "0"),
+        ("t", "u"),
+        ("sub", "ann"),
+        ("at", "6.000000000"),
+    ];
     let ok = entries(Value::Array(vec![raw("9-0", &good)]));
     assert!(ok.is_ok());
     let bad = [
@@ -108,10 +118,37 @@ fn malformed_entries_are_corrupt_not_skipped() {
         raw("x-0", &good),
         raw("99999999999999999999-0", &good),
         raw("9-0", &good[1..]),
-        raw("9-0", &[("p", "0"), ("t", "z"), ("sub", "ann"), ("at", "6.000000000")]),
-        raw("9-0", &[("p", "0"), ("t", "s"), ("id", "nope"), ("at", "6.000000000")]),
-        raw("9-0", &[("p", "0"), ("t", "u"), ("sub", "ann"), ("at", "6")]),
-        raw("9-0", &[("p", "x"), ("t", "u"), ("sub", "ann"), ("at", "6.000000000")]),
+        raw(
+            "9-0",
+            &[
+                ("p", "0"),
+                ("t", "z"),
+                ("sub", "ann"),
+                ("at", "6.000000000"),
+            ],
+        ),
+        raw(
+            "9-0",
+            &[
+                ("p", "0"),
+                ("t", "s"),
+                ("id", "nope"),
+                ("at", "6.000000000"),
+            ],
+        ),
+        raw(
+            "9-0",
+            &[("p", "0"), ("t", "u"), ("sub", "ann"), ("at", "6")],
+        ),
+        raw(
+            "9-0",
+            &[
+                ("p", "x"),
+                ("t", "u"),
+                ("sub", "ann"),
+                ("at", "6.000000000"),
+            ],
+        ),
         Value::Int(3),
         Value::Array(vec![text("9-0")]),
     ];
