@@ -14,6 +14,14 @@
 local sessions = #KEYS
 if ARGV[4] ~= '' then
   sessions = sessions - 1
+end
+-- Every read before any write: a key that is no hash fails the call with
+-- nothing changed.
+local current = {}
+for i = 1, sessions do
+  current[i] = redis.call('HMGET', KEYS[i], 'sub', 'rreason')
+end
+if ARGV[4] ~= '' then
   -- Even when no session is live: a purged session's access tokens may
   -- still be out there.
   local event = {'t', 'u', 'sub', ARGV[1], 'at', ARGV[3]}
@@ -25,7 +33,7 @@ if ARGV[4] ~= '' then
 end
 local replies = {}
 for i = 1, sessions do
-  local cur = redis.call('HMGET', KEYS[i], 'sub', 'rreason')
+  local cur = current[i]
   if not cur[1] then
     replies[i] = -1
   elseif cur[1] ~= ARGV[1] or cur[2] then
