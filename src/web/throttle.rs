@@ -6,7 +6,9 @@
 //! proves the password right gives it back. So the buckets count wrong
 //! guesses and checks still running, and many guesses sent at once cannot
 //! slip past the count. Without a token in either bucket the request is
-//! answered 429 at once, without hashing.
+//! answered 429 at once, without hashing. A secret that is no user's (an
+//! OAuth client's) is charged to the address's bucket alone
+//! ([`LoginThrottle::try_take_address`]).
 //!
 //! The buckets live in this process's memory: each instance of a server
 //! counts on its own, and a restart forgets. Behind a load balancer, an
