@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use jwt_rotate::oauth::IntrospectionClient;
 use jwt_rotate::web::{ThrottleLimits, TrustedProxies};
 use jwt_rotate::{Clock, CookieSecurity, MemoryStore, Origin, SystemClock};
 
@@ -51,6 +52,11 @@ pub struct Config {
     /// Where sessions live. Default: a [`MemoryStore`]; env `SESSIONS_DB`
     /// for a [`SqliteStore`].
     pub store: Store,
+    /// The resource server allowed to call `POST /oauth/introspect`, by
+    /// HTTP Basic. Default: none, and that route answers 404 (the token
+    /// and revocation routes need no client); env `INTROSPECT_CLIENT_ID`
+    /// with `INTROSPECT_CLIENT_SECRET`.
+    pub introspection: Option<IntrospectionClient>,
 }
 
 /// Where the token signing keys come from.
@@ -84,6 +90,7 @@ impl Default for Config {
             clock: Arc::new(SystemClock),
             signing: Signing::Random,
             store: Arc::new(MemoryStore::new()),
+            introspection: None,
         }
     }
 }
@@ -93,7 +100,9 @@ impl Config {
     /// `REUSE_GRACE_SECS`, `COOKIE_SECURE`, `PUBLIC_ORIGIN`,
     /// `TRUSTED_PROXIES`, `SESSIONS_DB` (a SQLite URL such as
     /// `sqlite://sessions.db`, created and migrated if needed), and
-    /// `ACCESS_KEY_SECRET` with `REFRESH_KEY_SECRET` (both or neither).
+    /// `ACCESS_KEY_SECRET` with `REFRESH_KEY_SECRET` (both or neither), and
+    /// `INTROSPECT_CLIENT_ID` with `INTROSPECT_CLIENT_SECRET` (both or
+    /// neither; the secret at least 16 characters).
     ///
     /// # Errors
     /// [`EnvError`] naming a variable whose value cannot be used, or whose
@@ -143,6 +152,7 @@ impl Config {
                 ));
             }
         }
+        config.introspection = introspection_client()?;
         if let Ok(url) = std::env::var("SESSIONS_DB") {
             config.store = sqlite_store(&url).await.map_err(|err| EnvError {
                 source: Some(err),
@@ -161,6 +171,30 @@ pub async fn sqlite_store(url: &str) -> Result<Store, jwt_rotate::Error> {
     let store = SqliteStore::connect(url).await?;
     store.migrate().await?;
     Ok(Arc::new(store))
+}
+
+/// The introspection client of `INTROSPECT_CLIENT_ID` and
+/// `INTROSPECT_CLIENT_SECRET`, if both are set.
+fn introspection_client() -> Result<Option<IntrospectionClient>, EnvError> {
+    /// Shorter secrets are guessable in the throttle's budget over time.
+    const MIN_SECRET_CHARS: usize = 16;
+    match (
+        std::env::var("INTROSPECT_CLIENT_ID"),
+        std::env::var("INTROSPECT_CLIENT_SECRET"),
+    ) {
+        (Ok(id), Ok(secret)) if !id.is_empty() && secret.chars().count() >= MIN_SECRET_CHARS => {
+            Ok(Some(IntrospectionClient::new(id, secret)))
+        }
+        (Err(_), Err(_)) => Ok(None),
+        (Ok(_), Ok(_)) => Err(EnvError::new(
+            "INTROSPECT_CLIENT_SECRET",
+            "at least 16 characters, with a non-empty INTROSPECT_CLIENT_ID",
+        )),
+        _ => Err(EnvError::new(
+            "INTROSPECT_CLIENT_ID",
+            "set together with INTROSPECT_CLIENT_SECRET",
+        )),
+    }
 }
 
 fn seconds(variable: &'static str) -> Result<Option<Duration>, EnvError> {
