@@ -379,7 +379,7 @@ async fn follower(
 #[cfg(feature = "revocation-feed")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs REDIS_URL"]
-async fn a_verifier_following_the_feed_refuses_revoked_sessions_without_a_store_read() {
+async fn a_verifier_following_the_feed_refuses_revoked_sessions() {
     let fixture = Fixture::new().await;
     let (service, verifier) = follower(&fixture).await;
     let (ann, bob) = (unique_subject("ann"), unique_subject("bob"));
