@@ -269,6 +269,40 @@ async fn trimmed_events_make_a_cursor_too_old_and_a_subscription_lag() {
 
 #[tokio::test]
 #[ignore = "needs REDIS_URL"]
+async fn a_lost_stream_is_too_old_never_a_silent_gap() {
+    let fixture = Fixture::new().await;
+    let store = &fixture.store;
+    let subject = unique_subject("lost");
+    let (one, two) = (create(store, &subject).await, create(store, &subject).await);
+    let now = OffsetDateTime::now_utc;
+    assert!(store.revoke(&one.id, &why(now())).await.unwrap());
+    let held = events_since(store, Cursor::START).await[0].cursor;
+    // The stream's key is lost (a failover, an eviction), then written again.
+    let mut raw = fixture.raw().await;
+    let _: () = redis::cmd("DEL")
+        .arg(format!("{}:feed", fixture.prefix))
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.since(held).await.unwrap(),
+        CatchUp::TooOld {
+            head: Cursor::START
+        }
+    );
+    assert!(store.revoke(&two.id, &why(now())).await.unwrap());
+    let CatchUp::TooOld { head } = store.since(held).await.unwrap() else {
+        panic!("the new stream does not go on from the cursor held");
+    };
+    assert!(head > held);
+    assert_eq!(
+        what(&events_since(store, Cursor::START).await),
+        [Revoked::Session(two.id)]
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs REDIS_URL"]
 async fn a_subscription_wakes_at_the_revocation_and_says_current_when_quiet() {
     let fixture = Fixture::new().await;
     let store = &fixture.store;
