@@ -27,12 +27,15 @@ macro_rules! all_http_tests {
             forwarded_for_is_ignored_unless_trusted,
             oversized_bodies_are_refused_alike,
             sessions_per_user_are_capped,
+            dpop_login_binds_and_every_refresh_needs_the_key,
+            dpop_tokens_need_their_proof_at_me,
         );
         $crate::config_tests!($spawn;
             a_public_origin_sets_scheme_host_and_port,
             throttling_is_per_user_and_per_address,
             password_hashes_at_once_are_bounded,
             a_full_hashing_queue_answers_503,
+            dpop_nonces_are_asked_for_then_accepted,
         );
         $crate::server_tests!($spawn;
             logout_revokes_every_cookie_that_verifies,
