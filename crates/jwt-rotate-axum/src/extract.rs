@@ -26,7 +26,13 @@ pub(crate) trait Authenticator<C>: Send + Sync + 'static {
     /// common path of a resource route pays no allocation for a future.
     fn verify_now(&self, authorization: Option<&[u8]>) -> Option<Verified<C>>;
 
-    fn authenticate<'a>(&'a self, headers: RequestHeaders<'a>) -> Checked<'a, C>;
+    /// The check of `authorization`; of the whole request (`parts`: the
+    /// proof, `Host`, the method and the URL) for a DPoP token.
+    fn authenticate<'a>(
+        &'a self,
+        authorization: Option<&'a [u8]>,
+        parts: &'a Parts,
+    ) -> Checked<'a, C>;
 }
 
 impl<S: RefreshStore, C: AppClaims> Authenticator<C> for AuthFlow<S, C> {
@@ -41,7 +47,16 @@ impl<S: RefreshStore, C: AppClaims> Authenticator<C> for AuthFlow<S, C> {
         Some(verified)
     }
 
-    fn authenticate<'a>(&'a self, headers: RequestHeaders<'a>) -> Checked<'a, C> {
+    fn authenticate<'a>(
+        &'a self,
+        authorization: Option<&'a [u8]>,
+        parts: &'a Parts,
+    ) -> Checked<'a, C> {
+        if dpop_token(authorization).is_none() {
+            // The common path: the header alone, nothing gathered.
+            return Box::pin(self.authenticate_bearer(authorization));
+        }
+        let headers = dpop_headers(parts);
         Box::pin(async move { AuthFlow::authenticate(self, &headers).await })
     }
 }
@@ -96,9 +111,7 @@ impl<St: Send + Sync, C: AppClaims> FromRequestParts<St> for Authenticated<C> {
         if let Some(verified) = flow.verify_now(authorization) {
             return verified.map(Self).map_err(AuthError);
         }
-        Ok(Self(
-            flow.authenticate(headers_for(parts, authorization)).await?,
-        ))
+        Ok(Self(flow.authenticate(authorization, parts).await?))
     }
 }
 
@@ -115,17 +128,10 @@ impl<St: Send + Sync, C: AppClaims> OptionalFromRequestParts<St> for Authenticat
     }
 }
 
-/// What the check reads: `Authorization` alone for a Bearer token; for
-/// `Authorization: DPoP`, also the proof, `Host`, the method and the URL
-/// the client sent (`OriginalUri`, whole inside a `nest`).
-fn headers_for<'a>(parts: &'a Parts, authorization: Option<&'a [u8]>) -> RequestHeaders<'a> {
-    if dpop_token(authorization).is_none() {
-        let mut headers = RequestHeaders::new();
-        if let Some(value) = authorization {
-            headers.push("authorization", value);
-        }
-        return headers;
-    }
+/// What a DPoP token's check reads: the headers (the proof, `Host`), the
+/// method and the URL the client sent (`OriginalUri`, whole inside a
+/// `nest`).
+fn dpop_headers(parts: &Parts) -> RequestHeaders<'_> {
     let uri = parts
         .extensions
         .get::<OriginalUri>()
