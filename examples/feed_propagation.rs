@@ -166,7 +166,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .key_prefix(&prefix)
                 .connect(&url)
                 .await?;
-            let figures = measure(Arc::new(store), count).await;
+            let figures = measure(Arc::new(store), count, PUSHED).await;
             delete_keys(&url, &prefix).await?;
             report("redis", Some(figures), count);
         }

@@ -58,7 +58,10 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     }
 
     /// `claims`, if their session is still live (one store read).
-    async fn check_live(&self, claims: AccessClaims<C>) -> Result<AccessClaims<C>, Error> {
+    pub(crate) async fn check_live(
+        &self,
+        claims: AccessClaims<C>,
+    ) -> Result<AccessClaims<C>, Error> {
         let record = self
             .timed(StoreOp::Get, self.inner.store.get(&claims.sid))
             .await?;

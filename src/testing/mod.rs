@@ -1,5 +1,6 @@
 //! The testing API (feature `testing`): the conformance suite for
-//! [`RefreshStore`] implementations, and [`FaultyStore`].
+//! [`RefreshStore`] implementations, [`FaultyStore`], and [`DpopClient`]
+//! to drive a server with DPoP proofs.
 //!
 //! For tests only: nothing here belongs in a production build. The feature
 //! was called `conformance` (and this module `jwt_rotate::conformance`);
@@ -83,6 +84,7 @@ use crate::session::{
 use crate::store::{ExpectedGeneration, RefreshStore, RotationUpdate, StoreError};
 
 mod concurrent;
+mod dpop;
 mod faulty;
 mod feed;
 mod follow;
@@ -93,6 +95,7 @@ pub use self::concurrent::{
     concurrent_create_has_one_winner, concurrent_revoke_has_one_winner,
     concurrent_rotate_has_one_winner, rotate_racing_revoke_never_wins_after_it,
 };
+pub use self::dpop::{DpopClient, ath};
 pub use self::faulty::{Calls, Fault, FaultyStore};
 pub use self::feed::{
     feed_catches_up_after_a_disconnect, feed_publishes_each_revocation_once_in_order,

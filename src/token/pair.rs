@@ -3,7 +3,7 @@
 use time::OffsetDateTime;
 
 use crate::secret::{AccessToken, RefreshToken};
-use crate::session::SessionId;
+use crate::session::{Jkt, SessionId};
 
 /// What a login or a refresh returns.
 #[derive(Debug, Clone)]
@@ -19,4 +19,8 @@ pub struct TokenPair {
     pub refresh_expires_at: OffsetDateTime,
     /// The session both tokens belong to.
     pub session_id: SessionId,
+    /// The thumbprint of the client key the session is bound to (DPoP, RFC
+    /// 9449), if it is: the access token is then a `DPoP` token, not a
+    /// Bearer one.
+    pub jkt: Option<Jkt>,
 }

@@ -146,14 +146,17 @@ pub(crate) fn resource(path: &str, route: Route) -> Resource {
 }
 
 /// The request's headers as the library reads them; the URI's authority
-/// stands in for `Host` on HTTP/2.
+/// stands in for `Host` on HTTP/2. The method and the whole path (scope
+/// prefix included) go with them: a DPoP proof names both.
 pub(crate) fn request_headers(req: &HttpRequest) -> RequestHeaders<'_> {
     let headers: RequestHeaders<'_> = req
         .headers()
         .iter()
         .map(|(name, value)| (name.as_str(), value.as_bytes()))
         .collect();
-    headers.with_authority(req.uri().authority().map(|a| a.as_str().as_bytes()))
+    headers
+        .with_authority(req.uri().authority().map(|a| a.as_str().as_bytes()))
+        .with_target(req.method().as_str(), req.path())
 }
 
 pub(crate) type Flow<S, C> = web::Data<AuthFlow<S, C>>;

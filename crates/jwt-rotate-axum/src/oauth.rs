@@ -7,7 +7,7 @@ use axum::Router;
 use axum::{
     body::Bytes,
     extract::{DefaultBodyLimit, State, rejection::BytesRejection},
-    http::{HeaderMap, Uri},
+    http::{HeaderMap, Method, Uri},
     response::{IntoResponse, Response},
     routing::post,
 };
@@ -70,15 +70,14 @@ async fn revoke<S: RefreshStore, C: AppClaims>(
 async fn introspect<S: RefreshStore, C: AppClaims>(
     State(flow): State<AuthFlow<S, C>>,
     Peer(peer): Peer,
+    method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let headers = request_headers(&headers, &uri, &method);
     match body {
-        Ok(body) => answer(
-            flow.oauth_introspect(&request_headers(&headers, &uri), peer, &body)
-                .await,
-        ),
+        Ok(body) => answer(flow.oauth_introspect(&headers, peer, &body).await),
         Err(_) => answer(AuthFlow::<S, C>::oauth_unreadable_body()),
     }
 }

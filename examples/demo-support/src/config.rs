@@ -57,6 +57,12 @@ pub struct Config {
     /// and revocation routes need no client); env `INTROSPECT_CLIENT_ID`
     /// with `INTROSPECT_CLIENT_SECRET`.
     pub introspection: Option<IntrospectionClient>,
+    /// DPoP server nonces (RFC 9449, section 8): when set, every proof
+    /// must carry a nonce of this server, each valid for this long (and
+    /// the period after), and a proof without one is answered 401
+    /// `use_dpop_nonce` with a `DPoP-Nonce`. Default: none; env
+    /// `DPOP_NONCE_SECS`.
+    pub dpop_nonces: Option<Duration>,
 }
 
 /// Where the token signing keys come from.
@@ -91,6 +97,7 @@ impl Default for Config {
             signing: Signing::Random,
             store: Arc::new(MemoryStore::new()),
             introspection: None,
+            dpop_nonces: None,
         }
     }
 }
@@ -98,7 +105,7 @@ impl Default for Config {
 impl Config {
     /// The defaults, changed by the environment: `ACCESS_TTL_SECS`,
     /// `REUSE_GRACE_SECS`, `COOKIE_SECURE`, `PUBLIC_ORIGIN`,
-    /// `TRUSTED_PROXIES`, `SESSIONS_DB` (a SQLite URL such as
+    /// `TRUSTED_PROXIES`, `DPOP_NONCE_SECS`, `SESSIONS_DB` (a SQLite URL such as
     /// `sqlite://sessions.db`, created and migrated if needed), and
     /// `ACCESS_KEY_SECRET` with `REFRESH_KEY_SECRET` (both or neither), and
     /// `INTROSPECT_CLIENT_ID` with `INTROSPECT_CLIENT_SECRET` (both or
@@ -129,6 +136,7 @@ impl Config {
             })?;
             config.public_origin = Some(origin);
         }
+        config.dpop_nonces = seconds("DPOP_NONCE_SECS")?;
         if let Ok(list) = std::env::var("TRUSTED_PROXIES") {
             config.trusted_proxies = list
                 .parse()

@@ -35,6 +35,8 @@ macro_rules! all_http_tests {
             oauth_introspect_needs_the_client_credentials,
             oauth_introspect_failures_are_throttled_per_address,
             a_real_oauth2_client_refreshes_revokes_and_introspects,
+            dpop_login_binds_and_every_refresh_needs_the_key,
+            dpop_tokens_need_their_proof_at_me,
         );
         $crate::config_tests!($spawn;
             a_public_origin_sets_scheme_host_and_port,
@@ -42,6 +44,7 @@ macro_rules! all_http_tests {
             password_hashes_at_once_are_bounded,
             a_full_hashing_queue_answers_503,
             oauth_introspect_is_disabled_without_a_client,
+            dpop_nonces_are_asked_for_then_accepted,
         );
         $crate::server_tests!($spawn;
             logout_revokes_every_cookie_that_verifies,

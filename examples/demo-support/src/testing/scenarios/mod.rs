@@ -20,6 +20,8 @@ mod introspect;
 pub use introspect::*;
 mod oauth_client;
 pub use oauth_client::*;
+mod dpop;
+pub use dpop::*;
 
 pub async fn whole_flow(server: &TestServer, env: &Env) {
     let mut alice = Agent::new(server);
