@@ -51,6 +51,11 @@ impl Dialect for Postgres {
             "auth_context",
             include_str!("../../../migrations/postgres/0003_auth_context.sql"),
         ),
+        Migration::new(
+            7,
+            "hot_rotations",
+            include_str!("../../../migrations/postgres/0007_hot_rotations.sql"),
+        ),
     ];
 
     /// Closed: to give it back, sqlx would wait for the statement's answer,
@@ -112,6 +117,17 @@ impl Dialect for Postgres {
             "42P01" => Judged::missing_table(),
             _ => Judged::kind(StoreErrorKind::Other),
         }
+    }
+
+    /// By `purge_after` (migration 7), a bound kept at or before each
+    /// session's expiry that rotations seldom move, so that they can be
+    /// HOT updates; then by the expiry itself. `$1` twice: PostgreSQL
+    /// numbers its parameters.
+    fn purge_statement(table: &str) -> String {
+        format!(
+            "DELETE FROM {table} WHERE purge_after <= $1 \
+             AND LEAST(idle_expires_at, absolute_expires_at) <= $1"
+        )
     }
 
     fn rows_affected(done: &PgQueryResult) -> u64 {
@@ -320,7 +336,7 @@ mod tests {
     #[test]
     fn statements_use_postgres_spellings() {
         let q = Queries::new::<Postgres>("app_");
-        assert!(q.purge.as_str().contains("LEAST("));
+        assert!(q.purge.as_str().contains("purge_after <= $1 AND LEAST("));
         assert!(
             q.revoke_subject
                 .as_str()

@@ -52,6 +52,11 @@ impl Dialect for Sqlite {
             "auth_context",
             include_str!("../../../migrations/sqlite/0003_auth_context.sql"),
         ),
+        Migration::new(
+            7,
+            "hot_rotations",
+            include_str!("../../../migrations/sqlite/0007_hot_rotations.sql"),
+        ),
     ];
 
     /// Given back: the statement runs on the connection's own thread and
