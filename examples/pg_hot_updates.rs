@@ -11,7 +11,9 @@
 //! (default 3,000, picked at random among the live ones), rounds (default
 //! 3: each picked session is rotated once per round, so the first round is
 //! every session's first rotation, which fills in its grace columns and
-//! grows the row, and the later ones are the steady state).
+//! grows the row, and the later ones are the steady state), and a
+//! `fillfactor` to set on the table before it is filled (default: the
+//! migrations' own), to compare.
 //!
 //! Everything happens in a database of its own (`jwt_rotate_hot_<pid>`),
 //! dropped at the end: no other table is read or written. The sessions
@@ -32,13 +34,13 @@
 use std::str::FromStr;
 use std::time::{Duration as StdDuration, Instant};
 
+use jwt_rotate::SessionId;
 use jwt_rotate::sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use jwt_rotate::sqlx::{self, AssertSqlSafe, ConnectOptions, Connection, Row};
 use jwt_rotate::store::{
     ExpectedGeneration, GraceData, PostgresStore, RefreshStore, RotationUpdate, SecretHash,
     WrappedSecret,
 };
-use jwt_rotate::SessionId;
 use time::{Duration, OffsetDateTime};
 
 type Failure = Box<dyn std::error::Error>;
@@ -50,16 +52,24 @@ async fn main() -> Result<(), Failure> {
         Ok(args.next().map_or(Ok(default), |a| a.parse())?)
     };
     let (rows, picked, rounds) = (arg(100_000)?, arg(3_000)?, arg(3)?);
+    let fillfactor = args.next().map(|f| f.parse::<u8>()).transpose()?;
     let url = std::env::var("DATABASE_URL").map_err(|_| "set DATABASE_URL")?;
     let server = PgConnectOptions::from_str(&url)?;
     let name = format!("jwt_rotate_hot_{}", std::process::id());
     admin(&server, &format!("CREATE DATABASE {name}")).await?;
-    let result = run(server.clone().database(&name), rows, picked, rounds).await;
+    let options = server.clone().database(&name);
+    let result = run(options, rows, picked, rounds, fillfactor).await;
     admin(&server, &format!("DROP DATABASE {name} WITH (FORCE)")).await?;
     result
 }
 
-async fn run(options: PgConnectOptions, rows: u64, picked: u64, rounds: u64) -> Result<(), Failure> {
+async fn run(
+    options: PgConnectOptions,
+    rows: u64,
+    picked: u64,
+    rounds: u64,
+    fillfactor: Option<u8>,
+) -> Result<(), Failure> {
     // No ping before each call, as `PostgresStore::connect` sets it.
     let pool = PgPoolOptions::new()
         .max_connections(4)
@@ -70,6 +80,13 @@ async fn run(options: PgConnectOptions, rows: u64, picked: u64, rounds: u64) -> 
     store.migrate().await?;
     let table = store.table().to_owned();
     let mut db = options.connect().await?;
+    if let Some(fillfactor) = fillfactor {
+        sqlx::raw_sql(AssertSqlSafe(format!(
+            "ALTER TABLE {table} SET (fillfactor = {fillfactor})"
+        )))
+        .execute(&mut db)
+        .await?;
+    }
     let now = OffsetDateTime::now_utc().replace_nanosecond(0)?;
     let now_micros = micros(now);
 
@@ -99,7 +116,11 @@ async fn run(options: PgConnectOptions, rows: u64, picked: u64, rounds: u64) -> 
         let id: Vec<u8> = row.try_get(0)?;
         let hash: Vec<u8> = row.try_get(1)?;
         let id = SessionId::from_bytes(id.as_slice().try_into()?);
-        sessions.push((id, 0_u64, SecretHash::from_bytes(hash.as_slice().try_into()?)));
+        sessions.push((
+            id,
+            0_u64,
+            SecretHash::from_bytes(hash.as_slice().try_into()?),
+        ));
     }
 
     let mut updates = counts(&mut db, &table).await?;
@@ -140,7 +161,10 @@ async fn run(options: PgConnectOptions, rows: u64, picked: u64, rounds: u64) -> 
             100.0 * hot as f64 / all as f64
         );
     }
-    println!("{} pages after the rotations", pages(&mut db, &table).await?);
+    println!(
+        "{} pages after the rotations",
+        pages(&mut db, &table).await?
+    );
 
     // The purge statement's text, as the store sent it: run it once at an
     // instant that expires nothing, then read it back.
@@ -217,12 +241,11 @@ async fn counts(db: &mut PgConnection, table: &str) -> Result<(i64, i64), Failur
     sqlx::query("SELECT pg_stat_clear_snapshot()")
         .execute(&mut *db)
         .await?;
-    let row = sqlx::query(
-        "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = $1",
-    )
-    .bind(table)
-    .fetch_one(&mut *db)
-    .await?;
+    let row =
+        sqlx::query("SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = $1")
+            .bind(table)
+            .fetch_one(&mut *db)
+            .await?;
     Ok((row.try_get(0)?, row.try_get(1)?))
 }
 
@@ -243,12 +266,12 @@ async fn wait_for(db: &mut PgConnection, table: &str, updates: i64) -> Result<(i
 }
 
 async fn pages(db: &mut PgConnection, table: &str) -> Result<i64, Failure> {
-    Ok(
-        sqlx::query_scalar("SELECT pg_relation_size($1::regclass) / current_setting('block_size')::bigint")
-            .bind(table)
-            .fetch_one(db)
-            .await?,
+    Ok(sqlx::query_scalar(
+        "SELECT pg_relation_size($1::regclass) / current_setting('block_size')::bigint",
     )
+    .bind(table)
+    .fetch_one(db)
+    .await?)
 }
 
 /// The table's `fillfactor` storage parameter (100, the default, if unset).

@@ -53,6 +53,7 @@ impl<'a> Object<'a> {
         Self { out, empty: true }
     }
 
+    #[inline]
     pub(crate) fn str(&mut self, key: &str, value: &str) -> &mut Self {
         self.key(key);
         string(self.out, value);
@@ -61,6 +62,7 @@ impl<'a> Object<'a> {
 
     /// A member whose value needs no escaping by construction (base64url:
     /// a `jti`, a `sid`), copied without looking for characters to escape.
+    #[inline]
     pub(crate) fn plain(&mut self, key: &str, value: &str) -> &mut Self {
         debug_assert!(!needs_escape(value), "{value:?} needs escaping");
         self.key(key);
@@ -70,11 +72,13 @@ impl<'a> Object<'a> {
         self
     }
 
+    #[inline]
     pub(crate) fn int(&mut self, key: &str, value: i64) -> &mut Self {
         self.key(key);
         self.number(value)
     }
 
+    #[inline]
     pub(crate) fn uint(&mut self, key: &str, value: u64) -> &mut Self {
         self.key(key);
         self.number(value)
@@ -106,6 +110,9 @@ impl<'a> Object<'a> {
         self.out.push(b'}');
     }
 
+    // Inlined where the key is a literal: compared and copied as
+    // constants, not by calls to `memcmp` and `memcpy`.
+    #[inline(always)]
     fn key(&mut self, key: &str) {
         // Bytes of a size known here, not a slice chosen at run time: each
         // is stored in place rather than by a call to `memcpy`.
@@ -129,6 +136,7 @@ impl<'a> Object<'a> {
 /// `value` as a JSON string. serde_json escapes `"`, `\` and the control
 /// characters, nothing else; strings without any (all of ours, nearly all
 /// subjects) are copied as they are, the others left to serde_json.
+#[inline]
 fn string(out: &mut Scratch, value: &str) {
     if needs_escape(value) {
         let written = serde_json::to_writer(&mut *out, value);
@@ -154,7 +162,10 @@ fn string_end(body: &[u8]) -> Option<usize> {
         }
         start += 16;
     }
-    body[start..].iter().position(|&b| stops(b)).map(|i| start + i)
+    body[start..]
+        .iter()
+        .position(|&b| stops(b))
+        .map(|i| start + i)
 }
 
 /// Whether serde_json would escape anything in `text`: `"`, `\\` or a
@@ -188,6 +199,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The member `key`, a string.
+    #[inline]
     pub(crate) fn str(&mut self, key: &str) -> Option<&'a str> {
         self.key(key)?;
         let body = self.rest.strip_prefix('"')?;
@@ -204,6 +216,7 @@ impl<'a> Reader<'a> {
     /// with one comparison instead of being scanned for its end. Any other
     /// value, or spelling, returns `None`, and the caller's read falls
     /// back to serde_json, whose verdict stands.
+    #[inline]
     pub(crate) fn str_equal(&mut self, key: &str, expected: &str) -> Option<&'a str> {
         self.key(key)?;
         let body = self.rest.strip_prefix('"')?;
@@ -216,6 +229,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The member `key`, an `i64`.
+    #[inline]
     pub(crate) fn int(&mut self, key: &str) -> Option<i64> {
         self.key(key)?;
         match self.rest.strip_prefix('-') {
@@ -230,6 +244,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The member `key`, a `u64`.
+    #[inline]
     pub(crate) fn uint(&mut self, key: &str) -> Option<u64> {
         self.key(key)?;
         self.digits()
@@ -265,6 +280,9 @@ impl<'a> Reader<'a> {
         self.rest == "}"
     }
 
+    // Inlined where the key is a literal: compared and copied as
+    // constants, not by calls to `memcmp` and `memcpy`.
+    #[inline]
     fn key(&mut self, key: &str) -> Option<()> {
         let rest = if self.empty {
             self.rest

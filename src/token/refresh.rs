@@ -293,9 +293,8 @@ pub(crate) fn verify(
         ring,
         &mut payload,
     )?;
-    let claims =
-        json::parse_ours(payload, |json| read_claims(json, rules))
-            .map_err(|()| Error::Malformed("invalid claims"))?;
+    let claims = json::parse_ours(payload, |json| read_claims(json, rules))
+        .map_err(|()| Error::Malformed("invalid claims"))?;
     let invalid = |claim, problem| Error::InvalidClaim { claim, problem };
     if claims.iss != rules.issuer {
         return Err(invalid("iss", "wrong issuer"));

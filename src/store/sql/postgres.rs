@@ -62,7 +62,8 @@ impl Dialect for Postgres {
     /// from a server that may be frozen or cut off.
     const CUT_SHORT: Link = Link::Unfit;
 
-    const MAX_CONNECTIONS: u32 = 10;
+    /// See `SqlStoreBuilder::max_connections` for why 16.
+    const MAX_CONNECTIONS: u32 = 16;
 
     type Settings = ();
 

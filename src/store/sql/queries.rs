@@ -142,13 +142,7 @@ mod tests {
         assert_eq!(q.table, "app_sessions");
         assert!(q.rotate.as_str().starts_with("UPDATE app_sessions SET"));
         assert!(q.get.as_str().ends_with("FROM app_sessions WHERE id = $1"));
-        let shared = [
-            &q.insert,
-            &q.get,
-            &q.revoke,
-            &q.revoke_subject,
-            &q.sessions,
-        ];
+        let shared = [&q.insert, &q.get, &q.revoke, &q.revoke_subject, &q.sessions];
         for statement in shared {
             let numbers = parameters(statement.as_str());
             let in_order: Vec<usize> = (1..=numbers.len()).collect();
@@ -157,7 +151,10 @@ mod tests {
         assert_eq!(parameters(q.insert.as_str()).len(), 22);
         // A dialect's own purge statement may repeat its one parameter.
         let purge = parameters(q.purge.as_str());
-        assert!(!purge.is_empty() && purge.iter().all(|&n| n == 1), "{purge:?}");
+        assert!(
+            !purge.is_empty() && purge.iter().all(|&n| n == 1),
+            "{purge:?}"
+        );
         let default = parameters(&purge_by_expiry("t", &D::SPELLING));
         assert_eq!(default, [1]);
         assert_eq!(selected(&D::SPELLING), COLUMNS);
