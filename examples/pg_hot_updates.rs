@@ -100,7 +100,7 @@ async fn run(
         start.elapsed().as_secs_f64(),
         pages(&mut db, &table).await?
     );
-    println!("fillfactor: {}", fillfactor(&mut db, &table).await?);
+    println!("fillfactor: {}", table_fillfactor(&mut db, &table).await?);
 
     // The sessions to rotate: live ones, at random.
     let picks = sqlx::query(AssertSqlSafe(format!(
@@ -275,7 +275,7 @@ async fn pages(db: &mut PgConnection, table: &str) -> Result<i64, Failure> {
 }
 
 /// The table's `fillfactor` storage parameter (100, the default, if unset).
-async fn fillfactor(db: &mut PgConnection, table: &str) -> Result<String, Failure> {
+async fn table_fillfactor(db: &mut PgConnection, table: &str) -> Result<String, Failure> {
     let options: Option<Vec<String>> =
         sqlx::query_scalar("SELECT reloptions FROM pg_class WHERE oid = $1::regclass")
             .bind(table)

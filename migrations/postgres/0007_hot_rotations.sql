@@ -51,6 +51,10 @@ DROP INDEX IF EXISTS {prefix}sessions_expiry;
 CREATE INDEX {prefix}sessions_purge ON {prefix}sessions (purge_after);
 
 -- Room on each page for the next versions of its rows, so that a rotation
--- finds it there (measured by `examples/pg_hot_updates.rs`: 100 % full
--- pages made ... HOT, 80 % ...). Applies to pages filled from now on.
+-- finds it there. Measured by `examples/pg_hot_updates.rs` (100,000
+-- sessions, 3,000 of them rotated three times): with pages filled to
+-- 80 %, 3,000 of 3,000 rotations HOT in every round; filled to 100 %,
+-- 168 of the first 3,000 (a first rotation fills in the grace columns
+-- and the row outgrows its page), then 2,845 and 2,995. Applies to pages
+-- filled from now on.
 ALTER TABLE {prefix}sessions SET (fillfactor = 80);

@@ -110,12 +110,11 @@ impl<'a> Object<'a> {
         self.out.push(b'}');
     }
 
-    // Inlined where the key is a literal: compared and copied as
-    // constants, not by calls to `memcmp` and `memcpy`.
+    // Inlined where the key is a literal, so that it is copied as a
+    // constant; and bytes of a size known here rather than a slice chosen
+    // at run time: each is stored in place, not by a call to `memcpy`.
     #[inline(always)]
     fn key(&mut self, key: &str) {
-        // Bytes of a size known here, not a slice chosen at run time: each
-        // is stored in place rather than by a call to `memcpy`.
         if !self.empty {
             self.out.push(b',');
         }

@@ -120,15 +120,11 @@ impl Dialect for Postgres {
         }
     }
 
-    /// By `purge_after` (migration 7), a bound kept at or before each
-    /// session's expiry that rotations seldom move, so that they can be
-    /// HOT updates; then by the expiry itself. `$1` twice: PostgreSQL
-    /// numbers its parameters.
-    fn purge_statement(table: &str) -> String {
-        format!(
-            "DELETE FROM {table} WHERE purge_after <= $1 \
-             AND LEAST(idle_expires_at, absolute_expires_at) <= $1"
-        )
+    /// By `purge_after` (migration 7), which rotations seldom move: they
+    /// stay HOT updates. `$1` twice: PostgreSQL numbers its parameters.
+    fn purge_statement(t: &str) -> String {
+        let least = "LEAST(idle_expires_at, absolute_expires_at)";
+        format!("DELETE FROM {t} WHERE purge_after <= $1 AND {least} <= $1")
     }
 
     fn rows_affected(done: &PgQueryResult) -> u64 {
