@@ -152,6 +152,15 @@ pub trait Dialect: sealed::Sealed + Sized + fmt::Debug + Send + Sync + 'static {
         queries::update_returning(table, &Self::SPELLING)
     }
 
+    /// The statement [`purge_expired`](crate::store::RefreshStore::purge_expired)
+    /// runs on the sessions table `table`, with the instant as `$1`. The
+    /// default deletes by the earlier expiry, which the purge index of
+    /// migration 1 covers.
+    #[doc(hidden)]
+    fn purge_statement(table: &str) -> String {
+        Self::placeholders(queries::purge_by_expiry(table, &Self::SPELLING))
+    }
+
     /// The compare-and-swap of `RefreshStore::rotate`, one round trip when
     /// it succeeds; `expected.generation` fits an `i64`. The default runs
     /// [`rotate_statement`](Self::rotate_statement) with the id, what is

@@ -77,11 +77,7 @@ impl Queries {
         let sessions = shared::<D>(format!(
             "SELECT {selected} FROM {t} WHERE subject = $1 AND revoked_at IS NULL"
         ));
-        // The same expression as the purge index's, so that it is used.
-        let purge = shared::<D>(format!(
-            "DELETE FROM {t} WHERE {}(idle_expires_at, absolute_expires_at) <= $1",
-            spelling.least
-        ));
+        let purge = sql(D::purge_statement(&t));
         Arc::new(Self {
             prefix: prefix.to_owned(),
             rotate: sql(D::rotate_statement(&t)),
@@ -114,6 +110,16 @@ pub(super) fn update_returning(table: &str, spelling: &Spelling) -> String {
     )
 }
 
+/// The default purge statement (`Dialect::purge_statement`): the sessions
+/// whose earlier expiry is at or before `$1`, by the same expression as
+/// the purge index's, so that it is used.
+pub(super) fn purge_by_expiry(table: &str, spelling: &Spelling) -> String {
+    format!(
+        "DELETE FROM {table} WHERE {}(idle_expires_at, absolute_expires_at) <= $1",
+        spelling.least
+    )
+}
+
 /// The `$N` of a statement, in order of appearance.
 #[cfg(test)]
 pub(super) fn parameters(statement: &str) -> Vec<usize> {
@@ -136,20 +142,21 @@ mod tests {
         assert_eq!(q.table, "app_sessions");
         assert!(q.rotate.as_str().starts_with("UPDATE app_sessions SET"));
         assert!(q.get.as_str().ends_with("FROM app_sessions WHERE id = $1"));
-        let shared = [
-            &q.insert,
-            &q.get,
-            &q.revoke,
-            &q.revoke_subject,
-            &q.sessions,
-            &q.purge,
-        ];
+        let shared = [&q.insert, &q.get, &q.revoke, &q.revoke_subject, &q.sessions];
         for statement in shared {
             let numbers = parameters(statement.as_str());
             let in_order: Vec<usize> = (1..=numbers.len()).collect();
             assert_eq!(numbers, in_order, "{}", statement.as_str());
         }
         assert_eq!(parameters(q.insert.as_str()).len(), 22);
+        // A dialect's own purge statement may repeat its one parameter.
+        let purge = parameters(q.purge.as_str());
+        assert!(
+            !purge.is_empty() && purge.iter().all(|&n| n == 1),
+            "{purge:?}"
+        );
+        let default = parameters(&purge_by_expiry("t", &D::SPELLING));
+        assert_eq!(default, [1]);
         assert_eq!(selected(&D::SPELLING), COLUMNS);
     }
 

@@ -57,6 +57,11 @@ impl Dialect for Sqlite {
             "revocations",
             include_str!("../../../migrations/sqlite/0004_revocations.sql"),
         ),
+        Migration::new(
+            7,
+            "hot_rotations",
+            include_str!("../../../migrations/sqlite/0007_hot_rotations.sql"),
+        ),
     ];
 
     /// Given back: the statement runs on the connection's own thread and

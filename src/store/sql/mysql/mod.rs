@@ -98,13 +98,19 @@ impl Dialect for MySql {
             "revocations",
             include_str!("../../../../migrations/mysql/0004_revocations.sql"),
         ),
+        Migration::new(
+            7,
+            "hot_rotations",
+            include_str!("../../../../migrations/mysql/0007_hot_rotations.sql"),
+        ),
     ];
 
     /// Closed: to give it back, sqlx would wait for the statement's answer,
     /// from a server that may be frozen or cut off.
     const CUT_SHORT: Link = Link::Unfit;
 
-    const MAX_CONNECTIONS: u32 = 10;
+    /// See `SqlStoreBuilder::max_connections` for why 16.
+    const MAX_CONNECTIONS: u32 = 16;
 
     type Settings = ();
 
