@@ -51,6 +51,11 @@ impl Dialect for Postgres {
             "auth_context",
             include_str!("../../../migrations/postgres/0003_auth_context.sql"),
         ),
+        Migration::new(
+            6,
+            "dpop_replay",
+            include_str!("../../../migrations/postgres/0006_dpop_replay.sql"),
+        ),
     ];
 
     /// Closed: to give it back, sqlx would wait for the statement's answer,

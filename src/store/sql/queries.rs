@@ -49,6 +49,9 @@ pub(super) struct Queries {
     pub(super) revoke_subject: SqlStr,
     pub(super) sessions: SqlStr,
     pub(super) purge: SqlStr,
+    /// `insert_dpop_jti`: a row back when the key was remembered.
+    pub(super) dpop_insert: SqlStr,
+    pub(super) dpop_purge: SqlStr,
 }
 
 impl Queries {
@@ -82,8 +85,13 @@ impl Queries {
             "DELETE FROM {t} WHERE {}(idle_expires_at, absolute_expires_at) <= $1",
             spelling.least
         ));
+        let replay = format!("{prefix}dpop_replay");
+        let dpop_insert = shared::<D>(D::dpop_insert_statement(&replay));
+        let dpop_purge = shared::<D>(format!("DELETE FROM {replay} WHERE expires_at <= $1"));
         Arc::new(Self {
             prefix: prefix.to_owned(),
+            dpop_insert,
+            dpop_purge,
             rotate: sql(D::rotate_statement(&t)),
             table: t,
             insert,
@@ -111,6 +119,18 @@ pub(super) fn update_returning(table: &str, spelling: &Spelling) -> String {
          WHERE id = $1 AND generation = $2 AND secret_hash = $3 AND revoked_at IS NULL \
          AND idle_expires_at > $4 AND absolute_expires_at > $4 \
          RETURNING {selected}"
+    )
+}
+
+/// The default `insert_dpop_jti` statement (`Dialect::dpop_insert_statement`)
+/// on the replay table `table`: insert, or take over an expired row, and
+/// return a row only then. One statement, so the database's unique index
+/// makes concurrent ones take turns: exactly one of them returns a row.
+pub(super) fn upsert_returning(table: &str) -> String {
+    format!(
+        "INSERT INTO {table} (jti_hash, expires_at) VALUES ($1, $2) \
+         ON CONFLICT (jti_hash) DO UPDATE SET expires_at = excluded.expires_at \
+         WHERE {table}.expires_at <= $3 RETURNING 1"
     )
 }
 
@@ -143,6 +163,8 @@ mod tests {
             &q.revoke_subject,
             &q.sessions,
             &q.purge,
+            &q.dpop_insert,
+            &q.dpop_purge,
         ];
         for statement in shared {
             let numbers = parameters(statement.as_str());

@@ -93,6 +93,11 @@ impl Dialect for MySql {
             "auth_context",
             include_str!("../../../../migrations/mysql/0003_auth_context.sql"),
         ),
+        Migration::new(
+            6,
+            "dpop_replay",
+            include_str!("../../../../migrations/mysql/0006_dpop_replay.sql"),
+        ),
     ];
 
     /// Closed: to give it back, sqlx would wait for the statement's answer,
@@ -159,6 +164,11 @@ impl Dialect for MySql {
     fn rotate_statement(table: &str) -> String {
         let parameters = ["?"; 14].join(", ");
         format!("CALL {table}_rotate({parameters})")
+    }
+
+    /// One `CALL` of the procedure migration 6 creates.
+    fn dpop_insert_statement(table: &str) -> String {
+        format!("CALL {table}_insert($1, $2, $3)")
     }
 }
 
