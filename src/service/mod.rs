@@ -192,6 +192,7 @@ impl<S: RefreshStore, C> TokenService<S, C> {
             access_expires_at,
             refresh_expires_at,
             session_id: record.id,
+            bound_to: record.jkt,
         })
     }
 
