@@ -15,6 +15,8 @@ use crate::session::SessionId;
 /// - `<prefix>:u:{<subject>}`: a subject's index, a sorted set of session
 ///   ids, in the subject's slot. (A subject with a `}` gets a shorter tag,
 ///   still one slot.)
+/// - `<prefix>:j:{<replay key>}`: a DPoP proof remembered until it is
+///   stale (`replay.rs`), expired by Redis itself.
 ///
 /// The prefix may hold no `{`, `}` (hash tags) and no `*`, `?`, `[`, `]`,
 /// `\` (SCAN patterns), so the first `{` of a key ends its prefix and no
