@@ -180,7 +180,8 @@ pub use store::MemoryStore;
 pub use time;
 pub use token::{
     AccessClaims, AppClaims, Dpop, DpopBuilder, DpopNonces, DpopProof, DpopReplayCache,
-    DpopRequest, Jkt, Key, MemoryReplayCache, NoClaims, Replay, ReplayKey, TokenPair,
+    DpopRequest, Jkt, Key, MemoryReplayCache, NoClaims, Replay, ReplayKey, StoreReplayCache,
+    TokenPair,
 };
 #[cfg(feature = "jwks-fetch")]
 pub use verifier::HttpJwks;

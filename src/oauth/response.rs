@@ -15,7 +15,8 @@ pub struct OAuthResponse {
     pub status: u16,
     /// The headers to send, names in lowercase: always `content-type`
     /// (`application/json`), `cache-control` (`no-store`) and `pragma`
-    /// (`no-cache`); `retry-after` on a 503; `www-authenticate` on a 401.
+    /// (`no-cache`); `retry-after` on a 503; `www-authenticate` on a 401;
+    /// `dpop-nonce` with a `use_dpop_nonce` error.
     pub headers: Vec<(&'static str, String)>,
     /// The JSON body.
     pub body: String,

@@ -198,7 +198,7 @@ impl<S: RefreshStore, C> TokenService<S, C> {
             access_expires_at,
             refresh_expires_at,
             session_id: record.id,
-            jkt: record.jkt,
+            bound_to: record.jkt,
         })
     }
 

@@ -71,7 +71,11 @@
 //!   minutes after writing it, as the contract allows.)
 //! - `claims_json` is compared as JSON, so a store may keep it as `jsonb`.
 //! - The suite leaves its sessions behind, all expired within a day, for
-//!   `purge_expired` to collect.
+//!   `purge_expired` to collect, and its DPoP replay entries, expired
+//!   within a minute.
+//! - The store implements
+//!   [`insert_dpop_jti`](RefreshStore::insert_dpop_jti): its default
+//!   refuses every call, and the replay checks fail on it.
 
 use std::sync::Arc;
 
@@ -88,6 +92,7 @@ mod dpop;
 mod faulty;
 mod feed;
 mod follow;
+mod replay;
 mod single;
 mod subject;
 
@@ -104,6 +109,10 @@ pub use self::feed::{
     run_feed,
 };
 pub use self::follow::Following;
+pub use self::replay::{
+    insert_dpop_jti_concurrent_has_one_winner, insert_dpop_jti_first_insert_wins,
+    insert_dpop_jti_forgets_expired,
+};
 pub use self::single::{
     create_refuses_a_taken_id, create_then_get_round_trips, revoke_keeps_the_first_revocation,
     rotate_is_compare_and_swap, rotate_refuses_expired, rotate_refuses_revoked,
@@ -139,6 +148,9 @@ pub async fn run_all<S: RefreshStore + ?Sized>(store: &Arc<S>) {
     concurrent_rotate_has_one_winner(store).await;
     concurrent_revoke_has_one_winner(store).await;
     rotate_racing_revoke_never_wins_after_it(store).await;
+    insert_dpop_jti_first_insert_wins(one).await;
+    insert_dpop_jti_forgets_expired(one).await;
+    insert_dpop_jti_concurrent_has_one_winner(store).await;
 }
 
 /// A fresh live session of `subject` that has never rotated: random id and

@@ -64,7 +64,7 @@ impl TokenBody {
     pub fn new(pair: &TokenPair, now: OffsetDateTime, client: ClientKind) -> Self {
         Self {
             access_token: pair.access_token.expose_secret().to_owned(),
-            token_type: if pair.jkt.is_some() { "DPoP" } else { "Bearer" },
+            token_type: pair.token_type(),
             expires_in: (pair.access_expires_at - now).whole_seconds().max(0),
             refresh_token: match client {
                 ClientKind::Native => Some(pair.refresh_token.expose_secret().to_owned()),

@@ -200,6 +200,15 @@ pub trait Dialect: sealed::Sealed + Sized + fmt::Debug + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Box<dyn RevocationSubscription>, StoreError>> + Send {
         feed::poll(store)
     }
+
+    /// The statement of `RefreshStore::insert_dpop_jti` on the replay
+    /// table `table`, with `$1` the key, `$2` its expiry and `$3` now: it
+    /// returns a row only when it remembered the key. The default is one
+    /// `INSERT ... ON CONFLICT DO UPDATE ... WHERE ... RETURNING`.
+    #[doc(hidden)]
+    fn dpop_insert_statement(table: &str) -> String {
+        queries::upsert_returning(table)
+    }
 }
 
 /// How a dialect spells what the shared statements cannot write one way.

@@ -49,6 +49,9 @@ pub(super) struct Queries {
     pub(super) revoke_subject: SqlStr,
     pub(super) sessions: SqlStr,
     pub(super) purge: SqlStr,
+    /// `insert_dpop_jti`: a row back when the key was remembered.
+    pub(super) dpop_insert: SqlStr,
+    pub(super) dpop_purge: SqlStr,
 }
 
 impl Queries {
@@ -78,8 +81,13 @@ impl Queries {
             "SELECT {selected} FROM {t} WHERE subject = $1 AND revoked_at IS NULL"
         ));
         let purge = sql(D::purge_statement(&t));
+        let replay = format!("{prefix}dpop_replay");
+        let dpop_insert = shared::<D>(D::dpop_insert_statement(&replay));
+        let dpop_purge = shared::<D>(format!("DELETE FROM {replay} WHERE expires_at <= $1"));
         Arc::new(Self {
             prefix: prefix.to_owned(),
+            dpop_insert,
+            dpop_purge,
             rotate: sql(D::rotate_statement(&t)),
             table: t,
             insert,
@@ -120,6 +128,18 @@ pub(super) fn purge_by_expiry(table: &str, spelling: &Spelling) -> String {
     )
 }
 
+/// The default `insert_dpop_jti` statement (`Dialect::dpop_insert_statement`)
+/// on the replay table `table`: insert, or take over an expired row, and
+/// return a row only then. One statement, so the database's unique index
+/// makes concurrent ones take turns: exactly one of them returns a row.
+pub(super) fn upsert_returning(table: &str) -> String {
+    format!(
+        "INSERT INTO {table} (jti_hash, expires_at) VALUES ($1, $2) \
+         ON CONFLICT (jti_hash) DO UPDATE SET expires_at = excluded.expires_at \
+         WHERE {table}.expires_at <= $3 RETURNING 1"
+    )
+}
+
 /// The `$N` of a statement, in order of appearance.
 #[cfg(test)]
 pub(super) fn parameters(statement: &str) -> Vec<usize> {
@@ -142,7 +162,15 @@ mod tests {
         assert_eq!(q.table, "app_sessions");
         assert!(q.rotate.as_str().starts_with("UPDATE app_sessions SET"));
         assert!(q.get.as_str().ends_with("FROM app_sessions WHERE id = $1"));
-        let shared = [&q.insert, &q.get, &q.revoke, &q.revoke_subject, &q.sessions];
+        let shared = [
+            &q.insert,
+            &q.get,
+            &q.revoke,
+            &q.revoke_subject,
+            &q.sessions,
+            &q.dpop_insert,
+            &q.dpop_purge,
+        ];
         for statement in shared {
             let numbers = parameters(statement.as_str());
             let in_order: Vec<usize> = (1..=numbers.len()).collect();

@@ -99,6 +99,11 @@ impl Dialect for MySql {
             include_str!("../../../../migrations/mysql/0004_revocations.sql"),
         ),
         Migration::new(
+            6,
+            "dpop_replay",
+            include_str!("../../../../migrations/mysql/0006_dpop_replay.sql"),
+        ),
+        Migration::new(
             7,
             "hot_rotations",
             include_str!("../../../../migrations/mysql/0007_hot_rotations.sql"),
@@ -170,6 +175,11 @@ impl Dialect for MySql {
     fn rotate_statement(table: &str) -> String {
         let parameters = ["?"; 14].join(", ");
         format!("CALL {table}_rotate({parameters})")
+    }
+
+    /// One `CALL` of the procedure migration 6 creates.
+    fn dpop_insert_statement(table: &str) -> String {
+        format!("CALL {table}_insert($1, $2, $3)")
     }
 }
 
