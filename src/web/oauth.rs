@@ -9,7 +9,8 @@ use super::flow::AuthFlow;
 use super::reply::Reply;
 use crate::cookie::RequestHeaders;
 use crate::oauth::{
-    IntrospectionClient, OAuthResponse, introspection_endpoint, revocation_endpoint, token_endpoint,
+    IntrospectionClient, OAuthResponse, introspection_endpoint, revocation_endpoint,
+    token_endpoint, token_endpoint_dpop,
 };
 use crate::store::RefreshStore;
 use crate::token::AppClaims;
@@ -23,8 +24,30 @@ impl<S: RefreshStore, C: AppClaims> AuthFlow<S, C> {
     /// No client authentication (the clients are public: browsers and
     /// native apps) and no CSRF check: nothing in the request is ambient,
     /// the refresh token is in the body.
-    pub async fn oauth_token(&self, body: &[u8]) -> Reply {
-        token_endpoint(self.service(), body).await.into()
+    ///
+    /// With a `DPoP` header, when the service takes DPoP, the proof is
+    /// checked against `POST` and the URL the client used
+    /// ([`request_url`](Self::request_url)) and a bound session answers
+    /// `token_type: "DPoP"`: see [`token_endpoint_dpop`].
+    pub async fn oauth_token(&self, headers: &RequestHeaders<'_>, body: &[u8]) -> Reply {
+        let service = self.service();
+        if headers.dpop().is_empty() || !service.accepts_dpop() {
+            return token_endpoint(service, body).await.into();
+        }
+        let Ok(url) = self.request_url(headers) else {
+            let unknown = "the URL the client used is unknown (no Host)";
+            return OAuthResponse::error(400, "invalid_dpop_proof", unknown).into();
+        };
+        // A header that is not text is no proof: judged as one that does
+        // not parse, not dropped (that would be a request without one).
+        let proofs: Vec<&str> = headers
+            .dpop()
+            .iter()
+            .map(|value| std::str::from_utf8(value).unwrap_or_default())
+            .collect();
+        token_endpoint_dpop(service, body, &proofs, &url)
+            .await
+            .into()
     }
 
     /// `POST /oauth/revoke`, token revocation (RFC 7009): see

@@ -34,10 +34,11 @@ pub(crate) fn configure<S: RefreshStore, C: AppClaims>(_: &mut ServiceConfig) {}
 #[cfg(feature = "oauth")]
 async fn token<S: RefreshStore, C: AppClaims>(
     flow: Flow<S, C>,
+    req: HttpRequest,
     body: Result<Bytes, actix_web::Error>,
 ) -> AuthReply {
     AuthReply(match body {
-        Ok(body) => flow.oauth_token(&body).await,
+        Ok(body) => flow.oauth_token(&request_headers(&req), &body).await,
         Err(_) => AuthFlow::<S, C>::oauth_unreadable_body(),
     })
 }

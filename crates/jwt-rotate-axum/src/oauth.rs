@@ -6,7 +6,7 @@ use axum::Router;
 #[cfg(feature = "oauth")]
 use axum::{
     body::Bytes,
-    extract::{DefaultBodyLimit, State, rejection::BytesRejection},
+    extract::{DefaultBodyLimit, OriginalUri, State, rejection::BytesRejection},
     http::{HeaderMap, Method, Uri},
     response::{IntoResponse, Response},
     routing::post,
@@ -47,10 +47,14 @@ fn answer(reply: Reply) -> Response {
 #[cfg(feature = "oauth")]
 async fn token<S: RefreshStore, C: AppClaims>(
     State(flow): State<AuthFlow<S, C>>,
+    OriginalUri(uri): OriginalUri,
+    method: Method,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let headers = request_headers(&headers, &uri, &method);
     match body {
-        Ok(body) => answer(flow.oauth_token(&body).await),
+        Ok(body) => answer(flow.oauth_token(&headers, &body).await),
         Err(_) => answer(AuthFlow::<S, C>::oauth_unreadable_body()),
     }
 }

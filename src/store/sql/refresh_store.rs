@@ -9,9 +9,7 @@ use super::row::{self, micros};
 use super::{Dialect, SqlStore};
 use crate::error::StoreError;
 use crate::session::{Revocation, SessionId, SessionRecord};
-use crate::store::{
-    ExpectedGeneration, RefreshStore, Replay, ReplayKey, Revoked, RotationUpdate,
-};
+use crate::store::{ExpectedGeneration, RefreshStore, Replay, ReplayKey, Revoked, RotationUpdate};
 
 #[async_trait]
 impl<D: Dialect> RefreshStore for SqlStore<D> {

@@ -37,6 +37,7 @@ macro_rules! all_http_tests {
             a_real_oauth2_client_refreshes_revokes_and_introspects,
             dpop_login_binds_and_every_refresh_needs_the_key,
             dpop_tokens_need_their_proof_at_me,
+            dpop_oauth_token_needs_the_bound_key,
         );
         $crate::config_tests!($spawn;
             a_public_origin_sets_scheme_host_and_port,

@@ -293,18 +293,27 @@ pub async fn oauth_post(
     form: &[(&str, &str)],
     client: Option<(&str, &str)>,
 ) -> Reply {
-    let body: Vec<String> = form
-        .iter()
-        .map(|(name, value)| format!("{}={}", form_encode(name), form_encode(value)))
-        .collect();
-    let mut request = reqwest::Client::new()
-        .post(server.url(path))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.join("&"));
+    let mut request = oauth_request(server, path, form);
     if let Some((id, secret)) = client {
         request = request.basic_auth(form_encode(id), Some(form_encode(secret)));
     }
     Reply::read(request.send().await.unwrap()).await
+}
+
+/// A form `POST` to an OAuth route, to send as it is or with more headers.
+pub fn oauth_request(
+    server: &TestServer,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::RequestBuilder {
+    let body: Vec<String> = form
+        .iter()
+        .map(|(name, value)| format!("{}={}", form_encode(name), form_encode(value)))
+        .collect();
+    reqwest::Client::new()
+        .post(server.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.join("&"))
 }
 
 /// `application/x-www-form-urlencoded` encoding of one name or value.

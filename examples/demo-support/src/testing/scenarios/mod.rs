@@ -22,6 +22,8 @@ mod oauth_client;
 pub use oauth_client::*;
 mod dpop;
 pub use dpop::*;
+mod dpop_oauth;
+pub use dpop_oauth::*;
 
 pub async fn whole_flow(server: &TestServer, env: &Env) {
     let mut alice = Agent::new(server);
