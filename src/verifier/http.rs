@@ -107,5 +107,7 @@ fn max_age(headers: &reqwest::header::HeaderMap) -> Option<time::Duration> {
         .unwrap_or(0);
     // Bounded first: the verifier's own bound is far below this anyway.
     let seconds = fresh?.saturating_sub(age).min(u64::from(u32::MAX));
-    Some(time::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX)))
+    Some(time::Duration::seconds(
+        i64::try_from(seconds).unwrap_or(i64::MAX),
+    ))
 }

@@ -89,7 +89,10 @@ const CASES: &[(&str, i64)] = &[
     // A shared cache already kept it 100 of its 200 seconds.
     ("cache-control: max-age=200\r\nage: 100\r\n", 100),
     // The most restrictive of repeated directives.
-    ("cache-control: max-age=120\r\ncache-control: max-age=45\r\n", 45),
+    (
+        "cache-control: max-age=120\r\ncache-control: max-age=45\r\n",
+        45,
+    ),
     // "Do not keep": as short as jwks_min_refetch allows.
     ("cache-control: no-cache\r\n", 30),
     ("cache-control: no-store, max-age=600\r\n", 30),
