@@ -14,6 +14,8 @@ mod throttle;
 pub use throttle::*;
 mod limits;
 pub use limits::*;
+mod keys;
+pub use keys::*;
 
 pub async fn whole_flow(server: &TestServer, env: &Env) {
     let mut alice = Agent::new(server);
