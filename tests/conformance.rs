@@ -19,6 +19,25 @@ async fn memory_store() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn memory_store_feed() {
+    const RING: usize = 64;
+    // Trimming: as many new revocations as the ring holds push the
+    // check's old ones out.
+    let trim = async |store: &MemoryStore| {
+        let why = Revocation {
+            reason: jwt_rotate::store::RevocationReason::Logout,
+            at: OffsetDateTime::now_utc(),
+        };
+        for _ in 0..RING {
+            let record = testing::sample_record(&testing::unique_subject("overflow"));
+            store.create(&record).await.unwrap();
+            assert!(store.revoke(&record.id, &why).await.unwrap());
+        }
+    };
+    testing::run_feed(&Arc::new(MemoryStore::with_feed_capacity(RING)), trim).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn memory_store_as_arc_dyn() {
     let store: Arc<dyn RefreshStore> = Arc::new(MemoryStore::new());
     testing::run_all(&store).await;

@@ -46,6 +46,13 @@ async fn mysql_conformance_suite() {
     testing::run_all(&Arc::new(db.store(8).await)).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs MySQL: set MYSQL_URL"]
+async fn mysql_revocation_feed_conformance() {
+    let db = TestDb::create().await;
+    sql::feed_conformance(db.store(4).await).await;
+}
+
 #[tokio::test]
 #[ignore = "needs MySQL: set MYSQL_URL"]
 async fn mysql_dpop_bound_session_keeps_its_binding() {
@@ -91,7 +98,7 @@ async fn mysql_table_prefixes_keep_stores_apart_and_migrations_run_once() {
         .fetch_all(other.pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1, 2, 3]);
+    assert_eq!(versions, [1, 2, 3, 4]);
 }
 
 #[tokio::test]

@@ -50,6 +50,13 @@ async fn conformance_suite() {
     testing::run_all(&Arc::new(db.store(8).await)).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs DATABASE_URL (PostgreSQL)"]
+async fn revocation_feed_conformance() {
+    let db = TestDb::create().await;
+    sql::feed_conformance(db.store(4).await).await;
+}
+
 #[tokio::test]
 #[ignore = "needs DATABASE_URL (PostgreSQL)"]
 async fn a_dpop_bound_session_keeps_its_binding() {
@@ -94,7 +101,7 @@ async fn a_table_prefix_keeps_stores_apart_and_migrations_run_once() {
         .fetch_all(other.pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1, 2, 3]);
+    assert_eq!(versions, [1, 2, 3, 4]);
 }
 
 #[tokio::test]

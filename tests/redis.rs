@@ -16,13 +16,15 @@ mod common;
 mod errors;
 #[path = "redis/expiry.rs"]
 mod expiry;
+#[path = "redis/feed.rs"]
+mod feed;
 
 use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jwt_rotate::redis;
-use jwt_rotate::store::{RedisStore, RefreshStore};
+use jwt_rotate::store::{RedisStore, RedisStoreBuilder, RefreshStore};
 use jwt_rotate::testing;
 use jwt_rotate::{Error, ManualClock, RevocationReason, SessionInfo, TokenPair, TokenService};
 use sha2::{Digest, Sha256};
@@ -66,10 +68,15 @@ impl Fixture {
 
     /// Like [`Fixture::new`], with the store's retention set.
     pub(crate) async fn with_retention(retention: Duration) -> Self {
+        Self::with(|builder| builder.retention(retention)).await
+    }
+
+    /// Like [`Fixture::new`], the store's builder set up by `options`.
+    pub(crate) async fn with(options: impl FnOnce(RedisStoreBuilder) -> RedisStoreBuilder) -> Self {
         let turn = Turn::Shared {
             _held: SCRIPT_CACHE.read().await,
         };
-        Self::make(retention, turn).await
+        Self::make(options(RedisStore::builder()), turn).await
     }
 
     /// Like [`Fixture::new`], for a test that may empty the script cache:
@@ -78,15 +85,14 @@ impl Fixture {
         let turn = Turn::Alone {
             _held: SCRIPT_CACHE.write().await,
         };
-        Self::make(Duration::hours(1), turn).await
+        Self::make(RedisStore::builder(), turn).await
     }
 
-    async fn make(retention: Duration, turn: Turn) -> Self {
+    async fn make(builder: RedisStoreBuilder, turn: Turn) -> Self {
         let url = common::server_url("REDIS_URL");
         let prefix = format!("jwt-rotate-test:{:016x}", rand::random::<u64>());
-        let store = RedisStore::builder()
+        let store = builder
             .key_prefix(&prefix)
-            .retention(retention)
             .connect(&url)
             .await
             .expect("connect to REDIS_URL");
@@ -272,7 +278,7 @@ async fn grace_racers_share_one_successor() {
 }
 
 /// Every byte under the prefix: key names, hash fields and values, set
-/// members and scores, strings.
+/// members and scores, stream entries (the revocation feed).
 async fn dump(fixture: &Fixture) -> Vec<u8> {
     let mut conn = fixture.raw().await;
     let mut all = Vec::new();
@@ -282,6 +288,24 @@ async fn dump(fixture: &Fixture) -> Vec<u8> {
             .query_async(&mut conn)
             .await
             .unwrap();
+        if kind == "stream" {
+            let entries: Vec<(Vec<u8>, Vec<Vec<u8>>)> = redis::cmd("XRANGE")
+                .arg(&key)
+                .arg("-")
+                .arg("+")
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            all.extend_from_slice(&key);
+            for part in entries
+                .into_iter()
+                .flat_map(|(id, f)| [vec![id], f].concat())
+            {
+                all.push(0);
+                all.extend(part);
+            }
+            continue;
+        }
         let cmd = match kind.as_str() {
             "hash" => redis::cmd("HGETALL").arg(&key).clone(),
             "zset" => redis::cmd("ZRANGE")

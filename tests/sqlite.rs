@@ -70,6 +70,12 @@ async fn conformance_on_a_file_with_several_connections() {
     testing::run_all(&Arc::new(db.store(8).await)).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn revocation_feed_conformance() {
+    let db = TempDb::new();
+    sql::feed_conformance(db.store(4).await).await;
+}
+
 #[tokio::test]
 async fn a_dpop_bound_session_keeps_its_binding() {
     let db = TempDb::new();
@@ -110,8 +116,12 @@ async fn a_table_prefix_keeps_stores_apart_in_one_file() {
             .unwrap();
     let expected = [
         "app_migrations",
+        "app_revocations",
+        "app_revocations_head",
         "app_sessions",
         "jwt_rotate_migrations",
+        "jwt_rotate_revocations",
+        "jwt_rotate_revocations_head",
         "jwt_rotate_sessions",
     ];
     assert_eq!(tables, expected);
@@ -142,7 +152,7 @@ async fn migrations_run_once_however_many_runners() {
         .fetch_all(stores[0].pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1, 2, 3]);
+    assert_eq!(versions, [1, 2, 3, 4]);
 }
 
 #[tokio::test]

@@ -30,7 +30,9 @@ mod redis;
 mod sql;
 
 #[cfg(feature = "redis")]
-pub use self::redis::{RedisStore, RedisStoreBuilder, ReplicationShortfall};
+pub use self::redis::{
+    ClusterFeedUnsupported, RedisStore, RedisStoreBuilder, ReplicationShortfall,
+};
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub use self::sql::{Dialect, SqlStore, SqlStoreBuilder};
 #[cfg(feature = "mysql")]

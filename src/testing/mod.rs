@@ -84,6 +84,8 @@ use crate::store::{ExpectedGeneration, RefreshStore, RotationUpdate, StoreError}
 
 mod concurrent;
 mod faulty;
+mod feed;
+mod follow;
 mod single;
 mod subject;
 
@@ -92,6 +94,13 @@ pub use self::concurrent::{
     concurrent_rotate_has_one_winner, rotate_racing_revoke_never_wins_after_it,
 };
 pub use self::faulty::{Calls, Fault, FaultyStore};
+pub use self::feed::{
+    feed_catches_up_after_a_disconnect, feed_publishes_each_revocation_once_in_order,
+    feed_publishes_one_event_per_winning_revoke,
+    feed_refuses_a_token_in_flight_once_the_follower_saw_it, feed_says_too_old_once_trimmed,
+    run_feed,
+};
+pub use self::follow::Following;
 pub use self::single::{
     create_refuses_a_taken_id, create_then_get_round_trips, revoke_keeps_the_first_revocation,
     rotate_is_compare_and_swap, rotate_refuses_expired, rotate_refuses_revoked,

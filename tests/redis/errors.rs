@@ -61,6 +61,8 @@ async fn bad_options_fail_before_any_connection() {
         RedisStore::builder().key_prefix(""),
         RedisStore::builder().retention(Duration::minutes(4)),
         RedisStore::builder().retention(Duration::days(31)),
+        RedisStore::builder().feed_capacity(0),
+        RedisStore::builder().feed_capacity(100_000_001),
     ];
     for builder in bad {
         let result = builder.clone().connect(&url).await;

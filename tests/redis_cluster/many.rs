@@ -128,3 +128,28 @@ async fn cluster_purge_expired_visits_every_primary() {
         0
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Redis Cluster: set REDIS_CLUSTER_URLS"]
+async fn cluster_store_publishes_no_feed_and_says_so() {
+    use jwt_rotate::store::{ClusterFeedUnsupported, Cursor, RevocationFeed, StoreErrorKind};
+    let fixture = Fixture::new().await;
+    let store = &fixture.store;
+    let subject = unique_subject("nofeed");
+    let record = sample_record(&subject);
+    store.create(&record).await.unwrap();
+    let why = jwt_rotate::store::Revocation {
+        reason: jwt_rotate::RevocationReason::Revoked,
+        at: OffsetDateTime::now_utc(),
+    };
+    // Revocations work as before, with no stream to write.
+    assert!(store.revoke(&record.id, &why).await.unwrap());
+    store.revoke_subject(&subject, None, &why).await.unwrap();
+    let since = store.since(Cursor::START).await.unwrap_err();
+    let subscribe = store.subscribe().await.unwrap_err();
+    for error in [since, subscribe] {
+        assert_eq!(error.kind(), StoreErrorKind::Other, "{error}");
+        let source = std::error::Error::source(&error).expect("a source");
+        assert!(source.is::<ClusterFeedUnsupported>(), "{source:?}");
+    }
+}

@@ -215,3 +215,19 @@ pub(crate) async fn instants_round_trip_to_the_microsecond<S: RefreshStore>(stor
         assert_eq!(stored.created_at, at(read), "written {written} ns");
     }
 }
+
+/// The feed checks on a SQL store: trimming is `purge_expired(now)` with
+/// the default retention (a day), which drops the checks' two-day-old
+/// revocations.
+pub(crate) async fn feed_conformance<S>(store: S)
+where
+    S: RefreshStore + jwt_rotate::store::RevocationFeed,
+{
+    let trim = async |store: &S| {
+        store
+            .purge_expired(time::OffsetDateTime::now_utc())
+            .await
+            .expect("purge_expired");
+    };
+    jwt_rotate::testing::run_feed(&Arc::new(store), trim).await;
+}

@@ -7,6 +7,7 @@ use time::Duration;
 use super::RedisStore;
 use super::connection::{Connection, Topology};
 use super::error::store_error;
+use super::feed::{self, Feed};
 use super::keys::Keys;
 use super::wait::WaitFor;
 use crate::error::{ConfigError, Error};
@@ -19,6 +20,8 @@ pub struct RedisStoreBuilder {
     retention: Duration,
     call_timeout: Duration,
     wait_for_replicas: Option<(u32, Duration)>,
+    feed_capacity: u64,
+    feed_client: Option<Client>,
 }
 
 impl Default for RedisStoreBuilder {
@@ -28,6 +31,8 @@ impl Default for RedisStoreBuilder {
             retention: Duration::hours(1),
             call_timeout: Duration::seconds(2),
             wait_for_replicas: None,
+            feed_capacity: feed::DEFAULT_CAPACITY,
+            feed_client: None,
         }
     }
 }
@@ -88,12 +93,45 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// How many revocations the [revocation feed](crate::store::RevocationFeed)
+    /// keeps (default 100,000; from 1 to 100,000,000): its stream,
+    /// `<prefix>:feed`, is trimmed to exactly this many entries (`MAXLEN`)
+    /// at each revocation, about 100 bytes each (see the README). A
+    /// follower further behind than this many revocations gets
+    /// [`CatchUp::TooOld`](crate::store::CatchUp::TooOld) and resyncs. One
+    /// server only: on a cluster the store publishes no feed
+    /// ([`ClusterFeedUnsupported`](crate::store::ClusterFeedUnsupported)).
+    pub fn feed_capacity(mut self, entries: u64) -> Self {
+        self.feed_capacity = entries;
+        self
+    }
+
+    /// The client that feed subscriptions open their own connections with,
+    /// for a store made with [`build`](Self::build) (default: none, and
+    /// `subscribe` then fails; a store made with [`connect`](Self::connect)
+    /// uses a client on the URL it was given). Each subscription blocks on
+    /// its own connection (`XREAD BLOCK`), never on the store's shared one.
+    pub fn feed_client(mut self, client: Client) -> Self {
+        self.feed_client = Some(client);
+        self
+    }
+
     /// A store on `connection`, one server.
     ///
     /// # Errors
     /// An option outside the bounds its setter states.
     pub fn build(self, connection: ConnectionManager) -> Result<RedisStore, ConfigError> {
         self.finish(Connection::Single(connection))
+    }
+
+    /// Like [`build`](Self::build), subscriptions made with `client`.
+    fn build_with_client(
+        mut self,
+        connection: ConnectionManager,
+        client: Client,
+    ) -> Result<RedisStore, ConfigError> {
+        self.feed_client.get_or_insert(client);
+        self.build(connection)
     }
 
     /// A store on `connection`, a Redis Cluster (feature `redis-cluster`).
@@ -110,11 +148,23 @@ impl RedisStoreBuilder {
 
     fn finish(self, conn: Connection) -> Result<RedisStore, ConfigError> {
         let options = self.validate()?;
+        // A script may touch one slot only, and each session has its own:
+        // no script on a cluster could revoke and publish at once.
+        let feed = match conn.topology() {
+            Topology::Single => Some(Feed {
+                stream: options.keys.feed(),
+                capacity: self.feed_capacity,
+                client: self.feed_client,
+                call_timeout: options.call_timeout,
+            }),
+            Topology::Cluster => None,
+        };
         Ok(RedisStore {
             conn,
             keys: options.keys,
             retention_ms: options.retention_ms,
             wait: options.wait,
+            feed,
         })
     }
 
@@ -129,6 +179,11 @@ impl RedisStoreBuilder {
         {
             return Err(ConfigError::new(
                 "Redis call_timeout must be from 1 ms to 1 minute",
+            ));
+        }
+        if !(1..=100_000_000).contains(&self.feed_capacity) {
+            return Err(ConfigError::new(
+                "Redis feed_capacity must be from 1 to 100,000,000 entries",
             ));
         }
         let wait = match self.wait_for_replicas {
@@ -157,6 +212,8 @@ impl RedisStoreBuilder {
             // At most 30 days: far inside an i64.
             retention_ms: self.retention.whole_milliseconds() as i64,
             wait,
+            // Checked above: from 1 ms to a minute.
+            call_timeout: std::time::Duration::try_from(self.call_timeout).unwrap_or_default(),
         })
     }
 
@@ -185,10 +242,10 @@ impl RedisStoreBuilder {
         let config = ConnectionManagerConfig::new()
             .set_response_timeout(timeout)
             .set_connection_timeout(timeout);
-        let connection = ConnectionManager::new_with_config(client, config)
+        let connection = ConnectionManager::new_with_config(client.clone(), config)
             .await
             .map_err(|e| store_error(e, "connecting to Redis", Topology::Single))?;
-        Ok(self.build(connection)?)
+        Ok(self.build_with_client(connection, client)?)
     }
 
     /// Connects to the Redis Cluster that `urls` are nodes of (feature
@@ -239,10 +296,12 @@ struct Options {
     keys: Keys,
     retention_ms: i64,
     wait: Option<WaitFor>,
+    call_timeout: std::time::Duration,
 }
 
 impl RedisStore {
-    /// Options: key prefix, retention, call timeout, replicas to wait for.
+    /// Options: key prefix, retention, call timeout, replicas to wait for,
+    /// the feed's capacity.
     pub fn builder() -> RedisStoreBuilder {
         RedisStoreBuilder::default()
     }

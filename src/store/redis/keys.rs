@@ -15,6 +15,7 @@ use crate::session::SessionId;
 /// - `<prefix>:u:{<subject>}`: a subject's index, a sorted set of session
 ///   ids, in the subject's slot. (A subject with a `}` gets a shorter tag,
 ///   still one slot.)
+/// - `<prefix>:feed`: the revocation feed, a stream (one server only).
 ///
 /// The prefix may hold no `{`, `}` (hash tags) and no `*`, `?`, `[`, `]`,
 /// `\` (SCAN patterns), so the first `{` of a key ends its prefix and no
@@ -72,6 +73,11 @@ impl Keys {
         key
     }
 
+    /// The revocation feed's stream (one server only, so no hash tag).
+    pub(super) fn feed(&self) -> String {
+        format!("{}:feed", self.prefix)
+    }
+
     /// The SCAN pattern matching every session hash under this prefix.
     pub(super) fn session_pattern(&self) -> String {
         format!("{}:s:{{*", self.prefix)
@@ -96,8 +102,8 @@ pub(super) struct Scripts {
 }
 
 macro_rules! script {
-    ($file:literal) => {
-        Script::new(concat!(include_str!("prelude.lua"), include_str!($file)))
+    ($($file:literal),+) => {
+        Script::new(concat!(include_str!("prelude.lua"), $(include_str!($file)),+))
     };
 }
 
@@ -107,8 +113,8 @@ pub(super) fn scripts() -> &'static Scripts {
         create: script!("create.lua"),
         index: script!("index.lua"),
         rotate: script!("rotate.lua"),
-        revoke: script!("revoke.lua"),
-        revoke_subject: script!("revoke_subject.lua"),
+        revoke: script!("feed.lua", "revoke.lua"),
+        revoke_subject: script!("feed.lua", "revoke_subject.lua"),
         purge: script!("purge.lua"),
     });
     &SCRIPTS

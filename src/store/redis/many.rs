@@ -15,7 +15,9 @@ use crate::error::{StoreError, StoreErrorKind};
 use crate::session::{Revocation, SessionId, SessionRecord};
 
 impl RedisStore {
-    /// `revoke_subject`: one script per session in the index.
+    /// `revoke_subject`: on one server, one script on every session in the
+    /// index and the feed, so the revocations and their event happen
+    /// together; on a cluster (no feed), one script per session.
     pub(super) async fn revoke_indexed(
         &self,
         subject: &str,
@@ -27,13 +29,31 @@ impl RedisStore {
         let ids: Vec<SessionId> = ids.into_iter().filter(|id| Some(id) != except).collect();
         let script = &scripts().revoke_subject;
         let at = instant(why.at);
+        let (capacity, except) = match &self.feed {
+            Some(feed) => (feed.capacity.to_string(), except.map(SessionId::to_string)),
+            None => (String::new(), None),
+        };
+        let groups: Vec<&[SessionId]> = match &self.feed {
+            Some(_) => vec![&ids],
+            None => ids.chunks(1).collect(),
+        };
         let (mut revoked, mut stale, mut short) = (0, Vec::new(), None);
-        for chunk in ids.chunks(BATCH) {
-            let calls: Vec<_> = chunk
+        for batch in groups.chunks(BATCH) {
+            let calls: Vec<_> = batch
                 .iter()
-                .map(|id| {
-                    let mut call = script.key(self.keys.session(id));
-                    call.arg(subject).arg(why.reason.as_str()).arg(&at);
+                .map(|group| {
+                    let mut call = script.prepare_invoke();
+                    for id in *group {
+                        call.key(self.keys.session(id));
+                    }
+                    if let Some(feed) = &self.feed {
+                        call.key(&feed.stream);
+                    }
+                    call.arg(subject)
+                        .arg(why.reason.as_str())
+                        .arg(&at)
+                        .arg(&capacity)
+                        .arg(except.as_deref().unwrap_or(""));
                     Call::Script(call)
                 })
                 .collect();
@@ -42,20 +62,31 @@ impl RedisStore {
                 .each(Some(script), calls, self.wait)
                 .await
                 .map_err(self.failed(doing))?;
-            for (id, outcome) in chunk.iter().zip(outcomes) {
+            for (group, outcome) in batch.iter().zip(outcomes) {
                 let reply = outcome.reply.map_err(self.failed(doing))?;
-                let Value::Int(reply) = reply else {
-                    return Err(StoreError::other("unexpected reply to the revoke script"));
+                let replies = match reply {
+                    Value::Array(replies) if replies.len() == group.len() => replies,
+                    _ => return Err(StoreError::other("unexpected reply to the revoke script")),
                 };
-                if reply == 1 {
-                    revoked += 1;
-                    // Every session is revoked before a shortfall is told.
+                // With a feed, the event is a write whatever else changed.
+                let mut wrote = self.feed.is_some();
+                for (id, reply) in group.iter().zip(replies) {
+                    let Value::Int(reply) = reply else {
+                        return Err(StoreError::other("unexpected reply to the revoke script"));
+                    };
+                    if reply == 1 {
+                        revoked += 1;
+                        wrote = true;
+                    }
+                    if reply >= 0 {
+                        stale.push(*id);
+                    }
+                }
+                // Every session is revoked before a shortfall is told.
+                if wrote {
                     if let Err(e) = self.check_replicated(outcome.acknowledged, doing) {
                         short.get_or_insert(e);
                     }
-                }
-                if reply >= 0 {
-                    stale.push(*id);
                 }
             }
         }

@@ -3,6 +3,7 @@
 mod builder;
 mod connection;
 mod error;
+mod feed;
 mod keys;
 mod many;
 mod record;
@@ -10,6 +11,7 @@ mod scan;
 mod wait;
 
 pub use self::builder::RedisStoreBuilder;
+pub use self::feed::ClusterFeedUnsupported;
 pub use self::wait::ReplicationShortfall;
 
 use std::fmt;
@@ -73,8 +75,30 @@ const BATCH: usize = 500;
 ///   is gone for sure. Each new session drops the entries past that, so the
 ///   index of a subject who logs in daily for years stays small.
 ///
+/// - `<prefix>:feed`, a stream (one server only): the revocation feed,
+///   below.
+///
 /// The braces are Redis Cluster hash tags: a session's key lands in the
 /// slot of its id, an index in the slot of its subject.
+///
+/// # Revocation feed
+///
+/// On one server the store is a [`RevocationFeed`](super::RevocationFeed):
+/// the script that revokes a session (or a subject's sessions) appends the
+/// event to `<prefix>:feed` in the same script, so there is no revocation
+/// without its event and no event without its revocation. The stream keeps
+/// the last [`feed_capacity`](RedisStoreBuilder::feed_capacity) events
+/// (default 100,000, about 95 bytes each). An event's cursor is its entry
+/// id `<n>-0`: the server's millisecond, or one past the last entry's when
+/// that is later, so cursors only rise; each entry names the one before
+/// it, so `since` answers [`CatchUp::TooOld`](super::CatchUp::TooOld) for
+/// a cursor whose successors were trimmed or lost in a failover, never a
+/// silent gap. `subscribe` reads with `XREAD BLOCK` on a connection of its
+/// own and says [`FeedMessage::Current`](super::FeedMessage::Current) after
+/// each quiet second. On a Redis Cluster a script may touch one slot only
+/// and each session has its own, so no script could revoke and publish at
+/// once: the store publishes nothing there, and `since` and `subscribe`
+/// fail with a [`ClusterFeedUnsupported`] source.
 ///
 /// # Expiry
 ///
@@ -101,21 +125,24 @@ const BATCH: usize = 500;
 ///   any number of concurrent refreshes of one token exactly one wins. One
 ///   round trip (`EVALSHA`; the `redis` crate loads the script and retries
 ///   after `NOSCRIPT`).
-/// - `revoke` is one script, keeping the first revocation.
+/// - `revoke` is one script, keeping the first revocation (and, on one
+///   server, publishing it).
 /// - `create` is two scripts, in this order: add the id to the subject's
 ///   index, then create the record if the id is free. Each is atomic; the
 ///   pair is not, but the order means a session that exists is always in its
 ///   index. A failed create leaves an index entry that names another
 ///   subject's session or none, which readers check and skip. Two round
 ///   trips (a login, not a refresh).
-/// - `revoke_subject` reads the subject's index, then runs one script per
-///   session (in one pipeline on one server; on a cluster, one call per
-///   session's slot, all at once), each checking the session's subject.
+/// - `revoke_subject` reads the subject's index, then, on one server, runs
+///   one script on all the sessions it names and the feed; on a cluster,
+///   one script per session's slot, all at once. Each checks the session's
+///   subject.
 ///   Every session created before the call began is revoked; one created
 ///   while it runs may survive it (as in [`MemoryStore`](crate::MemoryStore)).
-///   Each revocation is atomic and none can be undone by another call, so
-///   doing them one by one gives up nothing a single script over all of
-///   them would give, and a failure half-way leaves the rest to a retry.
+///   On a cluster each revocation is atomic and none can be undone by
+///   another call, so doing them one by one gives up nothing a single
+///   script would give there (no feed to publish to), and a failure
+///   half-way leaves the rest to a retry.
 /// - `sessions` reads the index, then the records, the same way.
 /// - `purge_expired` walks the prefix with `SCAN` on every primary.
 ///
@@ -169,6 +196,8 @@ pub struct RedisStore {
     keys: Keys,
     retention_ms: i64,
     wait: Option<WaitFor>,
+    /// The revocation feed: on one server only.
+    feed: Option<feed::Feed>,
 }
 
 impl RedisStore {
@@ -193,6 +222,7 @@ impl fmt::Debug for RedisStore {
             .field("retention_ms", &self.retention_ms)
             .field("topology", &self.conn.topology())
             .field("wait", &self.wait)
+            .field("feed", &self.feed)
             .finish_non_exhaustive()
     }
 }
@@ -287,6 +317,12 @@ impl RefreshStore for RedisStore {
     async fn revoke(&self, id: &SessionId, why: &Revocation) -> Result<bool, StoreError> {
         let mut revoke = scripts().revoke.key(self.keys.session(id));
         revoke.arg(why.reason.as_str()).arg(instant(why.at));
+        if let Some(feed) = &self.feed {
+            revoke
+                .key(&feed.stream)
+                .arg(feed.capacity)
+                .arg(id.to_string());
+        }
         let doing = "revoking a session";
         let reply = self
             .conn

@@ -90,10 +90,10 @@ pub(super) fn decode(id: SessionId, reply: Value) -> Result<Option<SessionRecord
 }
 
 /// The field/value pairs of one hash.
-struct Fields(Vec<(Vec<u8>, Vec<u8>)>);
+pub(super) struct Fields(Vec<(Vec<u8>, Vec<u8>)>);
 
 impl Fields {
-    fn from_reply(reply: Value) -> Result<Self, StoreError> {
+    pub(super) fn from_reply(reply: Value) -> Result<Self, StoreError> {
         let pairs = match reply {
             Value::Nil => Vec::new(),
             // RESP2 answers HGETALL with a flat array, RESP3 with a map.
@@ -117,7 +117,7 @@ impl Fields {
         Ok(Self(pairs))
     }
 
-    fn get(&self, name: &str) -> Option<&[u8]> {
+    pub(super) fn get(&self, name: &str) -> Option<&[u8]> {
         let found = self.0.iter().find(|(field, _)| field == name.as_bytes());
         found.map(|(_, value)| value.as_slice())
     }
@@ -131,7 +131,7 @@ impl Fields {
         self.get(name).ok_or_else(|| corrupt(name))
     }
 
-    fn text(&self, name: &'static str) -> Result<&str, StoreError> {
+    pub(super) fn text(&self, name: &'static str) -> Result<&str, StoreError> {
         std::str::from_utf8(self.required(name)?).map_err(|_| corrupt(name))
     }
 
@@ -143,7 +143,7 @@ impl Fields {
         self.required(name)?.try_into().map_err(|_| corrupt(name))
     }
 
-    fn instant(&self, name: &'static str) -> Result<OffsetDateTime, StoreError> {
+    pub(super) fn instant(&self, name: &'static str) -> Result<OffsetDateTime, StoreError> {
         parse_instant(self.text(name)?).ok_or_else(|| corrupt(name))
     }
 

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 
 use super::driver::ConnectOptions;
 use super::error::{Op, store_error, timed_out};
+use super::feed::FeedOptions;
 use super::health::Health;
 use super::options::{DEFAULT_PREFIX, check_prefix, pool_limits, positive};
 use super::{Dialect, SqlStore};
@@ -52,6 +53,8 @@ pub struct SqlStoreBuilder<D: Dialect> {
     max_connections: u32,
     acquire_timeout: Duration,
     call_timeout: Duration,
+    /// The revocation feed's settings.
+    pub(super) feed: FeedOptions,
     /// The settings only `D`'s database has.
     pub(super) settings: D::Settings,
 }
@@ -63,14 +66,17 @@ impl<D: Dialect> Default for SqlStoreBuilder<D> {
             max_connections: D::MAX_CONNECTIONS,
             acquire_timeout: Duration::seconds(5),
             call_timeout: Duration::seconds(10),
+            feed: FeedOptions::default(),
             settings: D::Settings::default(),
         }
     }
 }
 
 impl<D: Dialect> SqlStoreBuilder<D> {
-    /// Names the tables `{prefix}sessions` and `{prefix}migrations` (with
-    /// PostgreSQL, in the connection's `search_path`). Default
+    /// Names the tables `{prefix}sessions`, `{prefix}migrations` and the
+    /// revocation feed's `{prefix}revocations` and
+    /// `{prefix}revocations_head` (with PostgreSQL, in the connection's
+    /// `search_path`). Default
     /// `jwt_rotate_`; lowercase ASCII letters, digits and `_`, at most 40
     /// bytes, not starting with a digit (it is pasted into SQL).
     pub fn table_prefix(mut self, prefix: impl Into<String>) -> Self {
@@ -123,6 +129,7 @@ impl<D: Dialect> SqlStoreBuilder<D> {
         check_prefix(&self.prefix)?;
         let acquire = pool_limits(self.max_connections, self.acquire_timeout)?;
         let call = positive(self.call_timeout, "call_timeout")?;
+        let feed = self.feed.check()?;
         let options = D::connect_options(url, &self.settings)?;
         first_connection::<D>(&options, acquire).await?;
         let health = Arc::new(Health::default());
@@ -132,7 +139,7 @@ impl<D: Dialect> SqlStoreBuilder<D> {
             .test_before_acquire(false)
             .before_acquire(health.before_acquire::<D::Database>())
             .connect_lazy_with(options);
-        Ok(SqlStore::new(pool, &self.prefix, call, health))
+        Ok(SqlStore::new(pool, &self.prefix, call, health).with_feed(feed))
     }
 
     /// A store over `pool` (see [`SqlStore::from_pool`]) with this table
@@ -143,7 +150,8 @@ impl<D: Dialect> SqlStoreBuilder<D> {
     pub fn build(self, pool: Pool<D::Database>) -> Result<SqlStore<D>, Error> {
         check_prefix(&self.prefix)?;
         let call = positive(self.call_timeout, "call_timeout")?;
-        Ok(SqlStore::new(pool, &self.prefix, call, Arc::default()))
+        let feed = self.feed.check()?;
+        Ok(SqlStore::new(pool, &self.prefix, call, Arc::default()).with_feed(feed))
     }
 }
 

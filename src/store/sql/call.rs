@@ -27,28 +27,47 @@ impl<D: Dialect> SqlStore<D> {
         statement: Statement<D::Database>,
         run: Run<D::Database, T>,
     ) -> Result<T, StoreError> {
-        let within = self.call_timeout;
         // Dropping the attempt drops its lease, which closes a connection
         // cut short mid-statement (see `Lease`).
-        match tokio::time::timeout(within, self.attempt(op, statement, run)).await {
+        self.call_with(op, move |c| run(statement, On::Connection(c)))
+            .await
+    }
+
+    /// Runs `work` for `op` on one connection from the pool, within the
+    /// store's call timeout, as [`call`](Self::call) runs a statement: a
+    /// transaction of several statements (the revocations, which write the
+    /// feed's entry with them).
+    ///
+    /// # Errors
+    /// As [`call`](Self::call).
+    pub(super) async fn call_with<T, W>(&self, op: Op, work: W) -> Result<T, StoreError>
+    where
+        W: for<'c> FnOnce(
+                &'c mut <D::Database as Database>::Connection,
+            ) -> BoxFuture<'c, Result<T, sqlx::Error>>
+            + Send,
+    {
+        let within = self.call_timeout;
+        match tokio::time::timeout(within, self.attempt(op, work)).await {
             Ok(result) => result,
             Err(elapsed) => Err(timed_out::<D>(op, within).with_source(elapsed)),
         }
     }
 
-    /// [`call`](Self::call) without the deadline.
-    async fn attempt<T>(
-        &self,
-        op: Op,
-        statement: Statement<D::Database>,
-        run: Run<D::Database, T>,
-    ) -> Result<T, StoreError> {
+    /// [`call_with`](Self::call_with) without the deadline.
+    async fn attempt<T, W>(&self, op: Op, work: W) -> Result<T, StoreError>
+    where
+        W: for<'c> FnOnce(
+                &'c mut <D::Database as Database>::Connection,
+            ) -> BoxFuture<'c, Result<T, sqlx::Error>>
+            + Send,
+    {
         let connection = self.pool.acquire().await.map_err(|e| self.error(op, e))?;
         let mut lease = Lease {
             connection,
             link: D::CUT_SHORT,
         };
-        match run(statement, On::Connection(&mut *lease.connection)).await {
+        match work(&mut *lease.connection).await {
             Ok(done) => {
                 lease.link = Link::Sound;
                 Ok(done)

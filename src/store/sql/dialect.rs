@@ -8,12 +8,13 @@ use sqlx::{Database, Pool, Transaction};
 
 use super::driver::{ConnectOptions, Driver};
 use super::error::{Judged, Link};
+use super::feed;
 use super::migrate::Migration;
 use super::store::SqlStore;
 use super::{queries, refresh_store};
 use crate::error::{ConfigError, StoreError};
 use crate::session::{SessionId, SessionRecord};
-use crate::store::{ExpectedGeneration, RotationUpdate};
+use crate::store::{ExpectedGeneration, RevocationSubscription, RotationUpdate};
 
 /// A database a [`SqlStore`] keeps sessions in: a unit type per database,
 /// `Sqlite` (feature `sqlite`), `Postgres` (feature `postgres`) or `MySql`
@@ -165,6 +166,30 @@ pub trait Dialect: sealed::Sealed + Sized + fmt::Debug + Send + Sync + 'static {
         next: &RotationUpdate,
     ) -> impl Future<Output = Result<Option<SessionRecord>, StoreError>> + Send {
         refresh_store::update_returning(store, id, expected, next)
+    }
+
+    /// The statement that wakes the revocation feed's subscribers, run in
+    /// the revoking transaction after its entry is written (the feed's
+    /// tables are named with `prefix`); `None` where subscriptions poll.
+    /// The default is `None`: PostgreSQL's is a `pg_notify`.
+    #[doc(hidden)]
+    fn notify_statement(prefix: &str) -> Option<String> {
+        let _ = prefix;
+        None
+    }
+
+    /// A subscription to `store`'s revocation feed, starting at its head.
+    /// The default polls the revocations table every
+    /// `feed_poll_interval`; PostgreSQL's listens for the notifications of
+    /// [`notify_statement`](Self::notify_statement).
+    ///
+    /// # Errors
+    /// Any failure of the database.
+    #[doc(hidden)]
+    fn subscribe(
+        store: &SqlStore<Self>,
+    ) -> impl Future<Output = Result<Box<dyn RevocationSubscription>, StoreError>> + Send {
+        feed::poll(store)
     }
 }
 

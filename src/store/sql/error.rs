@@ -92,6 +92,8 @@ pub(super) enum Op {
     Purge,
     Connect,
     Migrate,
+    /// Reading the revocation feed (`since`, `subscribe`).
+    Feed,
 }
 
 impl Op {
@@ -106,6 +108,7 @@ impl Op {
             Self::Purge => "purge_expired",
             Self::Connect => "connect",
             Self::Migrate => "migrate",
+            Self::Feed => "revocation feed",
         }
     }
 }

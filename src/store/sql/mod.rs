@@ -9,7 +9,9 @@
 //! and its checks (`options`). What differs, each dialect says in its own
 //! file, with any builder setting only it has (`sqlite`, `postgres`,
 //! `mysql`). The
-//! sqlx bounds that generic code needs are written once, in `driver`.
+//! sqlx bounds that generic code needs are written once, in `driver`. The
+//! revocation feed (`feed`): a table the revoking transactions write,
+//! read by `since`, pushed by PostgreSQL's `NOTIFY` or polled.
 
 mod builder;
 mod call;
@@ -18,6 +20,7 @@ mod driver;
 mod error;
 #[cfg(test)]
 mod fake;
+mod feed;
 mod health;
 mod migrate;
 #[cfg(feature = "mysql")]

@@ -8,7 +8,7 @@ use super::row::{self, micros};
 use super::{Dialect, SqlStore};
 use crate::error::StoreError;
 use crate::session::{Revocation, SessionId, SessionRecord};
-use crate::store::{ExpectedGeneration, RefreshStore, RotationUpdate};
+use crate::store::{ExpectedGeneration, RefreshStore, Revoked, RotationUpdate};
 
 #[async_trait]
 impl<D: Dialect> RefreshStore for SqlStore<D> {
@@ -42,7 +42,8 @@ impl<D: Dialect> RefreshStore for SqlStore<D> {
             .bind(micros::<D>(why.at)?)
             .bind(why.reason.as_str())
             .bind(&id.as_bytes()[..]);
-        Ok(self.execute(Op::Revoke, statement).await? > 0)
+        let event = Revoked::Session(*id);
+        Ok(self.publish(Op::Revoke, statement, &event, why.at).await? > 0)
     }
 
     async fn revoke_subject(
@@ -57,7 +58,12 @@ impl<D: Dialect> RefreshStore for SqlStore<D> {
             .bind(why.reason.as_str())
             .bind(subject)
             .bind(except.map(|id| &id.as_bytes()[..]));
-        self.execute(Op::RevokeSubject, statement).await
+        let event = Revoked::Subject {
+            subject: subject.to_owned(),
+            except: except.copied(),
+        };
+        self.publish(Op::RevokeSubject, statement, &event, why.at)
+            .await
     }
 
     async fn sessions(&self, subject: &str) -> Result<Vec<SessionRecord>, StoreError> {
@@ -67,7 +73,9 @@ impl<D: Dialect> RefreshStore for SqlStore<D> {
 
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         let statement = self.statement(&self.queries.purge).bind(micros::<D>(now)?);
-        self.execute(Op::Purge, statement).await
+        let purged = self.execute(Op::Purge, statement).await?;
+        self.trim_feed(now).await?;
+        Ok(purged)
     }
 }
 

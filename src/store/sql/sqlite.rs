@@ -52,6 +52,11 @@ impl Dialect for Sqlite {
             "auth_context",
             include_str!("../../../migrations/sqlite/0003_auth_context.sql"),
         ),
+        Migration::new(
+            4,
+            "revocations",
+            include_str!("../../../migrations/sqlite/0004_revocations.sql"),
+        ),
     ];
 
     /// Given back: the statement runs on the connection's own thread and

@@ -9,6 +9,7 @@ use sqlx::{Pool, SqlStr};
 use super::Dialect;
 use super::driver::Statement;
 use super::error::{Op, corrupt, store_error};
+use super::feed::Feed;
 use super::health::Health;
 use super::options::{DEFAULT_CALL_TIMEOUT, DEFAULT_PREFIX};
 use super::queries::Queries;
@@ -55,6 +56,8 @@ pub struct SqlStore<D: Dialect> {
     pub(super) call_timeout: std::time::Duration,
     /// When a call last found its connection lost (see `health`).
     pub(super) health: Arc<Health>,
+    /// The revocation feed's statements and settings.
+    pub(super) feed: Arc<Feed>,
     dialect: PhantomData<D>,
 }
 
@@ -88,6 +91,7 @@ impl<D: Dialect> SqlStore<D> {
             queries: Queries::new::<D>(prefix),
             call_timeout,
             health,
+            feed: Arc::new(Feed::new::<D>(prefix, Default::default())),
             dialect: PhantomData,
         }
     }
@@ -168,6 +172,7 @@ impl<D: Dialect> Clone for SqlStore<D> {
             queries: Arc::clone(&self.queries),
             call_timeout: self.call_timeout,
             health: Arc::clone(&self.health),
+            feed: Arc::clone(&self.feed),
             dialect: PhantomData,
         }
     }

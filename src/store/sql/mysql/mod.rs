@@ -93,6 +93,11 @@ impl Dialect for MySql {
             "auth_context",
             include_str!("../../../../migrations/mysql/0003_auth_context.sql"),
         ),
+        Migration::new(
+            4,
+            "revocations",
+            include_str!("../../../../migrations/mysql/0004_revocations.sql"),
+        ),
     ];
 
     /// Closed: to give it back, sqlx would wait for the statement's answer,

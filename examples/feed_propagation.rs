@@ -1,0 +1,160 @@
+//! How fast a revocation reaches a resource server: from `revoke`
+//! returning to a `Verifier` that follows the store's `RevocationFeed`
+//! refusing the session's access token, p50 and p99 over 1,000
+//! revocations (`REVOCATIONS` to change), one after another, per store:
+//! MemoryStore (in process), SQLite (a temporary file), PostgreSQL
+//! (`DATABASE_URL`) and MySQL/MariaDB (`MYSQL_URL`). A store whose
+//! feature or URL is missing is skipped, and says so. The SQL stores use
+//! tables of their own (a random prefix), dropped at the end.
+//!
+//! ```sh
+//! DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+//! MYSQL_URL=mysql://root@127.0.0.1:3306/test \
+//! cargo run --release --example feed_propagation --features sqlite,postgres,mysql,testing
+//! ```
+//!
+//! [`measure`] is generic over the store: a new store is one more call.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jwt_rotate::store::{RefreshStore, RevocationFeed};
+use jwt_rotate::testing::Following;
+
+/// One store's figures.
+struct Figures {
+    p50: Duration,
+    p99: Duration,
+    max: Duration,
+}
+
+/// Revokes `count` sessions of `store` one at a time, timing each from
+/// `revoke` returning to the following verifier refusing its token.
+async fn measure<S: RefreshStore + RevocationFeed>(store: Arc<S>, count: usize) -> Figures {
+    let following = Following::start(&store).await;
+    let mut samples = Vec::with_capacity(count);
+    for _ in 0..count {
+        let pair = following.login().await;
+        samples.push(following.revoke_and_time(&pair).await);
+    }
+    samples.sort_unstable();
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    Figures {
+        p50: at(0.50),
+        p99: at(0.99),
+        max: at(1.0),
+    }
+}
+
+fn report(store: &str, figures: Option<Figures>, count: usize) {
+    match figures {
+        Some(f) => println!(
+            "{store:<10} {count:>5} revocations  p50 {:>9.3?}  p99 {:>9.3?}  max {:>9.3?}",
+            f.p50, f.p99, f.max
+        ),
+        None => println!("{store:<10} skipped (feature or URL missing)"),
+    }
+}
+
+/// A table prefix no other run uses.
+#[allow(dead_code, reason = "only the SQL stores use it")]
+fn prefix() -> String {
+    format!("feedbench_{:08x}_", rand_u32())
+}
+
+#[allow(dead_code, reason = "only the SQL stores use it")]
+fn rand_u32() -> u32 {
+    let id = jwt_rotate::SessionId::random();
+    u32::from_le_bytes(id.as_bytes()[..4].try_into().unwrap_or_default())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let count = std::env::var("REVOCATIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000);
+    println!("from revoke returning to the verifier refusing the token, one at a time:");
+
+    let memory = measure(Arc::new(jwt_rotate::MemoryStore::new()), count).await;
+    report("memory", Some(memory), count);
+
+    #[cfg(feature = "sqlite")]
+    {
+        use jwt_rotate::store::SqliteStore;
+        let dir = tempfile::Builder::new()
+            .prefix("jwt-rotate-feed-")
+            .tempdir()?;
+        let url = format!("sqlite://{}", dir.path().join("sessions.db").display());
+        let store = SqliteStore::connect(&url).await?;
+        store.migrate().await?;
+        report("sqlite", Some(measure(Arc::new(store), count).await), count);
+    }
+    #[cfg(not(feature = "sqlite"))]
+    report("sqlite", None, count);
+
+    #[cfg(feature = "postgres")]
+    match std::env::var("DATABASE_URL") {
+        Ok(url) => {
+            use jwt_rotate::store::PostgresStore;
+            let prefix = prefix();
+            let store = PostgresStore::builder()
+                .table_prefix(&prefix)
+                .connect(&url)
+                .await?;
+            store.migrate().await?;
+            let figures = measure(Arc::new(store.clone()), count).await;
+            drop_tables(store.pool(), &prefix, "").await?;
+            report("postgres", Some(figures), count);
+        }
+        Err(_) => report("postgres", None, count),
+    }
+    #[cfg(not(feature = "postgres"))]
+    report("postgres", None, count);
+
+    #[cfg(feature = "mysql")]
+    match std::env::var("MYSQL_URL") {
+        Ok(url) => {
+            use jwt_rotate::store::MySqlStore;
+            let prefix = prefix();
+            let store = MySqlStore::builder()
+                .table_prefix(&prefix)
+                .connect(&url)
+                .await?;
+            store.migrate().await?;
+            let figures = measure(Arc::new(store.clone()), count).await;
+            let procedure = format!("DROP PROCEDURE IF EXISTS {prefix}sessions_rotate");
+            drop_tables(store.pool(), &prefix, &procedure).await?;
+            report("mysql", Some(figures), count);
+        }
+        Err(_) => report("mysql", None, count),
+    }
+    #[cfg(not(feature = "mysql"))]
+    report("mysql", None, count);
+    Ok(())
+}
+
+/// Drops this run's tables (and runs `also`, if not empty).
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn drop_tables<DB>(
+    pool: &jwt_rotate::sqlx::Pool<DB>,
+    prefix: &str,
+    also: &str,
+) -> Result<(), jwt_rotate::sqlx::Error>
+where
+    DB: jwt_rotate::sqlx::Database,
+    for<'c> &'c jwt_rotate::sqlx::Pool<DB>: jwt_rotate::sqlx::Executor<'c, Database = DB>,
+{
+    use jwt_rotate::sqlx::{AssertSqlSafe, Executor};
+    let tables = ["sessions", "migrations", "revocations", "revocations_head"];
+    for table in tables {
+        let statement = format!("DROP TABLE IF EXISTS {prefix}{table}");
+        pool.execute(jwt_rotate::sqlx::raw_sql(AssertSqlSafe(statement)))
+            .await?;
+    }
+    if !also.is_empty() {
+        pool.execute(jwt_rotate::sqlx::raw_sql(AssertSqlSafe(also.to_owned())))
+            .await?;
+    }
+    Ok(())
+}

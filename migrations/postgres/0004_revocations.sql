@@ -1,0 +1,37 @@
+-- jwt-rotate, PostgreSQL, migration 4: the revocation feed.
+--
+-- Run by the store's `migrate` like migration 1; once released, it never
+-- changes. Version 4 (5 and 6 are other features').
+--
+-- {prefix}revocations: one row per revocation made in {prefix}sessions (`revoke`
+-- that changed a session, every `revoke_subject`), written by the
+-- revoking transaction itself, so there is no revocation without its row
+-- and no row without its revocation. `id` is the feed's cursor: the
+-- revoking transaction takes it from {prefix}revocations_head, whose row
+-- it holds locked until it commits, so ids are given out and committed in
+-- the same order (a reader never sees id 7 before id 6) and without gaps.
+-- Exactly one of session_id and subject is set; except_id is the session
+-- a subject revocation spared. Instants are microseconds, as in sessions.
+CREATE TABLE IF NOT EXISTS {prefix}revocations (
+    id         BIGINT NOT NULL PRIMARY KEY CHECK (id > 0),
+    session_id BYTEA  CHECK (octet_length(session_id) = 16),
+    subject    TEXT,
+    except_id  BYTEA  CHECK (octet_length(except_id) = 16),
+    at         BIGINT NOT NULL,
+    CHECK ((session_id IS NULL) <> (subject IS NULL)),
+    CHECK (except_id IS NULL OR subject IS NOT NULL)
+);
+
+-- Retention (`purge_expired`) trims the oldest revocations by instant.
+CREATE INDEX IF NOT EXISTS {prefix}revocations_at ON {prefix}revocations (at);
+
+-- One row: the last id given out, and the last id trimmed by retention
+-- (`purge_expired`); a cursor before `trimmed` is too old.
+CREATE TABLE IF NOT EXISTS {prefix}revocations_head (
+    id      BIGINT NOT NULL PRIMARY KEY CHECK (id = 1),
+    head    BIGINT NOT NULL,
+    trimmed BIGINT NOT NULL,
+    CHECK (0 <= trimmed AND trimmed <= head)
+);
+INSERT INTO {prefix}revocations_head (id, head, trimmed) VALUES (1, 0, 0)
+    ON CONFLICT (id) DO NOTHING;
