@@ -3,26 +3,51 @@
 
 use std::sync::Arc;
 
-use jwt_rotate::store::RevocationFeed;
+use jwt_rotate::store::{MySqlStore, PostgresStore, RedisStore, RevocationFeed};
 
 use crate::BoxError;
 
 /// The revocation feed of the store at `url`: the auth server's session
-/// store, as its `SESSIONS_DB` names it (`postgres://` or `redis://`).
+/// store, as its `SESSIONS_DB` names it. `postgres://` (pushed by
+/// `NOTIFY`), `mysql://` (polled), or `redis://` (a stream) under the key
+/// prefix `redis_prefix` (default: the store's). Nothing is written or
+/// migrated: the auth server owns the schema, and until it has made it
+/// the follower retries.
 ///
 /// # Errors
-/// A URL of another kind, a store that cannot be reached, or a store whose
-/// feed this build does not have yet.
-pub async fn revocation_feed(url: &str) -> Result<Arc<dyn RevocationFeed>, BoxError> {
+/// A URL of another kind or malformed, a server that cannot be reached.
+pub async fn revocation_feed(
+    url: &str,
+    redis_prefix: Option<&str>,
+) -> Result<Arc<dyn RevocationFeed>, BoxError> {
     let scheme = url.split_once(':').map(|(scheme, _)| scheme);
-    match scheme.map(str::to_ascii_lowercase).as_deref() {
-        // The PostgreSQL feed (LISTEN/NOTIFY over the revocations table)
-        // and the Redis one (a stream) are being written; until they land
-        // the server says so rather than run without revocations.
-        Some("postgres" | "postgresql") => {
-            Err("this build has no PostgreSQL revocation feed yet".into())
+    Ok(match scheme.map(str::to_ascii_lowercase).as_deref() {
+        // Two connections: the subscription's own, and one for catch-up.
+        Some("postgres" | "postgresql") => Arc::new(
+            PostgresStore::builder()
+                .max_connections(2)
+                .connect(url)
+                .await?,
+        ),
+        Some("mysql" | "mariadb") => Arc::new(
+            MySqlStore::builder()
+                .max_connections(2)
+                .connect(url)
+                .await?,
+        ),
+        Some("redis") => {
+            let builder = RedisStore::builder();
+            let builder = match redis_prefix {
+                Some(prefix) => builder.key_prefix(prefix),
+                None => builder,
+            };
+            Arc::new(builder.connect(url).await?)
         }
-        Some("redis") => Err("this build has no Redis revocation feed yet".into()),
-        _ => Err("DATABASE_URL must be a postgres:// URL, REDIS_URL a redis:// URL".into()),
-    }
+        _ => {
+            return Err(
+                "DATABASE_URL must be a postgres:// or mysql:// URL, REDIS_URL a redis:// URL"
+                    .into(),
+            );
+        }
+    })
 }

@@ -42,9 +42,13 @@ pub struct Settings {
     /// The auth server's key set. Env `JWKS_URL`; required.
     pub jwks_url: String,
     /// The session store whose revocation feed to follow: env
-    /// `DATABASE_URL` (PostgreSQL) or `REDIS_URL`, not both. Default: none,
-    /// and a revoked session's access tokens pass until they expire.
+    /// `DATABASE_URL` (PostgreSQL, MySQL) or `REDIS_URL`, not both.
+    /// Default: none, and a revoked session's access tokens pass until
+    /// they expire.
     pub feed_url: Option<String>,
+    /// The Redis store's key prefix. Env `REDIS_KEY_PREFIX`; default the
+    /// store's own, as the auth server's `SESSIONS_DB` uses it.
+    pub redis_prefix: Option<String>,
     /// The auth server's `iss` and `aud`. Env `ISSUER`, `AUDIENCE`;
     /// default `jwt-rotate-demo`, the demo auth servers'.
     pub issuer: String,
@@ -85,6 +89,7 @@ impl Settings {
             bind_addr: var("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:3001".to_owned()),
             jwks_url: var("JWKS_URL").ok_or("JWKS_URL must be the auth server's key set URL")?,
             feed_url,
+            redis_prefix: var("REDIS_KEY_PREFIX"),
             issuer: var("ISSUER").unwrap_or_else(|| "jwt-rotate-demo".to_owned()),
             audience: var("AUDIENCE").unwrap_or_else(|| "jwt-rotate-demo".to_owned()),
             access_ttl: seconds("ACCESS_TTL_SECS", 15 * 60)?,

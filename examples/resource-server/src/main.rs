@@ -13,7 +13,7 @@ async fn main() -> Result<(), BoxError> {
         .init();
     let settings = Settings::from_env()?;
     let feed = match &settings.feed_url {
-        Some(url) => Some(revocation_feed(url).await?),
+        Some(url) => Some(revocation_feed(url, settings.redis_prefix.as_deref()).await?),
         None => {
             tracing::warn!(
                 "no DATABASE_URL or REDIS_URL: revoked sessions' tokens pass until they expire"

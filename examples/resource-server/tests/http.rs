@@ -31,6 +31,7 @@ fn settings(jwks_url: String) -> Settings {
         bind_addr: "127.0.0.1:0".to_owned(),
         jwks_url,
         feed_url: None,
+        redis_prefix: None,
         issuer: DEMO.to_owned(),
         audience: DEMO.to_owned(),
         access_ttl: jwt_rotate::time::Duration::minutes(15),

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use jwt_rotate::Verifier;
@@ -27,9 +28,15 @@ impl Me {
     }
 }
 
-/// `GET /me` at `base` (`http://host:port`) with `token` as Bearer.
+/// `GET /me` at `base` (`http://host:port`) with `token` as Bearer, on
+/// one client for the whole test binary: making one costs far more than a
+/// request on loopback (its TLS set-up), which would swamp the delays the
+/// tests measure.
 pub async fn me(base: &str, token: Option<&str>) -> Me {
-    let request = reqwest::Client::new().get(format!("{base}/me"));
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    let request = CLIENT
+        .get_or_init(reqwest::Client::new)
+        .get(format!("{base}/me"));
     let request = match token {
         Some(token) => request.bearer_auth(token),
         None => request,
