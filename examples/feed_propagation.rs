@@ -14,12 +14,20 @@
 //! ```
 //!
 //! [`measure`] is generic over the store: a new store is one more call.
+//! Revocations on a polled feed (SQLite, MySQL) are spread over the poll
+//! interval, as real ones arrive at any time.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use jwt_rotate::store::{RefreshStore, RevocationFeed};
 use jwt_rotate::testing::Following;
+
+/// The spread of a pushed feed's revocations: none, the phase is moot.
+const PUSHED: Duration = Duration::ZERO;
+/// The spread of a polled feed's: its poll interval (the default).
+#[allow(dead_code, reason = "only the polled stores use it")]
+const POLL: Duration = Duration::from_millis(100);
 
 /// One store's figures.
 struct Figures {
@@ -29,12 +37,24 @@ struct Figures {
 }
 
 /// Revokes `count` sessions of `store` one at a time, timing each from
-/// `revoke` returning to the following verifier refusing its token.
-async fn measure<S: RefreshStore + RevocationFeed>(store: Arc<S>, count: usize) -> Figures {
+/// `revoke` returning to the following verifier refusing its token. Each
+/// revocation waits a random part of `spread` first: a store that polls
+/// would otherwise see every revocation just after its last poll (the
+/// previous one was found there), and show its worst case only.
+async fn measure<S: RefreshStore + RevocationFeed>(
+    store: Arc<S>,
+    count: usize,
+    spread: Duration,
+) -> Figures {
     let following = Following::start(&store).await;
     let mut samples = Vec::with_capacity(count);
     for _ in 0..count {
         let pair = following.login().await;
+        let millis = u64::try_from(spread.as_millis()).unwrap_or(u64::MAX);
+        if millis > 0 {
+            let pause = Duration::from_millis(u64::from(rand_u32()) % millis);
+            tokio::time::sleep(pause).await;
+        }
         samples.push(following.revoke_and_time(&pair).await);
     }
     samples.sort_unstable();
@@ -62,7 +82,6 @@ fn prefix() -> String {
     format!("feedbench_{:08x}_", rand_u32())
 }
 
-#[allow(dead_code, reason = "only the SQL stores use it")]
 fn rand_u32() -> u32 {
     let id = jwt_rotate::SessionId::random();
     u32::from_le_bytes(id.as_bytes()[..4].try_into().unwrap_or_default())
@@ -76,7 +95,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(1000);
     println!("from revoke returning to the verifier refusing the token, one at a time:");
 
-    let memory = measure(Arc::new(jwt_rotate::MemoryStore::new()), count).await;
+    let memory = measure(Arc::new(jwt_rotate::MemoryStore::new()), count, PUSHED).await;
     report("memory", Some(memory), count);
 
     #[cfg(feature = "sqlite")]
@@ -88,7 +107,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let url = format!("sqlite://{}", dir.path().join("sessions.db").display());
         let store = SqliteStore::connect(&url).await?;
         store.migrate().await?;
-        report("sqlite", Some(measure(Arc::new(store), count).await), count);
+        report(
+            "sqlite",
+            Some(measure(Arc::new(store), count, POLL).await),
+            count,
+        );
     }
     #[cfg(not(feature = "sqlite"))]
     report("sqlite", None, count);
@@ -103,7 +126,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .connect(&url)
                 .await?;
             store.migrate().await?;
-            let figures = measure(Arc::new(store.clone()), count).await;
+            let figures = measure(Arc::new(store.clone()), count, PUSHED).await;
             drop_tables(store.pool(), &prefix, "").await?;
             report("postgres", Some(figures), count);
         }
@@ -122,7 +145,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .connect(&url)
                 .await?;
             store.migrate().await?;
-            let figures = measure(Arc::new(store.clone()), count).await;
+            let figures = measure(Arc::new(store.clone()), count, POLL).await;
             let procedure = format!("DROP PROCEDURE IF EXISTS {prefix}sessions_rotate");
             drop_tables(store.pool(), &prefix, &procedure).await?;
             report("mysql", Some(figures), count);

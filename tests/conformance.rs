@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use jwt_rotate::store::{
-    ExpectedGeneration, RefreshStore, Revocation, RotationUpdate, SessionRecord, StoreError,
+    CatchUp, Cursor, ExpectedGeneration, RefreshStore, Revocation, RevocationFeed,
+    RevocationSubscription, RotationUpdate, SessionRecord, StoreError,
 };
 use jwt_rotate::testing;
 use jwt_rotate::{MemoryStore, SessionId};
@@ -83,6 +84,10 @@ enum Bug {
     ListsRevoked,
     /// Deletes but reports nothing.
     PurgeCountsZero,
+    /// `since` leaves out the first event after the cursor: a silent gap.
+    SinceSkipsOne,
+    /// `since` answers an empty list where it should say `TooOld`.
+    NeverTooOld,
 }
 
 /// `MemoryStore` with one bug, written only with the public store API.
@@ -165,6 +170,27 @@ impl RefreshStore for Broken {
     }
 }
 
+#[async_trait]
+impl RevocationFeed for Broken {
+    async fn since(&self, cursor: Cursor) -> Result<CatchUp, StoreError> {
+        Ok(match (self.0.since(cursor).await?, self.1) {
+            (CatchUp::Events { mut events, head }, Bug::SinceSkipsOne) if !events.is_empty() => {
+                events.remove(0);
+                CatchUp::Events { events, head }
+            }
+            (CatchUp::TooOld { head }, Bug::NeverTooOld) => CatchUp::Events {
+                events: Vec::new(),
+                head,
+            },
+            (answer, _) => answer,
+        })
+    }
+
+    async fn subscribe(&self) -> Result<Box<dyn RevocationSubscription>, StoreError> {
+        self.0.subscribe().await
+    }
+}
+
 fn broken(bug: Bug) -> Arc<Broken> {
     Arc::new(Broken(MemoryStore::new(), bug))
 }
@@ -203,4 +229,34 @@ async fn catches_sessions_that_lists_revoked_ones() {
 #[should_panic(expected = "counted fewer, 5 times in a row")]
 async fn catches_a_purge_that_miscounts() {
     testing::purge_expired_deletes_only_expired(&broken(Bug::PurgeCountsZero)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[should_panic(expected = "since returns the events the subscription delivered")]
+async fn catches_a_feed_whose_since_leaves_a_gap() {
+    testing::feed_publishes_each_revocation_once_in_order(&*broken(Bug::SinceSkipsOne)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[should_panic(expected = "since from the cursor it had returns what was missed")]
+async fn catches_a_feed_whose_catch_up_skips_an_event() {
+    testing::feed_catches_up_after_a_disconnect(&*broken(Bug::SinceSkipsOne)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[should_panic(expected = "since from a trimmed cursor must say TooOld")]
+async fn catches_a_feed_that_never_says_too_old() {
+    let store = Arc::new(Broken(MemoryStore::with_feed_capacity(4), Bug::NeverTooOld));
+    let trim = async |store: &Broken| {
+        let why = Revocation {
+            reason: jwt_rotate::store::RevocationReason::Logout,
+            at: OffsetDateTime::now_utc(),
+        };
+        for _ in 0..4 {
+            let record = testing::sample_record(&testing::unique_subject("overflow"));
+            store.create(&record).await.unwrap();
+            assert!(store.revoke(&record.id, &why).await.unwrap());
+        }
+    };
+    testing::feed_says_too_old_once_trimmed(&*store, trim).await;
 }

@@ -58,7 +58,7 @@ impl OAuthResponse {
 
     /// An RFC 6749 section 5.2 error: `{"error": code}` (and a
     /// description, never text from the request).
-    pub(super) fn error(status: u16, code: &'static str, description: &'static str) -> Self {
+    pub(crate) fn error(status: u16, code: &'static str, description: &'static str) -> Self {
         #[derive(Serialize)]
         struct Body {
             error: &'static str,

@@ -182,7 +182,7 @@ where
     assert_eq!(
         missed,
         [&session(&b), &session(&c)],
-        "since returns what was missed"
+        "since from the cursor it had returns what was missed"
     );
     ok(store.revoke(&d.id, &why).await, "revoke");
     let seen = until(&mut second, |e| e.revoked == session(&d)).await;

@@ -23,8 +23,9 @@ use crate::token::{AccessClaims, AppClaims, TokenPair};
 /// would only fill the throttle's tables.
 pub const MAX_USERNAME_BYTES: usize = 256;
 
-/// The largest request body a login reads; larger ones are 413. Framework
-/// glue enforces it before reading the body.
+/// The largest request body a login (or an OAuth route) reads; larger
+/// ones are 413 (400 `invalid_request` on the OAuth routes). Framework glue
+/// enforces it before reading the body.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// The session routes of a web app (login, refresh, logout, log out the
@@ -46,6 +47,9 @@ pub(super) struct Inner<S, C> {
     pub(super) throttle: LoginThrottle,
     pub(super) proxies: TrustedProxies,
     pub(super) verification: Verification,
+    /// Who may call `POST /oauth/introspect`; none: the route is disabled.
+    #[cfg(feature = "oauth")]
+    pub(super) introspection: Option<crate::oauth::IntrospectionClient>,
 }
 
 impl<S, C> Clone for AuthFlow<S, C> {

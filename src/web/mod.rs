@@ -27,6 +27,7 @@
 //! | `GET /sessions` (Bearer) | `[{id, current, user_agent, ip, created_at, refreshed_at, expires_at}]` |
 //! | `DELETE /sessions/{id}` (Bearer) | 204 |
 //! | `GET /.well-known/jwks.json` | the public access keys |
+//! | `POST /oauth/token`, `/oauth/revoke`, `/oauth/introspect` (feature `oauth`) | RFC 6749 section 6, RFC 7009, RFC 7662 |
 //!
 //! Errors are `{"error": code}` with [`HttpError::status`].
 
@@ -36,6 +37,8 @@ mod credentials;
 mod error;
 mod flow;
 mod flow_builder;
+#[cfg(feature = "oauth")]
+mod oauth;
 mod reply;
 mod throttle;
 mod verification;

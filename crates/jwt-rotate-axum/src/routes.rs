@@ -82,6 +82,10 @@ impl<S: RefreshStore, C: AppClaims> JwtAuth<S, C> {
     /// `POST /auth/login`, `POST /auth/refresh`, `POST /auth/logout`,
     /// `POST /auth/logout-others`, `GET /sessions`, `DELETE /sessions/{id}`,
     /// `GET /.well-known/jwks.json`. Login bodies over 16 KiB are 413.
+    /// With the feature `oauth`, also `POST /oauth/token`,
+    /// `POST /oauth/revoke` and `POST /oauth/introspect` (see
+    /// `AuthFlow::oauth_token` and the next two; bodies over 16 KiB are
+    /// 400 `invalid_request`).
     /// The routes find peers' addresses through `ConnectInfo<SocketAddr>`
     /// when the app is served with
     /// `into_make_service_with_connect_info::<SocketAddr>()`; without it the
@@ -98,6 +102,7 @@ impl<S: RefreshStore, C: AppClaims> JwtAuth<S, C> {
             .route("/sessions", get(sessions::<S, C>))
             .route("/sessions/{id}", delete(revoke_session::<S, C>))
             .route("/.well-known/jwks.json", get(jwks::<S, C>))
+            .merge(crate::oauth::routes::<S, C>())
             .layer(self.layer())
             .with_state(self.flow.clone())
     }
@@ -121,7 +126,7 @@ impl<S: RefreshStore, C: AppClaims> JwtAuth<S, C> {
 
 /// The request's headers as the library reads them; the URI's authority
 /// stands in for `Host` on HTTP/2.
-fn request_headers<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> RequestHeaders<'a> {
+pub(crate) fn request_headers<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> RequestHeaders<'a> {
     let headers: RequestHeaders<'a> = headers
         .iter()
         .map(|(name, value)| (name.as_str(), value.as_bytes()))
@@ -147,7 +152,7 @@ impl<St: Send + Sync> FromRequest<St> for Body {
 }
 
 /// The connection's peer, when the app is served with `ConnectInfo`.
-struct Peer(Option<IpAddr>);
+pub(crate) struct Peer(pub(crate) Option<IpAddr>);
 
 impl<St: Send + Sync> FromRequestParts<St> for Peer {
     type Rejection = Infallible;

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use jwt_rotate::oauth::IntrospectionClient;
 use jwt_rotate::web::{ThrottleLimits, TrustedProxies};
 use jwt_rotate::{Clock, CookieSecurity, MemoryStore, Origin, SystemClock};
 
@@ -52,6 +53,11 @@ pub struct Config {
     /// Where sessions live. Default: a [`MemoryStore`]; env `SESSIONS_DB`
     /// for another ([`open_store`](crate::open_store)).
     pub store: Store,
+    /// The resource server allowed to call `POST /oauth/introspect`, by
+    /// HTTP Basic. Default: none, and that route answers 404 (the token
+    /// and revocation routes need no client); env `INTROSPECT_CLIENT_ID`
+    /// with `INTROSPECT_CLIENT_SECRET`.
+    pub introspection: Option<IntrospectionClient>,
 }
 
 impl Default for Config {
@@ -69,6 +75,7 @@ impl Default for Config {
             clock: Arc::new(SystemClock),
             signing: Signing::Random,
             store: Arc::new(MemoryStore::new()),
+            introspection: None,
         }
     }
 }
@@ -78,9 +85,11 @@ impl Config {
     /// `REUSE_GRACE_SECS`, `COOKIE_SECURE`, `PUBLIC_ORIGIN`,
     /// `TRUSTED_PROXIES`, `SESSIONS_DB` (a `sqlite://`, `postgres://`,
     /// `mysql://` or `redis://` URL, migrated if needed: see
-    /// [`open_store`](crate::open_store)), and the keys: `ACCESS_KEY_PEM`,
+    /// [`open_store`](crate::open_store)), the keys: `ACCESS_KEY_PEM`,
     /// `ACCESS_KEY_SECRET`, `REFRESH_KEY_SECRET` (see
-    /// [`Signing::from_env`]).
+    /// [`Signing::from_env`]), and `INTROSPECT_CLIENT_ID` with
+    /// `INTROSPECT_CLIENT_SECRET` (both or neither; the secret at least 16
+    /// characters).
     ///
     /// # Errors
     /// [`EnvError`] naming a variable whose value cannot be used, or whose
@@ -113,6 +122,7 @@ impl Config {
                 .map_err(|_| EnvError::new("TRUSTED_PROXIES", "comma-separated IP addresses"))?;
         }
         config.signing = Signing::from_env()?;
+        config.introspection = introspection_client()?;
         if let Ok(url) = std::env::var("SESSIONS_DB") {
             config.store = open_store(&url).await.map_err(|err| EnvError {
                 source: Some(err.into()),
@@ -123,6 +133,30 @@ impl Config {
             })?;
         }
         Ok(config)
+    }
+}
+
+/// The introspection client of `INTROSPECT_CLIENT_ID` and
+/// `INTROSPECT_CLIENT_SECRET`, if both are set.
+fn introspection_client() -> Result<Option<IntrospectionClient>, EnvError> {
+    /// Shorter secrets are guessable in the throttle's budget over time.
+    const MIN_SECRET_CHARS: usize = 16;
+    match (
+        std::env::var("INTROSPECT_CLIENT_ID"),
+        std::env::var("INTROSPECT_CLIENT_SECRET"),
+    ) {
+        (Ok(id), Ok(secret)) if !id.is_empty() && secret.chars().count() >= MIN_SECRET_CHARS => {
+            Ok(Some(IntrospectionClient::new(id, secret)))
+        }
+        (Err(_), Err(_)) => Ok(None),
+        (Ok(_), Ok(_)) => Err(EnvError::new(
+            "INTROSPECT_CLIENT_SECRET",
+            "at least 16 characters, with a non-empty INTROSPECT_CLIENT_ID",
+        )),
+        _ => Err(EnvError::new(
+            "INTROSPECT_CLIENT_ID",
+            "set together with INTROSPECT_CLIENT_SECRET",
+        )),
     }
 }
 

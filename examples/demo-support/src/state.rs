@@ -88,12 +88,15 @@ impl AppState {
             users: Arc::clone(&users),
             gate: hash_gate.clone(),
         };
-        let flow = AuthFlow::builder(service)
+        let mut flow = AuthFlow::builder(service)
             .credentials(credentials)
             .cookie(cookie.build()?)
             .throttle(config.throttle)
-            .trusted_proxies(config.trusted_proxies.clone())
-            .build()?;
+            .trusted_proxies(config.trusted_proxies.clone());
+        if let Some(client) = config.introspection {
+            flow = flow.introspection_client(client);
+        }
+        let flow = flow.build()?;
         Ok(Self {
             inner: Arc::new(Inner {
                 flow,

@@ -69,10 +69,10 @@ impl<D: Dialect> SqlStoreBuilder<D> {
     /// How often a subscription to the store's
     /// [`RevocationFeed`](crate::store::RevocationFeed) reads the
     /// revocations table, with SQLite and MySQL: a revocation reaches a
-    /// following [`Verifier`](crate::Verifier) within about this long, and
-    /// each poll is one indexed read per subscriber. Default 100 ms;
-    /// positive, at most a day. PostgreSQL's subscriptions are woken by
-    /// `NOTIFY` instead and never poll.
+    /// following [`Verifier`](crate::Verifier) within about this long and
+    /// a read, and each poll is one indexed read per subscriber. Default
+    /// 100 ms; positive, at most a day. PostgreSQL's subscriptions are
+    /// woken by `NOTIFY` instead and never poll.
     pub fn feed_poll_interval(mut self, interval: Duration) -> Self {
         self.feed.poll_interval = interval;
         self

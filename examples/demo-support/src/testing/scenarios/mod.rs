@@ -16,6 +16,12 @@ mod limits;
 pub use limits::*;
 mod keys;
 pub use keys::*;
+mod oauth;
+pub use oauth::*;
+mod introspect;
+pub use introspect::*;
+mod oauth_client;
+pub use oauth_client::*;
 
 pub async fn whole_flow(server: &TestServer, env: &Env) {
     let mut alice = Agent::new(server);
