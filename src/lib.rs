@@ -185,7 +185,7 @@ pub use token::{
 };
 #[cfg(feature = "jwks-fetch")]
 pub use verifier::HttpJwks;
-pub use verifier::{JwksSource, RevocationStatus, Verifier, VerifierBuilder};
+pub use verifier::{JwksResponse, JwksSource, RevocationStatus, Verifier, VerifierBuilder};
 
 /// The testing API's old name; use [`testing`] instead.
 #[cfg(feature = "testing")]

@@ -8,6 +8,9 @@
 
 mod common;
 
+#[cfg(feature = "jwks-fetch")]
+#[path = "verifier/cache.rs"]
+mod cache;
 #[path = "verifier/feed.rs"]
 mod feed;
 #[path = "verifier/keys.rs"]

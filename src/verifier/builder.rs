@@ -126,8 +126,10 @@ impl<C> VerifierBuilder<C> {
         self
     }
 
-    /// Gets the keys from `source`, kept for
-    /// [`jwks_max_age`](Self::jwks_max_age) and fetched again early for
+    /// Gets the keys from `source`, kept as long as the source says
+    /// ([`JwksSource::fetch_with_max_age`]) within
+    /// [`jwks_min_refetch`](Self::jwks_min_refetch) and
+    /// [`jwks_max_age`](Self::jwks_max_age), and fetched again early for
     /// an unknown `kid`. Not with [`jwks`](Self::jwks) or
     /// [`key`](Self::key). Default: none.
     pub fn jwks_source(mut self, source: impl JwksSource) -> Self {
@@ -144,8 +146,11 @@ impl<C> VerifierBuilder<C> {
         self
     }
 
-    /// How long fetched keys are used before they are fetched again.
-    /// Default: 5 minutes.
+    /// The longest fetched keys are used before they are fetched again:
+    /// the source's own lifetime (HTTP `Cache-Control: max-age`) is cut to
+    /// this, and applies as it is when the source says none. It bounds how
+    /// long a key the auth server withdrew (retired or compromised) still
+    /// verifies here. Default: 5 minutes.
     pub fn jwks_max_age(mut self, age: Duration) -> Self {
         self.jwks_max_age = age;
         self
@@ -153,7 +158,9 @@ impl<C> VerifierBuilder<C> {
 
     /// The least time between two fetches of the key set, whatever the
     /// tokens ask for: a flood of tokens with random `kid`s costs at most
-    /// one fetch per this. Default: 30 seconds.
+    /// one fetch per this. Also the shortest time fetched keys are kept,
+    /// whatever the source's `Cache-Control` says (`no-cache`,
+    /// `max-age=0`). Default: 30 seconds.
     pub fn jwks_min_refetch(mut self, interval: Duration) -> Self {
         self.min_refetch = interval;
         self

@@ -1,6 +1,7 @@
 //! A [`Verifier`](super::Verifier)'s keys: given once, or fetched from a
-//! [`JwksSource`] and kept for a while, fetched again early for an unknown
-//! `kid`, at most once per `min_refetch`.
+//! [`JwksSource`] and kept for as long as the source says (HTTP
+//! `Cache-Control: max-age`) within `min_refetch` and `max_age`, fetched
+//! again early for an unknown `kid`, at most once per `min_refetch`.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -25,6 +26,44 @@ pub trait JwksSource: Send + Sync + 'static {
     /// Any failure to get it; the verifier keeps the keys it has and
     /// answers [`Error::KeysUnavailable`] for a token whose key it lacks.
     async fn fetch(&self) -> Result<JwkSet, BoxError>;
+
+    /// The current key set and how long it may be kept, as the source
+    /// says (`HttpJwks`: the answer's `Cache-Control: max-age` less its
+    /// `Age`). The verifier calls this one. Default: [`fetch`](Self::fetch)
+    /// with no lifetime, so the verifier's `jwks_max_age` applies.
+    ///
+    /// # Errors
+    /// As [`fetch`](Self::fetch).
+    async fn fetch_with_max_age(&self) -> Result<JwksResponse, BoxError> {
+        Ok(JwksResponse::new(self.fetch().await?))
+    }
+}
+
+/// A key set as a [`JwksSource`] delivered it, with how long it may be
+/// kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JwksResponse {
+    /// The keys.
+    pub set: JwkSet,
+    /// How long the source says the set may be used before it is fetched
+    /// again; `None` when it says nothing. A verifier keeps it within its
+    /// `jwks_min_refetch` and `jwks_max_age`.
+    pub max_age: Option<Duration>,
+}
+
+impl JwksResponse {
+    /// `set`, with no lifetime of its own.
+    pub fn new(set: JwkSet) -> Self {
+        Self { set, max_age: None }
+    }
+
+    /// Says how long the set may be kept (zero: fetch again as soon as
+    /// allowed).
+    pub fn with_max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = Some(max_age);
+        self
+    }
 }
 
 /// The verifying keys of a JWKS: keys whose `use`, `alg` or material do
@@ -62,8 +101,8 @@ pub(super) struct Fetched {
 
 #[derive(Default)]
 struct FetchState {
-    /// When the keys in the ring were fetched.
-    fetched_at: Option<OffsetDateTime>,
+    /// Until when the keys in the ring may be used without a fetch.
+    fresh_until: Option<OffsetDateTime>,
     /// When the last fetch started, successful or not.
     attempted_at: Option<OffsetDateTime>,
     in_flight: bool,
@@ -99,7 +138,7 @@ impl Fetched {
     }
 
     /// The ring to verify `token` with: the cached one, fetched again first
-    /// when it is older than `max_age` or lacks the token's `kid` (each at
+    /// when it is past its lifetime or lacks the token's `kid` (each at
     /// most once per `min_refetch`, one fetch at a time).
     pub(super) async fn ring_for(
         &self,
@@ -109,10 +148,7 @@ impl Fetched {
     ) -> Result<Arc<KeyRing>, Error> {
         let ring = self.current();
         let known = jws::knows_key(&ring, token, max_len);
-        let old = self
-            .state()
-            .fetched_at
-            .is_none_or(|at| now - at >= self.max_age);
+        let old = self.state().fresh_until.is_none_or(|until| now >= until);
         if known && !old {
             return Ok(ring);
         }
@@ -132,6 +168,17 @@ impl Fetched {
             ),
             Attempt::Running | Attempt::TooSoon => Ok(ring),
         }
+    }
+
+    /// How long a fetched set is used: what the source said, but no less
+    /// than `min_refetch` (a source saying `no-cache` cannot make every
+    /// request fetch) and no more than `max_age` (a withdrawn key stops
+    /// verifying within it, whatever the source's caching says); `max_age`
+    /// when the source said nothing.
+    fn lifetime(&self, said: Option<Duration>) -> Duration {
+        said.map_or(self.max_age, |age| {
+            age.max(self.min_refetch).min(self.max_age)
+        })
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, FetchState> {
@@ -157,13 +204,13 @@ impl Fetched {
         }
         // Reset even if this future is dropped mid-fetch.
         let guard = InFlight(self);
-        let fetched = self.source.fetch().await;
+        let fetched = self.source.fetch_with_max_age().await;
         let mut state = self.state();
         state.failing = fetched.is_err();
-        let result = fetched.map(|set| {
+        let result = fetched.map(|response| {
             *self.ring.write().unwrap_or_else(PoisonError::into_inner) =
-                Arc::new(ring_from_jwks(&set));
-            state.fetched_at = Some(now);
+                Arc::new(ring_from_jwks(&response.set));
+            state.fresh_until = Some(now + self.lifetime(response.max_age));
         });
         drop(state);
         drop(guard);

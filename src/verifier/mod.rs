@@ -27,7 +27,7 @@ mod revocations;
 pub use builder::VerifierBuilder;
 #[cfg(feature = "jwks-fetch")]
 pub use http::HttpJwks;
-pub use keys::JwksSource;
+pub use keys::{JwksResponse, JwksSource};
 pub use revocations::RevocationStatus;
 
 use keys::Keys;

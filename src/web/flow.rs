@@ -332,9 +332,13 @@ impl<S: RefreshStore, C: AppClaims> AuthFlow<S, C> {
         Ok(Reply::empty(204))
     }
 
-    /// `GET /.well-known/jwks.json`: the public access keys.
+    /// `GET /.well-known/jwks.json`: the public access keys, `Cache-Control:
+    /// public, max-age=300`. A verifier fetches a new `kid` at once, so the
+    /// age only bounds how long a withdrawn (retired, compromised) key still
+    /// verifies where it is cached: a third of the default access lifetime.
     pub fn jwks(&self) -> Reply {
-        Reply::json(200, self.inner.service.jwks()).with_header("cache-control", "max-age=300")
+        Reply::json(200, self.inner.service.jwks())
+            .with_header("cache-control", "public, max-age=300")
     }
 
     /// A token response for `pair`: the JSON body, and for a browser the

@@ -1,7 +1,7 @@
 //! Keys from a `JwksSource`: fetched on first use, again for an unknown
 //! `kid` at most once per `jwks_min_refetch`, again after `jwks_max_age`;
 //! a fetch failure is "try later", never "invalid token"; and `HttpJwks`
-//! against a tiny HTTP server on 127.0.0.1.
+//! against the tiny HTTP server of `cache.rs`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -187,51 +187,23 @@ async fn a_failed_fetch_is_try_later_never_an_invalid_token() {
 #[cfg(feature = "jwks-fetch")]
 #[tokio::test]
 async fn http_jwks_fetches_from_a_url() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
     let clock = ManualClock::new(common::start());
     let (a, _) = keys();
-    let body = serde_json::to_string(&JwkSet {
-        keys: vec![a.public_jwk().unwrap()],
-    })
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!(
-        "http://{}/.well-known/jwks.json",
-        listener.local_addr().unwrap()
-    );
-    let requests = Arc::new(Mutex::new(Vec::<String>::new()));
-    let seen = Arc::clone(&requests);
-    let server = tokio::spawn(async move {
-        loop {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let mut request = vec![0u8; 4096];
-            let n = socket.read(&mut request).await.unwrap();
-            seen.lock()
-                .unwrap()
-                .push(String::from_utf8_lossy(&request[..n]).into_owned());
-            let answer = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            socket.write_all(answer.as_bytes()).await.unwrap();
-        }
-    });
-    let verifier = verifier(&clock).jwks_url(&url).build().unwrap();
+    let server = super::cache::JwksServer::start(&[&a]).await;
+    let verifier = verifier(&clock).jwks_url(&server.url).build().unwrap();
     let service = common::builder(&clock)
         .access_key(keys().0)
         .build(jwt_rotate::MemoryStore::new())
         .unwrap();
     let token = common::login(&service, "alice").await.access_token;
     assert_eq!(verifier.verify(&token).await.unwrap().sub, "alice");
-    let requests = requests.lock().unwrap().clone();
+    let requests = server.requests();
     assert_eq!(requests.len(), 1);
     assert!(
         requests[0].starts_with("GET /.well-known/jwks.json HTTP/1.1"),
         "{}",
         requests[0]
     );
-    server.abort();
     // Not a URL, or not http(s): refused at build.
     for bad in ["not a url", "ftp://example.com/jwks.json"] {
         let built = super::verifier(&clock).jwks_url(bad).build();

@@ -160,7 +160,7 @@ async fn routes_mount_under_a_prefix_and_publish_the_jwks() {
         jwks.body, r#"{"keys":[]}"#,
         "HS256 keys are never published"
     );
-    assert_eq!(jwks.header("cache-control"), "max-age=300");
+    assert_eq!(jwks.header("cache-control"), "public, max-age=300");
 }
 
 #[actix_web::test]

@@ -7,11 +7,12 @@ use jwt_rotate::oauth::IntrospectionClient;
 use jwt_rotate::web::{ThrottleLimits, TrustedProxies};
 use jwt_rotate::{Clock, CookieSecurity, MemoryStore, Origin, SystemClock};
 
-use jwt_rotate::store::SqliteStore;
 use time::Duration;
 
 use crate::hashing::HashLimits;
+use crate::signing::Signing;
 use crate::state::Store;
+use crate::stores::open_store;
 
 /// How a server runs. [`Config::from_env`] for the binaries; tests set the
 /// fields (short lifetimes, a manual clock, a failing store).
@@ -50,7 +51,7 @@ pub struct Config {
     /// The keys that sign tokens. Default: [`Signing::Random`].
     pub signing: Signing,
     /// Where sessions live. Default: a [`MemoryStore`]; env `SESSIONS_DB`
-    /// for a [`SqliteStore`].
+    /// for another ([`open_store`](crate::open_store)).
     pub store: Store,
     /// The resource server allowed to call `POST /oauth/introspect`, by
     /// HTTP Basic. Default: none, and that route answers 404 (the token
@@ -63,22 +64,6 @@ pub struct Config {
     /// `use_dpop_nonce` with a `DPoP-Nonce`. Default: none; env
     /// `DPOP_NONCE_SECS`.
     pub dpop_nonces: Option<Duration>,
-}
-
-/// Where the token signing keys come from.
-#[derive(Clone)]
-pub enum Signing {
-    /// Made at start-up: a restart invalidates every token, whatever the
-    /// store keeps.
-    Random,
-    /// HS256 secrets of at least 32 bytes each, the same at every start,
-    /// so that sessions in a persistent store outlive a restart.
-    Secrets {
-        /// Signs access tokens.
-        access: Vec<u8>,
-        /// Signs refresh tokens; must differ from `access`.
-        refresh: Vec<u8>,
-    },
 }
 
 impl Default for Config {
@@ -105,11 +90,13 @@ impl Default for Config {
 impl Config {
     /// The defaults, changed by the environment: `ACCESS_TTL_SECS`,
     /// `REUSE_GRACE_SECS`, `COOKIE_SECURE`, `PUBLIC_ORIGIN`,
-    /// `TRUSTED_PROXIES`, `DPOP_NONCE_SECS`, `SESSIONS_DB` (a SQLite URL such as
-    /// `sqlite://sessions.db`, created and migrated if needed), and
-    /// `ACCESS_KEY_SECRET` with `REFRESH_KEY_SECRET` (both or neither), and
-    /// `INTROSPECT_CLIENT_ID` with `INTROSPECT_CLIENT_SECRET` (both or
-    /// neither; the secret at least 16 characters).
+    /// `TRUSTED_PROXIES`, `DPOP_NONCE_SECS`, `SESSIONS_DB` (a `sqlite://`, `postgres://`,
+    /// `mysql://` or `redis://` URL, migrated if needed: see
+    /// [`open_store`](crate::open_store)), the keys: `ACCESS_KEY_PEM`,
+    /// `ACCESS_KEY_SECRET`, `REFRESH_KEY_SECRET` (see
+    /// [`Signing::from_env`]), and `INTROSPECT_CLIENT_ID` with
+    /// `INTROSPECT_CLIENT_SECRET` (both or neither; the secret at least 16
+    /// characters).
     ///
     /// # Errors
     /// [`EnvError`] naming a variable whose value cannot be used, or whose
@@ -142,43 +129,19 @@ impl Config {
                 .parse()
                 .map_err(|_| EnvError::new("TRUSTED_PROXIES", "comma-separated IP addresses"))?;
         }
-        match (
-            std::env::var_os("ACCESS_KEY_SECRET"),
-            std::env::var_os("REFRESH_KEY_SECRET"),
-        ) {
-            (Some(access), Some(refresh)) => {
-                config.signing = Signing::Secrets {
-                    access: access.into_encoded_bytes(),
-                    refresh: refresh.into_encoded_bytes(),
-                };
-            }
-            (None, None) => {}
-            _ => {
-                return Err(EnvError::new(
-                    "ACCESS_KEY_SECRET",
-                    "set together with REFRESH_KEY_SECRET",
-                ));
-            }
-        }
+        config.signing = Signing::from_env()?;
         config.introspection = introspection_client()?;
         if let Ok(url) = std::env::var("SESSIONS_DB") {
-            config.store = sqlite_store(&url).await.map_err(|err| EnvError {
-                source: Some(err),
-                ..EnvError::new("SESSIONS_DB", "a SQLite URL that can be opened")
+            config.store = open_store(&url).await.map_err(|err| EnvError {
+                source: Some(err.into()),
+                ..EnvError::new(
+                    "SESSIONS_DB",
+                    "a sqlite://, postgres://, mysql:// or redis:// URL that can be opened",
+                )
             })?;
         }
         Ok(config)
     }
-}
-
-/// A [`SqliteStore`] at `url`, its schema migrated.
-///
-/// # Errors
-/// A malformed URL, a file that cannot be opened, a failed migration.
-pub async fn sqlite_store(url: &str) -> Result<Store, jwt_rotate::Error> {
-    let store = SqliteStore::connect(url).await?;
-    store.migrate().await?;
-    Ok(Arc::new(store))
 }
 
 /// The introspection client of `INTROSPECT_CLIENT_ID` and
@@ -223,11 +186,11 @@ pub struct EnvError {
     /// What it must hold.
     pub expected: &'static str,
     /// Why it could not be used, when something failed.
-    pub source: Option<jwt_rotate::Error>,
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl EnvError {
-    fn new(variable: &'static str, expected: &'static str) -> Self {
+    pub(crate) fn new(variable: &'static str, expected: &'static str) -> Self {
         Self {
             variable,
             expected,
@@ -244,6 +207,6 @@ impl std::fmt::Display for EnvError {
 
 impl std::error::Error for EnvError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_ref().map(|e| e as _)
+        self.source.as_deref().map(|e| e as _)
     }
 }

@@ -13,13 +13,17 @@ mod credentials;
 pub mod hashing;
 pub mod http;
 mod passwords;
+mod signing;
 mod state;
+mod stores;
 #[cfg(feature = "testing")]
 // Test scenarios, named for what they check: their names are their docs.
 #[allow(missing_docs)]
 pub mod testing;
 pub mod users;
 
-pub use config::{Config, EnvError, Signing, sqlite_store};
+pub use config::{Config, EnvError};
 pub use credentials::DemoCredentials;
+pub use signing::Signing;
 pub use state::{AppState, Store, User};
+pub use stores::{open_store, sqlite_store};

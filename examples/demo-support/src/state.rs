@@ -8,12 +8,10 @@ use std::sync::Arc;
 
 use jwt_rotate::store::RefreshStore;
 use jwt_rotate::web::{AuthFlow, HttpError, TrustedProxies};
-use jwt_rotate::{
-    AccessClaims, Clock, Dpop, DpopNonces, Key, RefreshCookie, SessionId, TokenService,
-};
+use jwt_rotate::{AccessClaims, Clock, Dpop, DpopNonces, RefreshCookie, SessionId, TokenService};
 use time::{Duration, OffsetDateTime};
 
-use crate::config::{Config, Signing};
+use crate::config::Config;
 use crate::credentials::DemoCredentials;
 use crate::hashing::HashGate;
 use crate::http::{MeBody, RevokedBody};
@@ -68,18 +66,15 @@ impl AppState {
     /// An invalid `config` (e.g. a grace window not below the access
     /// lifetime, a throttle bucket that never refills), or hashing failed.
     pub fn new(config: Config) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        let (access, refresh) = match config.signing {
-            Signing::Random => (random_secret().to_vec(), random_secret().to_vec()),
-            Signing::Secrets { access, refresh } => (access, refresh),
-        };
+        let (access, refresh) = config.signing.keys()?;
         let service = TokenService::builder()
             .issuer("jwt-rotate-demo")
             .audience("jwt-rotate-demo")
             .access_ttl(config.access_ttl)
             .reuse_grace(config.reuse_grace)
             .leeway(config.leeway)
-            .access_key(Key::hs256(access)?)
-            .refresh_key(Key::hs256(refresh)?)
+            .access_key(access)
+            .refresh_key(refresh)
             .max_sessions_per_subject(config.max_sessions_per_user)
             .clock(Arc::clone(&config.clock))
             .dpop(dpop(&config.clock, config.dpop_nonces)?)
@@ -180,10 +175,4 @@ fn dpop(clock: &Arc<dyn Clock>, nonces: Option<Duration>) -> Result<Dpop, jwt_ro
         dpop = dpop.nonces(DpopNonces::new(lifetime)?);
     }
     dpop.build()
-}
-
-fn random_secret() -> [u8; 32] {
-    let mut secret = [0u8; 32];
-    rand::fill(&mut secret);
-    secret
 }

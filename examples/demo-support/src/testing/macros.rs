@@ -44,6 +44,7 @@ macro_rules! all_http_tests {
             throttling_is_per_user_and_per_address,
             password_hashes_at_once_are_bounded,
             a_full_hashing_queue_answers_503,
+            the_jwks_publishes_the_access_key,
             oauth_introspect_is_disabled_without_a_client,
             dpop_nonces_are_asked_for_then_accepted,
         );

@@ -14,6 +14,8 @@ mod throttle;
 pub use throttle::*;
 mod limits;
 pub use limits::*;
+mod keys;
+pub use keys::*;
 mod oauth;
 pub use oauth::*;
 mod introspect;
