@@ -302,6 +302,8 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             sid: &presented.session_id,
             jkt: presented.jkt.as_ref(),
             auth,
+            // Unknown before the rotation; the headroom covers its length.
+            status: None,
         };
         let (probe, _) = access::sign_for(
             &inner.settings.rules,

@@ -5,6 +5,7 @@
 //! silently skip the wrapped store's own version of it. Clippy's
 //! `missing_trait_methods` holds us to that when the trait grows.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -54,6 +55,14 @@ impl<T: RefreshStore + ?Sized> RefreshStore for Arc<T> {
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         (**self).purge_expired(now).await
     }
+
+    async fn create_indexed(&self, session: &SessionRecord) -> Result<Option<u64>, StoreError> {
+        (**self).create_indexed(session).await
+    }
+
+    async fn revoked_status_indexes(&self, range: Range<u64>) -> Result<Vec<u64>, StoreError> {
+        (**self).revoked_status_indexes(range).await
+    }
 }
 
 #[async_trait]
@@ -95,5 +104,13 @@ impl<T: RefreshStore + ?Sized> RefreshStore for Box<T> {
 
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         (**self).purge_expired(now).await
+    }
+
+    async fn create_indexed(&self, session: &SessionRecord) -> Result<Option<u64>, StoreError> {
+        (**self).create_indexed(session).await
+    }
+
+    async fn revoked_status_indexes(&self, range: Range<u64>) -> Result<Vec<u64>, StoreError> {
+        (**self).revoked_status_indexes(range).await
     }
 }

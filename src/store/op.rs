@@ -1,7 +1,7 @@
 //! [`StoreOp`]: the names of the contract's operations, for metrics,
 //! fault injection and logs.
 
-/// One of the seven [`RefreshStore`](super::RefreshStore) operations.
+/// One of the [`RefreshStore`](super::RefreshStore) operations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum StoreOp {
@@ -19,11 +19,15 @@ pub enum StoreOp {
     Sessions,
     /// [`RefreshStore::purge_expired`](super::RefreshStore::purge_expired).
     PurgeExpired,
+    /// [`RefreshStore::revoked_status_indexes`](super::RefreshStore::revoked_status_indexes):
+    /// the read behind a token status list. (`create_indexed` counts as
+    /// [`Create`](Self::Create).)
+    StatusList,
 }
 
 impl StoreOp {
     /// Every operation, in the trait's order.
-    pub const ALL: [StoreOp; 7] = [
+    pub const ALL: [StoreOp; 8] = [
         StoreOp::Create,
         StoreOp::Get,
         StoreOp::Rotate,
@@ -31,6 +35,7 @@ impl StoreOp {
         StoreOp::RevokeSubject,
         StoreOp::Sessions,
         StoreOp::PurgeExpired,
+        StoreOp::StatusList,
     ];
 
     /// The trait method's name, e.g. `"revoke_subject"`.
@@ -43,6 +48,7 @@ impl StoreOp {
             StoreOp::RevokeSubject => "revoke_subject",
             StoreOp::Sessions => "sessions",
             StoreOp::PurgeExpired => "purge_expired",
+            StoreOp::StatusList => "revoked_status_indexes",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! [`FaultyStore`]: any store, failing or stalling on command.
 
 use std::io;
+use std::ops::Range;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -333,5 +334,15 @@ impl<S: RefreshStore> RefreshStore for FaultyStore<S> {
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         self.run(StoreOp::PurgeExpired, || self.inner.purge_expired(now))
             .await
+    }
+
+    async fn create_indexed(&self, session: &SessionRecord) -> Result<Option<u64>, StoreError> {
+        self.run(StoreOp::Create, || self.inner.create_indexed(session))
+            .await
+    }
+
+    async fn revoked_status_indexes(&self, range: Range<u64>) -> Result<Vec<u64>, StoreError> {
+        let call = || self.inner.revoked_status_indexes(range.clone());
+        self.run(StoreOp::StatusList, call).await
     }
 }

@@ -90,6 +90,7 @@ pub(super) enum Op {
     RevokeSubject,
     Sessions,
     Purge,
+    StatusList,
     Connect,
     Migrate,
 }
@@ -104,6 +105,7 @@ impl Op {
             Self::RevokeSubject => "revoke_subject",
             Self::Sessions => "sessions",
             Self::Purge => "purge_expired",
+            Self::StatusList => "revoked_status_indexes",
             Self::Connect => "connect",
             Self::Migrate => "migrate",
         }

@@ -51,6 +51,11 @@ impl Dialect for Postgres {
             "auth_context",
             include_str!("../../../migrations/postgres/0003_auth_context.sql"),
         ),
+        Migration::new(
+            5,
+            "status_list",
+            include_str!("../../../migrations/postgres/0005_status_list.sql"),
+        ),
     ];
 
     /// Closed: to give it back, sqlx would wait for the statement's answer,

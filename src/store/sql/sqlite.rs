@@ -11,7 +11,7 @@ use super::dialect::{Spelling, sealed};
 use super::error::{Judged, Link};
 use super::migrate::Migration;
 use super::options::{check_scheme, std_duration};
-use super::{Dialect, SqlStore, SqlStoreBuilder};
+use super::{Dialect, SqlStore, SqlStoreBuilder, queries};
 use crate::error::{ConfigError, StoreErrorKind};
 
 /// SQLite 3.35 or newer (for `RETURNING`), as the [`Dialect`] of
@@ -52,6 +52,11 @@ impl Dialect for Sqlite {
             "auth_context",
             include_str!("../../../migrations/sqlite/0003_auth_context.sql"),
         ),
+        Migration::new(
+            5,
+            "status_list",
+            include_str!("../../../migrations/sqlite/0005_status_list.sql"),
+        ),
     ];
 
     /// Given back: the statement runs on the connection's own thread and
@@ -59,6 +64,13 @@ impl Dialect for Sqlite {
     /// the last connection to a `sqlite::memory:` database would drop the
     /// database.
     const CUT_SHORT: Link = Link::Sound;
+
+    /// The counter row's next index (migration 5), which a trigger moves
+    /// on in the same statement.
+    fn insert_indexed_statement(table: &str, prefix: &str) -> String {
+        let next = format!("(SELECT next_index FROM {prefix}status_counter WHERE id = 0)");
+        queries::insert_indexed(table, &next, " RETURNING status_index")
+    }
 
     const MAX_CONNECTIONS: u32 = 4;
 

@@ -18,6 +18,7 @@ fn sign(
         sid,
         jkt: None,
         auth: None,
+        status: None,
     };
     sign_for(rules, ring, holder, app_claims, (now, session_end))
 }
@@ -91,6 +92,7 @@ fn bound_tokens_carry_cnf_and_are_refused_as_bearer() {
         sid: &sid,
         jkt: Some(&jkt),
         auth: None,
+        status: None,
     };
     let (bound, _) = sign_for(&rules, &ring, holder, members, (now, end)).unwrap();
     let (plain, _) = sign(&rules, &ring, "u", &sid, members, now, end).unwrap();

@@ -12,11 +12,13 @@ use sqlx::{ConnectOptions as _, MySqlExecutor};
 mod judge;
 
 use super::dialect::{Spelling, sealed};
+use super::driver::Statement;
 use super::error::{Judged, Link, Op, store_error};
 use super::migrate::Migration;
 use super::options::check_scheme;
-use super::{Dialect, SqlStore, SqlStoreBuilder};
+use super::{Dialect, SqlStore, SqlStoreBuilder, queries, row};
 use crate::error::{ConfigError, StoreError, StoreErrorKind};
+use crate::session::SessionRecord;
 use judge::judge_number;
 
 /// MySQL 8.0.16 or newer, or MariaDB 10.6 or newer, as the [`Dialect`] of
@@ -93,6 +95,11 @@ impl Dialect for MySql {
             "auth_context",
             include_str!("../../../../migrations/mysql/0003_auth_context.sql"),
         ),
+        Migration::new(
+            5,
+            "status_list",
+            include_str!("../../../../migrations/mysql/0005_status_list.sql"),
+        ),
     ];
 
     /// Closed: to give it back, sqlx would wait for the statement's answer,
@@ -159,6 +166,26 @@ impl Dialect for MySql {
     fn rotate_statement(table: &str) -> String {
         let parameters = ["?"; 14].join(", ");
         format!("CALL {table}_rotate({parameters})")
+    }
+
+    /// NULL, for the column's `AUTO_INCREMENT` to fill (MySQL has no
+    /// `INSERT ... RETURNING`).
+    fn insert_indexed_statement(table: &str, _prefix: &str) -> String {
+        queries::insert_indexed(table, "NULL", "")
+    }
+
+    /// The index is the connection's `LAST_INSERT_ID()`, which comes back
+    /// with the insert's answer: still one round trip.
+    async fn create_indexed(
+        store: &SqlStore<Self>,
+        record: &SessionRecord,
+    ) -> Result<u64, StoreError> {
+        let statement = store.statement(&store.queries.insert_indexed);
+        let statement = row::bind_record::<Self>(statement, record)?;
+        let done = store
+            .call(Op::Create, statement, Statement::execute)
+            .await?;
+        Ok(done.last_insert_id())
     }
 }
 
