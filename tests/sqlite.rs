@@ -111,8 +111,10 @@ async fn a_table_prefix_keeps_stores_apart_in_one_file() {
     let expected = [
         "app_migrations",
         "app_sessions",
+        "app_status_counter",
         "jwt_rotate_migrations",
         "jwt_rotate_sessions",
+        "jwt_rotate_status_counter",
     ];
     assert_eq!(tables, expected);
 }
@@ -142,7 +144,7 @@ async fn migrations_run_once_however_many_runners() {
         .fetch_all(stores[0].pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1, 2, 3]);
+    assert_eq!(versions, [1, 2, 3, 5]);
 }
 
 #[tokio::test]
