@@ -27,6 +27,7 @@
 //! | `GET /sessions` (Bearer) | `[{id, current, user_agent, ip, created_at, refreshed_at, expires_at}]` |
 //! | `DELETE /sessions/{id}` (Bearer) | 204 |
 //! | `GET /.well-known/jwks.json` | the public access keys |
+//! | `GET /statuslists/{id}` | the signed token status list `id` (`application/statuslist+jwt`; feature `status-list`) |
 //!
 //! Errors are `{"error": code}` with [`HttpError::status`].
 
@@ -37,6 +38,7 @@ mod error;
 mod flow;
 mod flow_builder;
 mod reply;
+mod status_list;
 mod throttle;
 mod verification;
 
@@ -47,5 +49,6 @@ pub use error::{HttpError, bearer_token};
 pub use flow::{AuthFlow, MAX_BODY_BYTES, MAX_USERNAME_BYTES, session_info};
 pub use flow_builder::AuthFlowBuilder;
 pub use reply::Reply;
+pub use status_list::STATUS_LIST_MEDIA_TYPE;
 pub use throttle::{LoginThrottle, Rate, ThrottleLimits, Throttled, Ticket};
 pub use verification::Verification;

@@ -76,7 +76,8 @@ impl<S: RefreshStore, C: AppClaims> JwtAuth<S, C> {
     ///
     /// `POST /auth/login`, `POST /auth/refresh`, `POST /auth/logout`,
     /// `POST /auth/logout-others`, `GET /sessions`, `DELETE /sessions/{id}`,
-    /// `GET /.well-known/jwks.json`; another method on these paths is a
+    /// `GET /.well-known/jwks.json`, `GET /statuslists/{id}` (404 unless the
+    /// service publishes status lists); another method on these paths is a
     /// JSON 405. Login bodies over 16 KiB are 413. The throttle counts
     /// guesses per peer address (`HttpRequest::peer_addr`, or what a
     /// trusted proxy forwarded).
@@ -108,6 +109,10 @@ impl<S: RefreshStore, C: AppClaims> JwtAuth<S, C> {
                 .service(resource(
                     "/.well-known/jwks.json",
                     web::get().to(jwks::<S, C>),
+                ))
+                .service(resource(
+                    "/statuslists/{id}",
+                    web::get().to(status_list::<S, C>),
                 ))
                 .app_data(flow);
         }
@@ -204,4 +209,11 @@ async fn revoke_session<S: RefreshStore, C: AppClaims>(
 
 async fn jwks<S: RefreshStore, C: AppClaims>(flow: Flow<S, C>) -> AuthReply {
     AuthReply(flow.jwks())
+}
+
+async fn status_list<S: RefreshStore, C: AppClaims>(
+    flow: Flow<S, C>,
+    id: web::Path<String>,
+) -> Answer {
+    Ok(AuthReply(flow.status_list(&id).await?))
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use jwt_rotate::store::RefreshStore;
 use jwt_rotate::web::{AuthFlow, HttpError, TrustedProxies};
-use jwt_rotate::{AccessClaims, Key, RefreshCookie, SessionId, TokenService};
+use jwt_rotate::{AccessClaims, Key, Origin, RefreshCookie, SessionId, TokenService};
 use time::OffsetDateTime;
 
 use crate::config::{Config, Signing};
@@ -79,6 +79,7 @@ impl AppState {
             .access_key(Key::hs256(access)?)
             .refresh_key(Key::hs256(refresh)?)
             .max_sessions_per_subject(config.max_sessions_per_user)
+            .status_list(status_list_base(config.public_origin.as_ref()))
             .clock(config.clock)
             .build(config.store)?;
         let mut cookie = RefreshCookie::builder().security(config.cookie_security);
@@ -163,6 +164,16 @@ impl AppState {
             .revoke_subject(&user.subject, Some(&user.session_id))
             .await?;
         Ok(RevokedBody { revoked })
+    }
+}
+
+/// Where the demo publishes its token status lists (`GET
+/// /statuslists/{id}`): under `PUBLIC_ORIGIN`, else under the demos'
+/// default address.
+pub fn status_list_base(public_origin: Option<&Origin>) -> String {
+    match public_origin {
+        Some(origin) => format!("{origin}/statuslists"),
+        None => "http://127.0.0.1:3000/statuslists".to_owned(),
     }
 }
 

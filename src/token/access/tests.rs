@@ -38,6 +38,7 @@ fn claims_are_written_as_serde_json_writes_them() {
         cnf: None,
         amr: &[],
         acr: None,
+        status: None,
     };
     let amr = ["pwd".to_owned(), "otp".to_owned()];
     let with_auth = OutClaims {
@@ -52,6 +53,7 @@ fn claims_are_written_as_serde_json_writes_them() {
         cnf: Some(Cnf { jkt: "abc" }),
         amr: &amr,
         acr: Some("urn:example:mfa"),
+        status: None,
     };
     for claims in [claims, with_auth] {
         written_as_serde_writes(&claims);
