@@ -27,6 +27,7 @@ macro_rules! all_http_tests {
             forwarded_for_is_ignored_unless_trusted,
             oversized_bodies_are_refused_alike,
             sessions_per_user_are_capped,
+            logout_shows_in_the_status_list,
         );
         $crate::config_tests!($spawn;
             a_public_origin_sets_scheme_host_and_port,

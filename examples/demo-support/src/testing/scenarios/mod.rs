@@ -14,6 +14,8 @@ mod throttle;
 pub use throttle::*;
 mod limits;
 pub use limits::*;
+mod status_list;
+pub use status_list::*;
 
 pub async fn whole_flow(server: &TestServer, env: &Env) {
     let mut alice = Agent::new(server);
