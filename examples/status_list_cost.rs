@@ -42,7 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
-        if state % REVOKED_EVERY == 0 {
+        if state.is_multiple_of(REVOKED_EVERY) {
             store.revoke(&record.id, &why).await?;
         }
     }

@@ -246,7 +246,7 @@ async fn a_list_is_read_only_with_its_type_signature_and_lifetime() {
     // An access token is never a list's stand-in, nor a list an access token.
     assert!(
         service
-            .verify(&jwt_rotate::AccessToken::new(list.as_str()))
+            .verify(jwt_rotate::AccessToken::new(list.as_str()))
             .is_err()
     );
     clock.advance(Duration::minutes(11));
