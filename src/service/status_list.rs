@@ -23,7 +23,8 @@ pub const STATUS_LIST_SIZE: u64 = 1 << 20;
 /// as a signed 64-bit integer.
 pub(crate) const MAX_STATUS_INDEX: u64 = i64::MAX as u64;
 
-/// The largest list id: the list of [`MAX_STATUS_INDEX`].
+/// The largest list id: 2^43 - 1, the list of the largest status index a
+/// store may give out (2^63 - 1, what the SQL stores can keep).
 pub const MAX_STATUS_LIST_ID: u64 = MAX_STATUS_INDEX / STATUS_LIST_SIZE;
 
 /// Where the lists are published and how long they may be cached.
