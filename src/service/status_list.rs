@@ -38,6 +38,7 @@ pub(crate) struct StatusListSettings {
 
 impl StatusListSettings {
     /// The default `ttl`: five minutes.
+    #[cfg(feature = "status-list")]
     pub(crate) const DEFAULT_TTL: Duration = Duration::minutes(5);
 
     /// Refuses a base URI that is not an absolute `http(s)` URI without
