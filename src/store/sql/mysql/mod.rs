@@ -310,10 +310,15 @@ mod tests {
             "a = ? AND b = ? OR c = ? AND d = '$x' AND $"
         );
         let q = Queries::new::<MySql>("app_");
-        for statement in [&q.insert, &q.get, &q.revoke, &q.revoke_subject, &q.purge] {
+        let statements = [&q.insert, &q.get, &q.revoke, &q.revoke_subject, &q.purge];
+        for statement in statements
+            .into_iter()
+            .chain([&q.insert_indexed, &q.revoked_indexes])
+        {
             assert!(!statement.as_str().contains('$'), "{}", statement.as_str());
         }
-        assert_eq!(q.insert.as_str().matches('?').count(), 22);
+        assert_eq!(q.insert.as_str().matches('?').count(), 23);
+        assert_eq!(q.insert_indexed.as_str().matches('?').count(), 22);
         assert!(q.revoke_subject.as_str().contains("NOT (id <=> ?)"));
         assert!(
             q.get
