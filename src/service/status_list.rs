@@ -97,6 +97,16 @@ impl<S: RefreshStore, C> TokenService<S, C> {
             uri: settings.uri(index / STATUS_LIST_SIZE),
         })
     }
+
+    /// The longest `status` a token of this service can carry, for
+    /// checking a token's room before its session's index is known.
+    pub(crate) fn longest_status_ref(&self) -> Option<StatusRef> {
+        let settings = self.inner.settings.status_list.as_ref()?;
+        Some(StatusRef {
+            idx: STATUS_LIST_SIZE - 1,
+            uri: settings.uri(MAX_STATUS_LIST_ID),
+        })
+    }
 }
 
 #[cfg(feature = "status-list")]
