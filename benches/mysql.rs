@@ -79,6 +79,7 @@ async fn fresh_row(store: &MySqlStore, now: OffsetDateTime) -> SessionRecord {
         info: SessionInfo::default(),
         auth: None,
         last_seen: Default::default(),
+        status_index: None,
     };
     store.create(&record).await.expect("create");
     record

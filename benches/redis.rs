@@ -99,6 +99,7 @@ fn record(now: OffsetDateTime, hash: SecretHash) -> SessionRecord {
         info: SessionInfo::default(),
         auth: None,
         last_seen: Default::default(),
+        status_index: None,
     }
 }
 

@@ -111,6 +111,7 @@ fn record(id: SessionId, subject: &str) -> SessionRecord {
         info: SessionInfo::default(),
         auth: None,
         last_seen: Default::default(),
+        status_index: None,
     }
 }
 

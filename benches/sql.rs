@@ -101,6 +101,7 @@ async fn fresh_row(store: &impl RefreshStore, now: OffsetDateTime) -> SessionRec
         info: SessionInfo::default(),
         auth: None,
         last_seen: Default::default(),
+        status_index: None,
     };
     store.create(&record).await.expect("create");
     record

@@ -121,6 +121,10 @@
 //!   [`Verifier`]'s revocation view current.
 //! - `jwks-fetch`: `HttpJwks` and `VerifierBuilder::jwks_url`, a
 //!   [`Verifier`]'s keys from a JWKS URL (reqwest over rustls).
+//! - `status-list`: Token Status Lists (draft-ietf-oauth-status-list):
+//!   `TokenServiceBuilder::status_list`, `TokenService::status_list` and
+//!   the `GET /statuslists/{id}` route of `web::AuthFlow` (flate2, pure
+//!   Rust, for ZLIB).
 //! - `redis-cluster`: `RedisStore` over Redis Cluster as well
 //!   (`RedisStoreBuilder::connect_cluster`).
 //!
@@ -166,6 +170,9 @@ pub use service::{
     AuthRequirement, Event, Hooks, IssueOptions, NoHooks, RefreshContext, SessionLimitMode,
     TokenService, TokenServiceBuilder,
 };
+pub use service::{MAX_STATUS_LIST_ID, STATUS_LIST_SIZE};
+#[cfg(feature = "status-list")]
+pub use service::{StatusList, StatusListToken};
 pub use session::{
     AuthContext, LastSeen, ParseSessionIdError, RevocationReason, SessionId, SessionInfo,
     SessionView,

@@ -256,6 +256,49 @@ impl<C: AppClaims, H> TokenServiceBuilder<C, H> {
         self
     }
 
+    /// Publish token status lists (draft-ietf-oauth-status-list) under
+    /// `base_uri` (e.g. `https://auth.example.com/statuslists`): every
+    /// session gets a status index from its store at login, its access
+    /// tokens carry `"status": {"status_list": {"idx": .., "uri":
+    /// "{base_uri}/{list id}"}}`, and [`TokenService::status_list`] builds
+    /// the signed list to serve at that URI. Default: off, and access tokens
+    /// carry no `status`. `build()` refuses a base URI that is not
+    /// `http(s)://host[/path]` without a trailing slash, query or fragment.
+    /// A store that allocates no index (see
+    /// [`RefreshStore::create_indexed`]) gives tokens without `status`.
+    #[cfg(feature = "status-list")]
+    pub fn status_list(mut self, base_uri: impl Into<String>) -> Self {
+        let ttl = self
+            .settings
+            .status_list
+            .as_ref()
+            .map_or(super::status_list::StatusListSettings::DEFAULT_TTL, |s| {
+                s.ttl
+            });
+        self.settings.status_list = Some(super::status_list::StatusListSettings {
+            base_uri: base_uri.into(),
+            ttl,
+        });
+        self
+    }
+
+    /// How long a resource server may cache a status list (its `ttl`, and
+    /// the `max-age` to serve it with): how late, at most, a revocation
+    /// reaches it through the list. The list's `exp` is two `ttl`s after it
+    /// was built. Default: 5 minutes; whole seconds from 1 second to 1 day.
+    /// Only with [`status_list`](Self::status_list), set before or after.
+    #[cfg(feature = "status-list")]
+    pub fn status_list_ttl(mut self, ttl: Duration) -> Self {
+        let settings = self.settings.status_list.get_or_insert_with(|| {
+            super::status_list::StatusListSettings {
+                base_uri: String::new(),
+                ttl,
+            }
+        });
+        settings.ttl = ttl;
+        self
+    }
+
     /// Checks every setting and builds the service over `store`.
     ///
     /// ```

@@ -10,6 +10,7 @@ use crate::token::{AppClaims, RefreshSecret, TokenPair};
 
 use super::hooks::Event;
 use super::options::IssueOptions;
+use super::status_list::MAX_STATUS_INDEX;
 use crate::store::StoreOp;
 
 impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
@@ -96,7 +97,7 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         let now = whole_seconds(reading);
         let auth = options.auth_context(now)?;
         let secret = RefreshSecret::random();
-        let record = SessionRecord {
+        let mut record = SessionRecord {
             id: SessionId::random(),
             subject: subject.to_owned(),
             generation: 0,
@@ -116,22 +117,52 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             info: options.info,
             auth: Some(auth),
             last_seen: LastSeen::default(),
+            status_index: None,
         };
         // Signed before the store is touched: nothing after `create` but
         // the session limit can fail, and tokens too large to verify are
         // refused before any session is written or revoked.
-        let pair = self.tokens(&record, &secret, now)?;
+        let indexed = self.status_list_enabled();
+        let mut pair = if indexed {
+            // The store gives the status index only as it creates the
+            // session: the room is checked with the longest one there is.
+            let probe = SessionRecord {
+                status_index: Some(MAX_STATUS_INDEX),
+                ..record.clone()
+            };
+            self.tokens(&probe, &secret, now)?
+        } else {
+            self.tokens(&record, &secret, now)?
+        };
         self.check_headroom(pair.access_token.as_str())?;
         self.check_headroom(pair.refresh_token.as_str())?;
-        if let Err(error) = self
-            .timed(StoreOp::Create, self.inner.store.create(&record))
-            .await
-        {
-            // A create whose answer was lost may still have happened.
-            if error.kind() != StoreErrorKind::AlreadyExists {
-                self.abandon(&record.id, now).await;
+        let store = &self.inner.store;
+        let created = if indexed {
+            self.timed(StoreOp::Create, store.create_indexed(&record))
+                .await
+        } else {
+            self.timed(StoreOp::Create, store.create(&record))
+                .await
+                .map(|()| None)
+        };
+        match created {
+            Ok(status_index) => record.status_index = status_index,
+            Err(error) => {
+                // A create whose answer was lost may still have happened.
+                if error.kind() != StoreErrorKind::AlreadyExists {
+                    self.abandon(&record.id, now).await;
+                }
+                return Err(error.into());
             }
-            return Err(error.into());
+        }
+        if indexed {
+            match self.tokens(&record, &secret, now) {
+                Ok(signed) => pair = signed,
+                Err(error) => {
+                    self.abandon(&record.id, now).await;
+                    return Err(error);
+                }
+            }
         }
         if let Err(error) = self.apply_session_limit(&record, limit_mode, now).await {
             self.abandon(&record.id, now).await;

@@ -41,6 +41,7 @@ mod options;
 mod purge;
 mod settings;
 mod signals;
+mod status_list;
 mod step_up;
 
 pub use builder::TokenServiceBuilder;
@@ -52,6 +53,9 @@ pub use options::IssueOptions;
 pub use purge::PurgeTask;
 use settings::Settings;
 use signals::Signals;
+pub use status_list::{MAX_STATUS_LIST_ID, STATUS_LIST_SIZE};
+#[cfg(feature = "status-list")]
+pub use status_list::{StatusList, StatusListToken};
 pub use step_up::AuthRequirement;
 
 /// Issues, verifies, rotates and revokes tokens over a [`RefreshStore`].
@@ -179,11 +183,13 @@ impl<S: RefreshStore, C> TokenService<S, C> {
                 &at_login
             }
         };
+        let status = self.status_ref(record);
         let holder = access::Holder {
             sub: &record.subject,
             sid: &record.id,
             jkt: record.jkt.as_ref(),
             auth: Some(auth),
+            status: status.as_ref(),
         };
         let (access_token, access_expires_at) = access::sign_for(
             rules,

@@ -297,11 +297,13 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         // The stored authentication context is unknown before the
         // rotation (a step-up's own is known); `issue` and `reauthenticate`
         // checked the token fits with it and the claims of their time.
+        let status = self.longest_status_ref(); // the index is not known yet
         let holder = access::Holder {
             sub: &presented.subject,
             sid: &presented.session_id,
             jkt: presented.jkt.as_ref(),
             auth,
+            status: status.as_ref(),
         };
         let (probe, _) = access::sign_for(
             &inner.settings.rules,

@@ -4,6 +4,7 @@
 use time::Duration;
 
 use super::limit::SessionLimitMode;
+use super::status_list::StatusListSettings;
 use crate::error::ConfigError;
 use crate::token::TokenRules;
 
@@ -30,6 +31,8 @@ pub(crate) struct Settings {
     /// (`IssueOptions`); `None`: `refresh_ttl` and `session_ttl`.
     pub(crate) max_refresh_ttl: Option<Duration>,
     pub(crate) max_session_ttl: Option<Duration>,
+    /// Token status lists: off unless set.
+    pub(crate) status_list: Option<StatusListSettings>,
 }
 
 impl Default for Settings {
@@ -50,6 +53,7 @@ impl Default for Settings {
             session_limit_mode: SessionLimitMode::RevokeOldest,
             max_refresh_ttl: None,
             max_session_ttl: None,
+            status_list: None,
         }
     }
 }
@@ -150,6 +154,9 @@ impl Settings {
                 "session_limit_mode RefuseNew needs max_sessions_per_subject",
             ),
         ];
+        if let Some(status_list) = &self.status_list {
+            status_list.check()?;
+        }
         match checks.iter().find(|(ok, _)| !ok) {
             Some((_, message)) => Err(ConfigError::new(*message)),
             None => Ok(()),

@@ -139,6 +139,12 @@ pub struct SessionRecord {
     pub auth: Option<AuthContext>,
     /// The client of the last refresh that said who it was.
     pub last_seen: LastSeen,
+    /// The session's index in the token status lists
+    /// (draft-ietf-oauth-status-list), unique in its store and never
+    /// changed: allocated by the store at login (`create_indexed`).
+    /// `None` for a store that allocates none, or a session stored before
+    /// its store did.
+    pub status_index: Option<u64>,
 }
 
 impl SessionRecord {

@@ -5,6 +5,7 @@
 //! silently skip the wrapped store's own version of it. Clippy's
 //! `missing_trait_methods` holds us to that when the trait grows.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -63,6 +64,14 @@ impl<T: RefreshStore + ?Sized> RefreshStore for Arc<T> {
     ) -> Result<Replay, StoreError> {
         (**self).insert_dpop_jti(key, now, expires_at).await
     }
+
+    async fn create_indexed(&self, session: &SessionRecord) -> Result<Option<u64>, StoreError> {
+        (**self).create_indexed(session).await
+    }
+
+    async fn revoked_status_indexes(&self, range: Range<u64>) -> Result<Vec<u64>, StoreError> {
+        (**self).revoked_status_indexes(range).await
+    }
 }
 
 #[async_trait]
@@ -113,5 +122,13 @@ impl<T: RefreshStore + ?Sized> RefreshStore for Box<T> {
         expires_at: OffsetDateTime,
     ) -> Result<Replay, StoreError> {
         (**self).insert_dpop_jti(key, now, expires_at).await
+    }
+
+    async fn create_indexed(&self, session: &SessionRecord) -> Result<Option<u64>, StoreError> {
+        (**self).create_indexed(session).await
+    }
+
+    async fn revoked_status_indexes(&self, range: Range<u64>) -> Result<Vec<u64>, StoreError> {
+        (**self).revoked_status_indexes(range).await
     }
 }

@@ -10,6 +10,8 @@
 //! for another database, implement [`RefreshStore`] and run the
 //! conformance suite in `jwt_rotate::testing` (feature `testing`) on it.
 
+use std::ops::Range;
+
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
@@ -127,6 +129,15 @@ pub struct RotationUpdate {
 ///   Redis's key expiry does). `purge_expired` also deletes expired
 ///   entries. A store that does not implement it fails every call (the
 ///   default), so that no replay is ever accepted unnoticed.
+/// - `create_indexed` inserts as `create` does and gives the session the
+///   next *status index* (for token status lists): unique among the
+///   store's sessions and never given out again, even after a purge (gaps
+///   are allowed), allocated in the same atomic step as the insert, kept
+///   in the record (`get` returns it) and returned. It ignores
+///   `session.status_index`. `revoked_status_indexes` returns the status
+///   indexes in a range of the records that are revoked (and not yet
+///   purged), ascending. A store that allocates no index keeps both
+///   defaults: `create`, `Ok(None)`, and no revoked index.
 /// - Errors keep their cause as the source, and say whether a retry may
 ///   succeed. A store never reports a missing record as an error.
 ///
@@ -154,6 +165,9 @@ pub struct RotationUpdate {
 /// // Optional (the default refuses every proof):
 /// async fn insert_dpop_jti(&self, key: &ReplayKey, now: OffsetDateTime, expires_at: OffsetDateTime)
 ///     -> Result<Replay, StoreError>;
+/// // Optional (token status lists), with defaults:
+/// async fn create_indexed(&self, session: &SessionRecord) -> Result<Option<u64>, StoreError>;
+/// async fn revoked_status_indexes(&self, range: Range<u64>) -> Result<Vec<u64>, StoreError>;
 /// ```
 ///
 /// `examples/custom_store.rs` is a whole store in this shape.
@@ -238,6 +252,29 @@ pub trait RefreshStore: Send + Sync + 'static {
             "this store does not implement RefreshStore::insert_dpop_jti: \
              it cannot remember DPoP proofs (use MemoryReplayCache, or implement it)",
         ))
+    }
+
+    /// Inserts a new session as [`create`](Self::create) does, and gives
+    /// it the next status index, which it returns; see the trait's
+    /// contract. The default allocates none: it calls `create` and returns
+    /// `Ok(None)`, and the service's access tokens then carry no `status`.
+    ///
+    /// # Errors
+    /// As [`create`](Self::create); also when the store has run out of
+    /// indexes.
+    async fn create_indexed(&self, session: &SessionRecord) -> Result<Option<u64>, StoreError> {
+        self.create(session).await.map(|()| None)
+    }
+
+    /// The status indexes within `range` of the revoked sessions the store
+    /// still holds, ascending. The default, for a store that allocates no
+    /// index, has none.
+    ///
+    /// # Errors
+    /// Any failure of the backend.
+    async fn revoked_status_indexes(&self, range: Range<u64>) -> Result<Vec<u64>, StoreError> {
+        let _ = range;
+        Ok(Vec::new())
     }
 }
 

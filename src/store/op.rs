@@ -1,7 +1,7 @@
 //! [`StoreOp`]: the names of the contract's operations, for metrics,
 //! fault injection and logs.
 
-/// One of the eight [`RefreshStore`](super::RefreshStore) operations.
+/// One of the [`RefreshStore`](super::RefreshStore) operations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum StoreOp {
@@ -21,11 +21,15 @@ pub enum StoreOp {
     PurgeExpired,
     /// [`RefreshStore::insert_dpop_jti`](super::RefreshStore::insert_dpop_jti).
     InsertDpopJti,
+    /// [`RefreshStore::revoked_status_indexes`](super::RefreshStore::revoked_status_indexes):
+    /// the read behind a token status list. (`create_indexed` counts as
+    /// [`Create`](Self::Create).)
+    StatusList,
 }
 
 impl StoreOp {
     /// Every operation, in the trait's order.
-    pub const ALL: [StoreOp; 8] = [
+    pub const ALL: [StoreOp; 9] = [
         StoreOp::Create,
         StoreOp::Get,
         StoreOp::Rotate,
@@ -34,6 +38,7 @@ impl StoreOp {
         StoreOp::Sessions,
         StoreOp::PurgeExpired,
         StoreOp::InsertDpopJti,
+        StoreOp::StatusList,
     ];
 
     /// The trait method's name, e.g. `"revoke_subject"`.
@@ -47,6 +52,7 @@ impl StoreOp {
             StoreOp::Sessions => "sessions",
             StoreOp::PurgeExpired => "purge_expired",
             StoreOp::InsertDpopJti => "insert_dpop_jti",
+            StoreOp::StatusList => "revoked_status_indexes",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! [`FaultyStore`]: any store, failing or stalling on command.
 
 use std::io;
+use std::ops::Range;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -343,5 +344,15 @@ impl<S: RefreshStore> RefreshStore for FaultyStore<S> {
     ) -> Result<Replay, StoreError> {
         let call = || self.inner.insert_dpop_jti(key, now, expires_at);
         self.run(StoreOp::InsertDpopJti, call).await
+    }
+
+    async fn create_indexed(&self, session: &SessionRecord) -> Result<Option<u64>, StoreError> {
+        self.run(StoreOp::Create, || self.inner.create_indexed(session))
+            .await
+    }
+
+    async fn revoked_status_indexes(&self, range: Range<u64>) -> Result<Vec<u64>, StoreError> {
+        let call = || self.inner.revoked_status_indexes(range.clone());
+        self.run(StoreOp::StatusList, call).await
     }
 }

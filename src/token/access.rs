@@ -15,6 +15,7 @@ use super::jws::{self, Times};
 use super::ring::KeyRing;
 use super::rules::TokenRules;
 use super::scratch::Scratch;
+use super::status::StatusRef;
 use crate::clock::shifted;
 use crate::error::Error;
 use crate::secret::AccessToken;
@@ -126,6 +127,8 @@ struct OutClaims<'a> {
     amr: &'a [String],
     #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
     acr: Option<&'a str>,
+    #[cfg_attr(test, serde(skip))]
+    status: Option<&'a StatusRef>,
 }
 
 /// `cnf` as written.
@@ -143,6 +146,8 @@ pub(crate) struct Holder<'a> {
     pub(crate) jkt: Option<&'a Jkt>,
     /// How the user authenticated (`auth_time`, `amr`, `acr`), if known.
     pub(crate) auth: Option<&'a AuthContext>,
+    /// Where the session's status is published, if it is.
+    pub(crate) status: Option<&'a StatusRef>,
 }
 
 /// Signs an access token for `holder` (`sub` in session `sid`), valid
@@ -161,6 +166,7 @@ pub(crate) fn sign_for(
         sid,
         jkt,
         auth,
+        status,
     } = holder;
     let expires_at = shifted(now, rules.access_ttl, "access_ttl")?.min(session_end);
     let (mut jti, mut sid_text) = ([0; 22], [0; 22]);
@@ -176,6 +182,7 @@ pub(crate) fn sign_for(
         cnf: jkt.map(|jkt| Cnf { jkt: jkt.as_str() }),
         amr: auth.map_or(&[], |a| &a.amr),
         acr: auth.and_then(|a| a.acr.as_deref()),
+        status,
     };
     let mut payload = Scratch::new();
     write_claims(&claims, app_claims, &mut payload);
@@ -209,6 +216,9 @@ fn write_claims(claims: &OutClaims<'_>, app_claims: ClaimMembers<'_>, out: &mut 
     }
     if let Some(acr) = claims.acr {
         object.str("acr", acr);
+    }
+    if let Some(status) = claims.status {
+        status.write(&mut object);
     }
     object.members(app_claims.as_str());
     object.end();

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use crate::error::Error;
 
 /// Claim names the service writes itself; app claims may not use them.
-const REGISTERED: [&str; 12] = [
+const REGISTERED: [&str; 13] = [
     "iss",
     "sub",
     "aud",
@@ -21,6 +21,7 @@ const REGISTERED: [&str; 12] = [
     "auth_time",
     "amr",
     "acr",
+    "status",
 ];
 
 /// What an application's claims type must be: serializable to a JSON

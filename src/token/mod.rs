@@ -19,6 +19,7 @@ pub(crate) mod ring;
 pub(crate) mod rules;
 pub(crate) mod scratch;
 pub(crate) mod secret;
+pub(crate) mod status;
 
 pub(crate) use access::ACCESS_TYP;
 pub use access::AccessClaims;

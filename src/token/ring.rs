@@ -87,13 +87,7 @@ impl KeyRing {
         let keys: Vec<RingKey> = keys
             .into_iter()
             .map(|key| {
-                let header = serde_json::json!({
-                    "alg": key.algorithm(),
-                    "typ": typ,
-                    "kid": key.kid(),
-                });
-                let mut prefix = URL_SAFE_NO_PAD.encode(header.to_string());
-                prefix.push('.');
+                let prefix = header_prefix(&key, typ);
                 let primed = key.primed(prefix.as_bytes());
                 RingKey {
                     key,
@@ -161,6 +155,19 @@ impl KeyRing {
             keys: self.keys().filter_map(Key::public_jwk).collect(),
         }
     }
+}
+
+/// `base64url(header) + "."` for tokens of type `typ` signed by `key`:
+/// the constant start of each.
+pub(crate) fn header_prefix(key: &Key, typ: &str) -> String {
+    let header = serde_json::json!({
+        "alg": key.algorithm(),
+        "typ": typ,
+        "kid": key.kid(),
+    });
+    let mut prefix = URL_SAFE_NO_PAD.encode(header.to_string());
+    prefix.push('.');
+    prefix
 }
 
 /// Refuses a `kid` outside 1 to 128 characters of `A-Z a-z 0-9 - _ .`.

@@ -33,6 +33,7 @@
 //! | `DELETE /sessions/{id}` (Bearer) | 204 |
 //! | `GET /.well-known/jwks.json` | the public access keys |
 //! | `POST /oauth/token`, `/oauth/revoke`, `/oauth/introspect` (feature `oauth`) | RFC 6749 section 6, RFC 7009, RFC 7662 |
+//! | `GET /statuslists/{id}` | the signed token status list `id` (`application/statuslist+jwt`; feature `status-list`) |
 //!
 //! Errors are `{"error": code}` with [`HttpError::status`].
 
@@ -46,6 +47,7 @@ mod flow_builder;
 #[cfg(feature = "oauth")]
 mod oauth;
 mod reply;
+mod status_list;
 mod throttle;
 mod verification;
 
@@ -57,5 +59,6 @@ pub use error::{HttpError, bearer_token};
 pub use flow::{AuthFlow, MAX_BODY_BYTES, MAX_USERNAME_BYTES};
 pub use flow_builder::AuthFlowBuilder;
 pub use reply::Reply;
+pub use status_list::STATUS_LIST_MEDIA_TYPE;
 pub use throttle::{LoginThrottle, Rate, ThrottleLimits, Throttled, Ticket};
 pub use verification::Verification;

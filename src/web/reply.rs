@@ -12,7 +12,8 @@ pub struct Reply {
     pub status: u16,
     /// The headers, in order; `set-cookie` may appear more than once.
     pub headers: Vec<(&'static str, String)>,
-    /// The body: JSON (`content-type` says so), or empty.
+    /// The body: JSON, or what `content-type` says (a status list token),
+    /// or empty.
     pub body: String,
 }
 

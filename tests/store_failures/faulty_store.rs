@@ -31,6 +31,7 @@ fn record(subject: &str) -> SessionRecord {
         info: SessionInfo::default(),
         auth: None,
         last_seen: Default::default(),
+        status_index: None,
     }
 }
 

@@ -76,7 +76,8 @@ impl<S: RefreshStore, C: AppClaims> JwtAuth<S, C> {
     ///
     /// `POST /auth/login`, `POST /auth/refresh`, `POST /auth/logout`,
     /// `POST /auth/logout-others`, `GET /sessions`, `DELETE /sessions/{id}`,
-    /// `GET /.well-known/jwks.json`; another method on these paths is a
+    /// `GET /.well-known/jwks.json`, `GET /statuslists/{id}` (404 unless the
+    /// service publishes status lists); another method on these paths is a
     /// JSON 405. Login bodies over 16 KiB are 413. With the feature
     /// `oauth`, also `POST /oauth/token`, `POST /oauth/revoke` and
     /// `POST /oauth/introspect` (see `AuthFlow::oauth_token` and the next
@@ -113,6 +114,10 @@ impl<S: RefreshStore, C: AppClaims> JwtAuth<S, C> {
                     web::get().to(jwks::<S, C>),
                 ))
                 .configure(crate::oauth::configure::<S, C>)
+                .service(resource(
+                    "/statuslists/{id}",
+                    web::get().to(status_list::<S, C>),
+                ))
                 .app_data(flow);
         }
     }
@@ -211,4 +216,11 @@ async fn revoke_session<S: RefreshStore, C: AppClaims>(
 
 async fn jwks<S: RefreshStore, C: AppClaims>(flow: Flow<S, C>) -> AuthReply {
     AuthReply(flow.jwks())
+}
+
+async fn status_list<S: RefreshStore, C: AppClaims>(
+    flow: Flow<S, C>,
+    id: web::Path<String>,
+) -> Answer {
+    Ok(AuthReply(flow.status_list(&id).await?))
 }

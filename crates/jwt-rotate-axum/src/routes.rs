@@ -81,7 +81,9 @@ impl<S: RefreshStore, C: AppClaims> JwtAuth<S, C> {
     ///
     /// `POST /auth/login`, `POST /auth/refresh`, `POST /auth/logout`,
     /// `POST /auth/logout-others`, `GET /sessions`, `DELETE /sessions/{id}`,
-    /// `GET /.well-known/jwks.json`. Login bodies over 16 KiB are 413.
+    /// `GET /.well-known/jwks.json`, `GET /statuslists/{id}` (404 unless
+    /// the service publishes status lists). Login bodies over 16 KiB are
+    /// 413.
     /// With the feature `oauth`, also `POST /oauth/token`,
     /// `POST /oauth/revoke` and `POST /oauth/introspect` (see
     /// `AuthFlow::oauth_token` and the next two; bodies over 16 KiB are
@@ -106,6 +108,7 @@ impl<S: RefreshStore, C: AppClaims> JwtAuth<S, C> {
             .route("/sessions/{id}", delete(revoke_session::<S, C>))
             .route("/.well-known/jwks.json", get(jwks::<S, C>))
             .merge(crate::oauth::routes::<S, C>())
+            .route("/statuslists/{id}", get(status_list::<S, C>))
             .layer(self.layer())
             .with_state(self.flow.clone())
     }
@@ -231,4 +234,11 @@ async fn revoke_session<S: RefreshStore, C: AppClaims>(
 
 async fn jwks<S: RefreshStore, C: AppClaims>(State(flow): State<AuthFlow<S, C>>) -> Response {
     respond(Ok(flow.jwks()))
+}
+
+async fn status_list<S: RefreshStore, C: AppClaims>(
+    State(flow): State<AuthFlow<S, C>>,
+    Path(id): Path<String>,
+) -> Response {
+    respond(flow.status_list(&id).await)
 }

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use jwt_rotate::store::RefreshStore;
 use jwt_rotate::web::{AuthFlow, HttpError, TrustedProxies};
-use jwt_rotate::{AccessClaims, Clock, Dpop, DpopNonces, RefreshCookie, SessionId, TokenService};
+use jwt_rotate::{
+    AccessClaims, Clock, Dpop, DpopNonces, Origin, RefreshCookie, SessionId, TokenService,
+};
 use time::{Duration, OffsetDateTime};
 
 use crate::config::Config;
@@ -76,6 +78,7 @@ impl AppState {
             .access_key(access)
             .refresh_key(refresh)
             .max_sessions_per_subject(config.max_sessions_per_user)
+            .status_list(status_list_base(config.public_origin.as_ref()))
             .clock(Arc::clone(&config.clock))
             .dpop(dpop(&config.clock, config.dpop_nonces)?)
             .build(config.store)?;
@@ -175,4 +178,14 @@ fn dpop(clock: &Arc<dyn Clock>, nonces: Option<Duration>) -> Result<Dpop, jwt_ro
         dpop = dpop.nonces(DpopNonces::new(lifetime)?);
     }
     dpop.build()
+}
+
+/// Where the demo publishes its token status lists (`GET
+/// /statuslists/{id}`): under `PUBLIC_ORIGIN`, else under the demos'
+/// default address.
+pub fn status_list_base(public_origin: Option<&Origin>) -> String {
+    match public_origin {
+        Some(origin) => format!("{origin}/statuslists"),
+        None => "http://127.0.0.1:3000/statuslists".to_owned(),
+    }
 }

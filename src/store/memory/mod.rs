@@ -22,6 +22,8 @@
 //!   shard is still consistent and is used as is.
 
 use std::fmt;
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
@@ -71,6 +73,8 @@ pub struct MemoryStore {
     shards: [Padded; SHARDS],
     feed: Arc<Feed>,
     proofs: ReplaySet,
+    /// The next status index `create_indexed` gives out.
+    next_status_index: AtomicU64,
 }
 
 impl Default for MemoryStore {
@@ -101,6 +105,7 @@ impl MemoryStore {
             shards: Default::default(),
             feed: Arc::new(Feed::new(events)),
             proofs: ReplaySet::new(REPLAY_CAPACITY),
+            next_status_index: AtomicU64::new(0),
         }
     }
 
@@ -127,7 +132,8 @@ fn lock(shard: &Padded) -> MutexGuard<'_, Shard> {
 #[async_trait]
 impl RefreshStore for MemoryStore {
     async fn create(&self, session: &SessionRecord) -> Result<(), StoreError> {
-        self.shard(&session.id).create(session)
+        self.shard(&session.id)
+            .create(session, session.status_index)
     }
 
     async fn get(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
@@ -199,6 +205,26 @@ impl RefreshStore for MemoryStore {
             StoreError::unavailable("MemoryStore: too many unexpired DPoP proofs to remember")
         })
     }
+
+    async fn create_indexed(&self, session: &SessionRecord) -> Result<Option<u64>, StoreError> {
+        // Taken before the shard's lock and lost if the insert fails: the
+        // contract allows gaps, and the counter needs no lock of its own.
+        let index = self.next_status_index.fetch_add(1, Ordering::Relaxed);
+        self.shard(&session.id).create(session, Some(index))?;
+        Ok(Some(index))
+    }
+
+    /// A scan of every session, each shard locked in turn: no index by
+    /// status index is kept, since a list is built far less often than
+    /// sessions are made.
+    async fn revoked_status_indexes(&self, range: Range<u64>) -> Result<Vec<u64>, StoreError> {
+        let mut found = Vec::new();
+        for shard in self.each_shard() {
+            shard.revoked_status_indexes(&range, &mut found);
+        }
+        found.sort_unstable();
+        Ok(found)
+    }
 }
 
 #[async_trait]
@@ -241,6 +267,7 @@ mod tests {
             info: SessionInfo::default(),
             auth: None,
             last_seen: Default::default(),
+            status_index: None,
         }
     }
 

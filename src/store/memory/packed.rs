@@ -1,5 +1,5 @@
 //! One session as `MemoryStore` keeps it: a [`SessionRecord`] packed into
-//! 240 bytes, because an idle session should cost little more than its
+//! 248 bytes, because an idle session should cost little more than its
 //! secrets and its times.
 //!
 //! Where a `SessionRecord` (about 350 bytes, plus a heap block for each of
@@ -16,7 +16,7 @@
 //! The grace data stays inline: every session refreshed at least once has
 //! it, and most idle sessions have been.
 
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroU64};
 
 use time::OffsetDateTime;
 
@@ -115,6 +115,8 @@ pub(super) struct Slot {
     revoked: Option<(RevocationReason, Stamp)>,
     previous: Option<Grace>,
     extras: Option<Box<Extras>>,
+    /// The status index + 1, so that `None` costs no tag.
+    status_index: Option<NonZeroU64>,
     /// The neighbours in the subject's list, or [`NIL`]; both `NIL` while
     /// revoked (a revoked session is in no list).
     pub(super) prev: u32,
@@ -122,8 +124,23 @@ pub(super) struct Slot {
 }
 
 impl Slot {
-    /// `record`, packed, in no list yet.
-    pub(super) fn new(record: &SessionRecord) -> Self {
+    /// `record`, packed, in no list yet, with `status_index` in place of
+    /// the record's.
+    ///
+    /// # Errors
+    /// [`StoreErrorKind::Other`] for the status index `u64::MAX`.
+    pub(super) fn new(
+        record: &SessionRecord,
+        status_index: Option<u64>,
+    ) -> Result<Self, StoreError> {
+        let status_index = match status_index {
+            Some(n) => Some(
+                NonZeroU64::MIN
+                    .checked_add(n)
+                    .ok_or_else(|| StoreError::other("status index out of range"))?,
+            ),
+            None => None,
+        };
         let extras = (record.claims_json != NO_CLAIMS
             || record.info != SessionInfo::default()
             || record.auth != login_auth(record.created_at)
@@ -138,7 +155,7 @@ impl Slot {
                 jkt: record.jkt,
             })
         });
-        Self {
+        Ok(Self {
             id: record.id,
             subject: record.subject.as_str().into(),
             generation: record.generation,
@@ -150,9 +167,15 @@ impl Slot {
             revoked: record.revoked.map(|r| (r.reason, Stamp::new(r.at))),
             previous: record.previous.as_ref().map(Grace::new),
             extras,
+            status_index,
             prev: NIL,
             next: NIL,
-        }
+        })
+    }
+
+    /// The session's status index, if it has one.
+    pub(super) fn status_index(&self) -> Option<u64> {
+        self.status_index.map(|n| n.get() - 1)
     }
 
     /// The record as it was given, and as rotations changed it (instants
@@ -182,6 +205,7 @@ impl Slot {
             info: extras.map(|e| e.info.clone()).unwrap_or_default(),
             auth: extras.map_or_else(|| login_auth(created_at), |e| e.auth.clone()),
             last_seen: extras.map(|e| e.last_seen.clone()).unwrap_or_default(),
+            status_index: self.status_index(),
         })
     }
 

@@ -15,6 +15,7 @@
 //! its lock.
 
 use std::hash::{BuildHasher, RandomState};
+use std::ops::Range;
 
 use hashbrown::HashTable;
 use time::OffsetDateTime;
@@ -37,15 +38,20 @@ pub(super) struct Shard {
 }
 
 impl Shard {
-    /// Inserts `record`; `AlreadyExists` if its id is taken.
-    pub(super) fn create(&mut self, record: &SessionRecord) -> Result<(), StoreError> {
+    /// Inserts `record` with `status_index` in place of its own;
+    /// `AlreadyExists` if its id is taken.
+    pub(super) fn create(
+        &mut self,
+        record: &SessionRecord,
+        status_index: Option<u64>,
+    ) -> Result<(), StoreError> {
         if self.find(&record.id).is_some() {
             return Err(StoreError::new(
                 StoreErrorKind::AlreadyExists,
                 "session id already exists",
             ));
         }
-        let n = self.slots.insert(Slot::new(record))?;
+        let n = self.slots.insert(Slot::new(record, status_index)?)?;
         let Self {
             slots, ids, hasher, ..
         } = self;
@@ -143,6 +149,18 @@ impl Shard {
             purged += 1;
         }
         purged
+    }
+
+    /// Adds to `out` the status indexes within `range` of the revoked
+    /// sessions, in slot order.
+    pub(super) fn revoked_status_indexes(&self, range: &Range<u64>, out: &mut Vec<u64>) {
+        let slots = (0..self.slots.end()).filter_map(|n| self.slots.get(n));
+        out.extend(
+            slots
+                .filter(|s| s.is_revoked())
+                .filter_map(Slot::status_index)
+                .filter(|i| range.contains(i)),
+        );
     }
 
     fn find(&self, id: &SessionId) -> Option<u32> {
@@ -251,6 +269,7 @@ mod tests {
             info: SessionInfo::default(),
             auth: None,
             last_seen: Default::default(),
+            status_index: None,
         }
     }
 
@@ -293,9 +312,9 @@ mod tests {
     fn lists_hold_exactly_the_live_sessions() {
         let mut shard = Shard::default();
         for n in 0..6 {
-            shard.create(&record(n, "ann")).unwrap();
+            shard.create(&record(n, "ann"), None).unwrap();
         }
-        shard.create(&record(6, "bo")).unwrap();
+        shard.create(&record(6, "bo"), None).unwrap();
         assert_eq!(listed(&shard, "ann"), [5, 4, 3, 2, 1, 0], "newest first");
         // The middle, the head, the tail.
         for (n, left) in [
@@ -323,7 +342,7 @@ mod tests {
         let mut shard = Shard::default();
         let mut revoked = record(1, "ann");
         revoked.revoked = Some(WHY);
-        shard.create(&revoked).unwrap();
+        shard.create(&revoked, None).unwrap();
         assert!(listed(&shard, "ann").is_empty());
         assert_eq!(shard.get(&revoked.id).unwrap(), Some(revoked));
         check_links(&shard);
@@ -334,7 +353,7 @@ mod tests {
         let mut shard = Shard::default();
         for n in 0..600 {
             shard
-                .create(&record(n, if n % 2 == 0 { "ann" } else { "bo" }))
+                .create(&record(n, if n % 2 == 0 { "ann" } else { "bo" }), None)
                 .unwrap();
         }
         shard.revoke(&record(1, "bo").id, &WHY);
@@ -346,7 +365,7 @@ mod tests {
         assert_eq!(listed(&shard, "ann").len(), 249);
         assert!(shard.get(&record(50, "ann").id).unwrap().is_none());
         for n in 1000..1101 {
-            shard.create(&record(n, "cy")).unwrap();
+            shard.create(&record(n, "cy"), None).unwrap();
         }
         assert_eq!(shard.slots.end(), 600, "freed slots were used again");
         assert_eq!(listed(&shard, "cy").len(), 101);
@@ -359,8 +378,8 @@ mod tests {
     #[test]
     fn a_taken_id_is_refused_and_changes_nothing() {
         let mut shard = Shard::default();
-        shard.create(&record(1, "ann")).unwrap();
-        let error = shard.create(&record(1, "bo")).unwrap_err();
+        shard.create(&record(1, "ann"), None).unwrap();
+        let error = shard.create(&record(1, "bo"), None).unwrap_err();
         assert_eq!(error.kind(), StoreErrorKind::AlreadyExists);
         assert_eq!(listed(&shard, "ann"), [1]);
         assert!(listed(&shard, "bo").is_empty());

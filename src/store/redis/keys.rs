@@ -19,6 +19,13 @@ use crate::session::SessionId;
 /// - `<prefix>:j:{<replay key>}`: a DPoP proof remembered until it is
 ///   stale (`replay.rs`), expired by Redis itself.
 ///
+/// - `<prefix>:st:{status}:next` and `<prefix>:st:{status}:ids`: the
+///   status index counter (`INCR`), and a sorted set of session ids scored
+///   with their status index, for the status lists' read of a range. In
+///   a cluster both sit in one slot, not the session's: `create_indexed`
+///   is `INCR`, then `create`, then `ZADD`, two round trips more than
+///   `create`.
+///
 /// The prefix may hold no `{`, `}` (hash tags) and no `*`, `?`, `[`, `]`,
 /// `\` (SCAN patterns), so the first `{` of a key ends its prefix and no
 /// store's keys match another prefix's pattern.
@@ -78,6 +85,15 @@ impl Keys {
     /// The revocation feed's stream (one server only, so no hash tag).
     pub(super) fn feed(&self) -> String {
         format!("{}:feed", self.prefix)
+    }
+
+    /// The status index counter and the set of ids by status index.
+    pub(super) fn status(&self) -> [String; 2] {
+        let p = &self.prefix;
+        [
+            format!("{p}:st:{{status}}:next"),
+            format!("{p}:st:{{status}}:ids"),
+        ]
     }
 
     /// The SCAN pattern matching every session hash under this prefix.

@@ -9,6 +9,7 @@ mod many;
 mod record;
 mod replay;
 mod scan;
+mod status;
 mod wait;
 
 pub use self::builder::RedisStoreBuilder;
@@ -16,6 +17,7 @@ pub use self::feed::ClusterFeedUnsupported;
 pub use self::wait::ReplicationShortfall;
 
 use std::fmt;
+use std::ops::Range;
 
 use async_trait::async_trait;
 use redis::{RedisError, Value};
@@ -213,6 +215,48 @@ impl RedisStore {
         let topology = self.conn.topology();
         move |e| store_error(e, doing, topology)
     }
+
+    /// `create`, with `status_index` in place of the record's when given.
+    async fn insert(
+        &self,
+        session: &SessionRecord,
+        status_index: Option<u64>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let scripts = scripts();
+        if session.revoked.is_none() {
+            let mut index = scripts.index.key(self.keys.subject(&session.subject));
+            index
+                .arg(session.id.to_string())
+                .arg(instant(session.absolute_expires_at))
+                .arg(self.retention_ms);
+            let _: i64 = index
+                .invoke_async(&mut conn)
+                .await
+                .map_err(self.failed("indexing a new session"))?;
+        }
+        let mut create = scripts.create.key(self.keys.session(&session.id));
+        create.arg(self.retention_ms);
+        let mut fields = record::fields(session);
+        if let Some(index) = status_index {
+            fields.retain(|(field, _)| *field != "sidx");
+            fields.push(("sidx", index.to_string().into_bytes()));
+        }
+        for (field, value) in fields {
+            create.arg(field).arg(value);
+        }
+        let created: i64 = create
+            .invoke_async(&mut conn)
+            .await
+            .map_err(self.failed("creating a session"))?;
+        match created {
+            1 => Ok(()),
+            _ => Err(StoreError::new(
+                StoreErrorKind::AlreadyExists,
+                "session id already exists",
+            )),
+        }
+    }
 }
 
 // The connection's Debug shows the client's address and options.
@@ -231,35 +275,7 @@ impl fmt::Debug for RedisStore {
 #[async_trait]
 impl RefreshStore for RedisStore {
     async fn create(&self, session: &SessionRecord) -> Result<(), StoreError> {
-        let mut conn = self.conn();
-        let scripts = scripts();
-        if session.revoked.is_none() {
-            let mut index = scripts.index.key(self.keys.subject(&session.subject));
-            index
-                .arg(session.id.to_string())
-                .arg(instant(session.absolute_expires_at))
-                .arg(self.retention_ms);
-            let _: i64 = index
-                .invoke_async(&mut conn)
-                .await
-                .map_err(self.failed("indexing a new session"))?;
-        }
-        let mut create = scripts.create.key(self.keys.session(&session.id));
-        create.arg(self.retention_ms);
-        for (field, value) in record::fields(session) {
-            create.arg(field).arg(value);
-        }
-        let created: i64 = create
-            .invoke_async(&mut conn)
-            .await
-            .map_err(self.failed("creating a session"))?;
-        match created {
-            1 => Ok(()),
-            _ => Err(StoreError::new(
-                StoreErrorKind::AlreadyExists,
-                "session id already exists",
-            )),
-        }
+        self.insert(session, None).await
     }
 
     async fn get(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
@@ -361,5 +377,16 @@ impl RefreshStore for RedisStore {
         expires_at: OffsetDateTime,
     ) -> Result<Replay, StoreError> {
         self.insert_proof(key, now, expires_at).await
+    }
+
+    async fn create_indexed(&self, session: &SessionRecord) -> Result<Option<u64>, StoreError> {
+        let index = self.next_status_index().await?;
+        self.insert(session, Some(index)).await?;
+        self.record_status_index(&session.id, index).await?;
+        Ok(Some(index))
+    }
+
+    async fn revoked_status_indexes(&self, range: Range<u64>) -> Result<Vec<u64>, StoreError> {
+        self.revoked_in(range).await
     }
 }

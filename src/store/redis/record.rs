@@ -13,6 +13,7 @@
 //! | `pgen`, `phash`, `prot`, `pwrap` | grace data: generation, secret hash, rotation instant, wrapped secret (all or none) |
 //! | `rreason`, `rat` | revocation: reason ([`RevocationReason::as_str`]) and instant (both or none) |
 //! | `jkt` | the DPoP key thumbprint, 32 raw bytes (absent: not bound) |
+//! | `sidx` | the status index, in decimal (absent: none) |
 //!
 //! An instant is `<unix seconds, rounded down>.<nine digits of
 //! nanoseconds>`, exact to the nanosecond, which the scripts compare as two
@@ -66,6 +67,9 @@ pub(super) fn fields(record: &SessionRecord) -> Vec<(&'static str, Vec<u8>)> {
     }
     if let Some(jkt) = &record.jkt {
         fields.push(("jkt", jkt.to_bytes().to_vec()));
+    }
+    if let Some(index) = record.status_index {
+        fields.push(("sidx", index.to_string().into_bytes()));
     }
     if let Some(revoked) = &record.revoked {
         fields.extend([
@@ -191,6 +195,10 @@ impl Fields {
             info,
             auth,
             last_seen,
+            status_index: match self.any(&["sidx"]) {
+                false => None,
+                true => Some(self.number("sidx")?),
+            },
         })
     }
 
@@ -276,6 +284,7 @@ mod tests {
             last_seen: LastSeen::new()
                 .with_ip([192, 0, 2, 7].into())
                 .with_user_agent("Firefox"),
+            status_index: Some(77),
         }
     }
 
@@ -327,7 +336,7 @@ mod tests {
         for i in (0..good.len()).step_by(2) {
             let mut missing = good.clone();
             let field = missing.drain(i..i + 2).next();
-            let optional = ["auth", "seen"].map(|f| Value::BulkString(f.into()));
+            let optional = ["auth", "seen", "sidx"].map(|f| Value::BulkString(f.into()));
             match decode(record.id, Value::Array(missing)) {
                 // A session stored before these fields existed.
                 Ok(Some(back)) if field.as_ref().is_some_and(|f| optional.contains(f)) => {

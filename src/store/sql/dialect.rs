@@ -209,6 +209,28 @@ pub trait Dialect: sealed::Sealed + Sized + fmt::Debug + Send + Sync + 'static {
     fn dpop_insert_statement(table: &str) -> String {
         queries::upsert_returning(table)
     }
+
+    /// The `INSERT` of `create_indexed` on the sessions table `table`
+    /// (tables named with `prefix`): the session and its new status index
+    /// in one statement. The default takes the index from the sequence
+    /// `{prefix}status_index_seq` and returns it.
+    #[doc(hidden)]
+    fn insert_indexed_statement(table: &str, prefix: &str) -> String {
+        let next = format!("nextval('{prefix}status_index_seq')");
+        queries::insert_indexed(table, &next, " RETURNING status_index")
+    }
+
+    /// Inserts `record` with
+    /// [`insert_indexed_statement`](Self::insert_indexed_statement) and
+    /// answers the status index it gave. The default reads it from the row
+    /// the statement returns.
+    #[doc(hidden)]
+    fn create_indexed(
+        store: &SqlStore<Self>,
+        record: &SessionRecord,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        refresh_store::returned_index(store, record)
+    }
 }
 
 /// How a dialect spells what the shared statements cannot write one way.

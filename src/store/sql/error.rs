@@ -91,6 +91,7 @@ pub(super) enum Op {
     Sessions,
     Purge,
     InsertDpopJti,
+    StatusList,
     Connect,
     Migrate,
     /// Reading the revocation feed (`since`, `subscribe`).
@@ -108,6 +109,7 @@ impl Op {
             Self::Sessions => "sessions",
             Self::Purge => "purge_expired",
             Self::InsertDpopJti => "insert_dpop_jti",
+            Self::StatusList => "revoked_status_indexes",
             Self::Connect => "connect",
             Self::Migrate => "migrate",
             Self::Feed => "revocation feed",

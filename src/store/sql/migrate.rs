@@ -277,7 +277,7 @@ mod tests {
             .find(|t| t.contains("CREATE PROCEDURE {prefix}sessions_rotate("))
             .unwrap_or_default();
         // It returns the columns `row::decode` reads.
-        assert!(migration.contains("kind, auth, last_seen, jkt\n"));
+        assert!(migration.contains("kind, auth, last_seen, jkt, status_index\n"));
         // The fourteen `bind_rotation` binds, in its order.
         let declared: Vec<&str> = migration
             .lines()

@@ -58,6 +58,11 @@ impl Dialect for Postgres {
             include_str!("../../../migrations/postgres/0004_revocations.sql"),
         ),
         Migration::new(
+            5,
+            "status_list",
+            include_str!("../../../migrations/postgres/0005_status_list.sql"),
+        ),
+        Migration::new(
             6,
             "dpop_replay",
             include_str!("../../../migrations/postgres/0006_dpop_replay.sql"),

@@ -12,13 +12,31 @@ use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 use super::Dialect;
 use super::dialect::Spelling;
 
-/// The columns of a session row, in the order `row::decode` reads them
-/// and `INSERT` writes them.
-pub(super) const COLUMNS: &str = "id, subject, generation, secret_hash, \
+/// The columns `row::bind_record` binds, in its order.
+const BOUND: &str = "id, subject, generation, secret_hash, \
     prev_generation, prev_secret_hash, prev_rotated_at, prev_wrapped_secret, \
     created_at, refreshed_at, idle_expires_at, absolute_expires_at, \
     revoked_at, revoked_reason, claims, user_agent, ip, label, \
     kind, auth, last_seen, jkt";
+
+/// The columns of a session row, in the order `row::decode` reads them
+/// and `INSERT` writes them: [`BOUND`], then the status index.
+pub(super) const COLUMNS: &str = "id, subject, generation, secret_hash, \
+    prev_generation, prev_secret_hash, prev_rotated_at, prev_wrapped_secret, \
+    created_at, refreshed_at, idle_expires_at, absolute_expires_at, \
+    revoked_at, revoked_reason, claims, user_agent, ip, label, \
+    kind, auth, last_seen, jkt, status_index";
+
+/// The `INSERT` of `create_indexed`: [`BOUND`]'s `$1..$22`, and
+/// `status_index` set to `next_index` (the dialect's way to the next one),
+/// followed by `tail` (a `RETURNING`, or nothing).
+pub(super) fn insert_indexed(table: &str, next_index: &str, tail: &str) -> String {
+    format!(
+        "INSERT INTO {table} ({BOUND}, status_index) VALUES \
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+         $19, $20, $21, $22, {next_index}){tail}"
+    )
+}
 
 /// [`COLUMNS`] as a `SELECT` reads them: `subject` through the dialect's
 /// `Spelling::subject`.
@@ -52,6 +70,8 @@ pub(super) struct Queries {
     /// `insert_dpop_jti`: a row back when the key was remembered.
     pub(super) dpop_insert: SqlStr,
     pub(super) dpop_purge: SqlStr,
+    pub(super) insert_indexed: SqlStr,
+    pub(super) revoked_indexes: SqlStr,
 }
 
 impl Queries {
@@ -64,7 +84,7 @@ impl Queries {
         let insert = shared::<D>(format!(
             "INSERT INTO {t} ({COLUMNS}) VALUES \
              ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-             $19, $20, $21, $22)"
+             $19, $20, $21, $22, $23)"
         ));
         let get = shared::<D>(format!("SELECT {selected} FROM {t} WHERE id = $1"));
         let revoke = shared::<D>(format!(
@@ -84,10 +104,18 @@ impl Queries {
         let replay = format!("{prefix}dpop_replay");
         let dpop_insert = shared::<D>(D::dpop_insert_statement(&replay));
         let dpop_purge = shared::<D>(format!("DELETE FROM {replay} WHERE expires_at <= $1"));
+        let insert_indexed = shared::<D>(D::insert_indexed_statement(&t, prefix));
+        // Served by the unique index on status_index.
+        let revoked_indexes = shared::<D>(format!(
+            "SELECT status_index FROM {t} WHERE status_index BETWEEN $1 AND $2 \
+             AND revoked_at IS NOT NULL ORDER BY status_index"
+        ));
         Arc::new(Self {
             prefix: prefix.to_owned(),
             dpop_insert,
             dpop_purge,
+            insert_indexed,
+            revoked_indexes,
             rotate: sql(D::rotate_statement(&t)),
             table: t,
             insert,
@@ -170,13 +198,16 @@ mod tests {
             &q.sessions,
             &q.dpop_insert,
             &q.dpop_purge,
+            &q.insert_indexed,
+            &q.revoked_indexes,
         ];
         for statement in shared {
             let numbers = parameters(statement.as_str());
             let in_order: Vec<usize> = (1..=numbers.len()).collect();
             assert_eq!(numbers, in_order, "{}", statement.as_str());
         }
-        assert_eq!(parameters(q.insert.as_str()).len(), 22);
+        assert_eq!(parameters(q.insert.as_str()).len(), 23);
+        assert_eq!(parameters(q.insert_indexed.as_str()).len(), 22);
         // A dialect's own purge statement may repeat its one parameter.
         let purge = parameters(q.purge.as_str());
         assert!(

@@ -1,10 +1,12 @@
 //! The `RefreshStore` methods, written once for every dialect.
 
+use std::ops::Range;
+
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::driver::Statement;
-use super::error::Op;
+use super::error::{Op, corrupt};
 use super::row::{self, micros};
 use super::{Dialect, SqlStore};
 use crate::error::StoreError;
@@ -15,8 +17,34 @@ use crate::store::{ExpectedGeneration, RefreshStore, Replay, ReplayKey, Revoked,
 impl<D: Dialect> RefreshStore for SqlStore<D> {
     async fn create(&self, session: &SessionRecord) -> Result<(), StoreError> {
         let statement = row::bind_record::<D>(self.statement(&self.queries.insert), session)?;
-        self.execute(Op::Create, statement).await?;
+        let index = session
+            .status_index
+            .map(row::status_index::<D>)
+            .transpose()?;
+        self.execute(Op::Create, statement.bind(index)).await?;
         Ok(())
+    }
+
+    async fn create_indexed(&self, session: &SessionRecord) -> Result<Option<u64>, StoreError> {
+        D::create_indexed(self, session).await.map(Some)
+    }
+
+    async fn revoked_status_indexes(&self, range: Range<u64>) -> Result<Vec<u64>, StoreError> {
+        // No row holds an index above i64::MAX: the column cannot.
+        let last = range.end.saturating_sub(1).min(i64::MAX as u64);
+        if range.start > last {
+            return Ok(Vec::new());
+        }
+        let statement = self
+            .statement(&self.queries.revoked_indexes)
+            .bind(row::status_index::<D>(range.start)?)
+            .bind(row::status_index::<D>(last)?);
+        let rows = self
+            .call(Op::StatusList, statement, Statement::fetch_all)
+            .await?;
+        rows.iter()
+            .map(|r| row::read_status_index::<D>(r, 0))
+            .collect()
     }
 
     async fn get(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
@@ -101,6 +129,26 @@ impl<D: Dialect> RefreshStore for SqlStore<D> {
         } else {
             Replay::Fresh
         })
+    }
+}
+
+/// The default `Dialect::create_indexed`: inserts `record` with the
+/// statement whose `RETURNING` gives the new status index.
+///
+/// # Errors
+/// Any failure of the database; `Corrupt` unless one row with the index
+/// comes back.
+pub(super) async fn returned_index<D: Dialect>(
+    store: &SqlStore<D>,
+    record: &SessionRecord,
+) -> Result<u64, StoreError> {
+    let statement = row::bind_record::<D>(store.statement(&store.queries.insert_indexed), record)?;
+    let rows = store
+        .call(Op::Create, statement, Statement::fetch_all)
+        .await?;
+    match rows.as_slice() {
+        [row] => row::read_status_index::<D>(row, 0),
+        _ => Err(corrupt::<D>("status_index")),
     }
 }
 

@@ -44,7 +44,8 @@ fn instant<D: Dialect>(column: &'static str, us: i64) -> Result<OffsetDateTime, 
         .map_err(|_| corrupt::<D>(column))
 }
 
-/// Binds every column of `record`, in the order of `INSERT`'s `$1..$19`.
+/// Binds every column of `record` but its status index, in the order of
+/// `INSERT`'s `$1..$22`.
 ///
 /// # Errors
 /// A value this store cannot write (see [`micros`], [`generation`]).
@@ -215,7 +216,31 @@ pub(super) fn decode<D: Dialect>(
         info,
         auth,
         last_seen,
+        status_index: cols
+            .nullable_int(22, "status_index")?
+            .map(|i| u64::try_from(i).map_err(|_| corrupt::<D>("status_index")))
+            .transpose()?,
     })
+}
+
+/// A status index as the signed integer the databases keep.
+///
+/// # Errors
+/// An index above `i64::MAX`.
+pub(super) fn status_index<D: Dialect>(index: u64) -> Result<i64, StoreError> {
+    i64::try_from(index).map_err(|_| unwritable::<D>("a status index above 2^63 - 1"))
+}
+
+/// The status index in column `index` of `row`.
+///
+/// # Errors
+/// `Corrupt` for a NULL, negative or unreadable value.
+pub(super) fn read_status_index<D: Dialect>(
+    row: &<D::Database as Database>::Row,
+    index: usize,
+) -> Result<u64, StoreError> {
+    let cols = Columns::<D> { row };
+    u64::try_from(cols.int(index, "status_index")?).map_err(|_| corrupt::<D>("status_index"))
 }
 
 /// A row of `D`'s database, to read columns with `Corrupt` errors naming

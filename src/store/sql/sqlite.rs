@@ -11,7 +11,7 @@ use super::dialect::{Spelling, sealed};
 use super::error::{Judged, Link};
 use super::migrate::Migration;
 use super::options::{check_scheme, std_duration};
-use super::{Dialect, SqlStore, SqlStoreBuilder};
+use super::{Dialect, SqlStore, SqlStoreBuilder, queries};
 use crate::error::{ConfigError, StoreErrorKind};
 
 /// SQLite 3.35 or newer (for `RETURNING`), as the [`Dialect`] of
@@ -58,6 +58,11 @@ impl Dialect for Sqlite {
             include_str!("../../../migrations/sqlite/0004_revocations.sql"),
         ),
         Migration::new(
+            5,
+            "status_list",
+            include_str!("../../../migrations/sqlite/0005_status_list.sql"),
+        ),
+        Migration::new(
             6,
             "dpop_replay",
             include_str!("../../../migrations/sqlite/0006_dpop_replay.sql"),
@@ -74,6 +79,13 @@ impl Dialect for Sqlite {
     /// the last connection to a `sqlite::memory:` database would drop the
     /// database.
     const CUT_SHORT: Link = Link::Sound;
+
+    /// The counter row's next index (migration 5), which a trigger moves
+    /// on in the same statement.
+    fn insert_indexed_statement(table: &str, prefix: &str) -> String {
+        let next = format!("(SELECT next_index FROM {prefix}status_counter WHERE id = 0)");
+        queries::insert_indexed(table, &next, " RETURNING status_index")
+    }
 
     const MAX_CONNECTIONS: u32 = 4;
 

@@ -18,6 +18,7 @@ fn sign(
         sid,
         jkt: None,
         auth: None,
+        status: None,
     };
     sign_for(rules, ring, holder, app_claims, (now, session_end))
 }
@@ -37,6 +38,7 @@ fn claims_are_written_as_serde_json_writes_them() {
         cnf: None,
         amr: &[],
         acr: None,
+        status: None,
     };
     let amr = ["pwd".to_owned(), "otp".to_owned()];
     let with_auth = OutClaims {
@@ -51,6 +53,7 @@ fn claims_are_written_as_serde_json_writes_them() {
         cnf: Some(Cnf { jkt: "abc" }),
         amr: &amr,
         acr: Some("urn:example:mfa"),
+        status: None,
     };
     for claims in [claims, with_auth] {
         written_as_serde_writes(&claims);
@@ -91,6 +94,7 @@ fn bound_tokens_carry_cnf_and_are_refused_as_bearer() {
         sid: &sid,
         jkt: Some(&jkt),
         auth: None,
+        status: None,
     };
     let (bound, _) = sign_for(&rules, &ring, holder, members, (now, end)).unwrap();
     let (plain, _) = sign(&rules, &ring, "u", &sid, members, now, end).unwrap();

@@ -38,6 +38,7 @@ macro_rules! all_http_tests {
             dpop_login_binds_and_every_refresh_needs_the_key,
             dpop_tokens_need_their_proof_at_me,
             dpop_oauth_token_needs_the_bound_key,
+            logout_shows_in_the_status_list,
         );
         $crate::config_tests!($spawn;
             a_public_origin_sets_scheme_host_and_port,

@@ -1,6 +1,7 @@
 //! The test servers' store: a [`MemoryStore`] that can fail like a
 //! database going away, and hold a login's write to force a race.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
@@ -64,6 +65,16 @@ impl Outage {
         self.create_released.notify_one();
     }
 
+    /// What a session write meets first: the outage, then the hold.
+    async fn before_create(&self) -> Result<(), StoreError> {
+        self.check()?;
+        if self.hold_creates.load(Ordering::SeqCst) {
+            self.create_arrived.notify_one();
+            self.create_released.notified().await;
+        }
+        Ok(())
+    }
+
     fn check(&self) -> Result<(), StoreError> {
         if self.down.load(Ordering::SeqCst) {
             Err(StoreError::unavailable("connection refused (test outage)"))
@@ -76,12 +87,19 @@ impl Outage {
 #[async_trait]
 impl RefreshStore for Outage {
     async fn create(&self, session: &SessionRecord) -> Result<(), StoreError> {
-        self.check()?;
-        if self.hold_creates.load(Ordering::SeqCst) {
-            self.create_arrived.notify_one();
-            self.create_released.notified().await;
-        }
+        self.before_create().await?;
         self.inner.create(session).await
+    }
+
+    // The demos publish status lists, so their logins come here.
+    async fn create_indexed(&self, session: &SessionRecord) -> Result<Option<u64>, StoreError> {
+        self.before_create().await?;
+        self.inner.create_indexed(session).await
+    }
+
+    async fn revoked_status_indexes(&self, range: Range<u64>) -> Result<Vec<u64>, StoreError> {
+        self.check()?;
+        self.inner.revoked_status_indexes(range).await
     }
 
     async fn get(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {

@@ -26,15 +26,16 @@ fn record() -> SessionRecord {
         info: SessionInfo::default(),
         auth: login_auth(t),
         last_seen: LastSeen::default(),
+        status_index: None,
     }
 }
 
 /// The budget the idle-session target rests on (see the module doc).
 #[test]
-fn a_slot_is_240_bytes() {
+fn a_slot_is_248_bytes() {
     assert_eq!(std::mem::size_of::<Stamp>(), 12);
     assert_eq!(std::mem::size_of::<Option<Grace>>(), 88);
-    assert_eq!(std::mem::size_of::<Option<Slot>>(), 240);
+    assert_eq!(std::mem::size_of::<Option<Slot>>(), 248);
 }
 
 #[test]
@@ -61,20 +62,56 @@ fn stamps_keep_every_instant_and_order_it() {
 #[test]
 fn records_round_trip_with_and_without_extras() {
     let plain = record();
-    assert!(Slot::new(&plain).extras.is_none(), "nothing boxed");
-    assert_eq!(Slot::new(&plain).record().unwrap(), plain);
+    assert!(
+        Slot::new(&plain, plain.status_index)
+            .unwrap()
+            .extras
+            .is_none(),
+        "nothing boxed"
+    );
+    assert_eq!(
+        Slot::new(&plain, plain.status_index)
+            .unwrap()
+            .record()
+            .unwrap(),
+        plain
+    );
 
     let mut bound = record();
     bound.jkt = Some(Jkt::from_bytes([7; 32]));
-    assert!(Slot::new(&bound).extras.is_some());
-    assert_eq!(Slot::new(&bound).record().unwrap(), bound);
+    assert!(
+        Slot::new(&bound, bound.status_index)
+            .unwrap()
+            .extras
+            .is_some()
+    );
+    assert_eq!(
+        Slot::new(&bound, bound.status_index)
+            .unwrap()
+            .record()
+            .unwrap(),
+        bound
+    );
 
     let mut rich = record();
     rich.claims_json = r#"{"role":"admin"}"#.into();
     rich.info = SessionInfo::default().with_label("laptop");
-    assert_eq!(Slot::new(&rich).record().unwrap(), rich);
+    assert_eq!(
+        Slot::new(&rich, rich.status_index)
+            .unwrap()
+            .record()
+            .unwrap(),
+        rich
+    );
     rich.auth = None;
-    assert_eq!(Slot::new(&rich).record().unwrap(), rich, "no context kept");
+    assert_eq!(
+        Slot::new(&rich, rich.status_index)
+            .unwrap()
+            .record()
+            .unwrap(),
+        rich,
+        "no context kept"
+    );
     rich.auth = Some(AuthContext::new(rich.created_at, vec!["otp".into()], None));
     rich.last_seen = LastSeen::new().with_user_agent("curl");
     rich.revoked = Some(Revocation {
@@ -87,13 +124,19 @@ fn records_round_trip_with_and_without_extras() {
         rotated_at: rich.created_at,
         wrapped_secret: WrappedSecret::from_bytes([3; 32]),
     });
-    assert_eq!(Slot::new(&rich).record().unwrap(), rich);
+    assert_eq!(
+        Slot::new(&rich, rich.status_index)
+            .unwrap()
+            .record()
+            .unwrap(),
+        rich
+    );
 }
 
 #[test]
 fn a_rotation_replaces_what_it_names() {
     let plain = record();
-    let mut slot = Slot::new(&plain);
+    let mut slot = Slot::new(&plain, plain.status_index).unwrap();
     let at = plain.created_at + Duration::minutes(1);
     let next = RotationUpdate {
         generation: 4,
@@ -128,7 +171,7 @@ fn a_rotation_replaces_what_it_names() {
 #[test]
 fn expiry_is_at_or_before_now() {
     let plain = record();
-    let slot = Slot::new(&plain);
+    let slot = Slot::new(&plain, plain.status_index).unwrap();
     assert!(!slot.expired(Stamp::new(plain.idle_expires_at - Duration::nanoseconds(1))));
     assert!(slot.expired(Stamp::new(plain.idle_expires_at)));
 }

@@ -12,11 +12,13 @@ use sqlx::{ConnectOptions as _, MySqlExecutor};
 mod judge;
 
 use super::dialect::{Spelling, sealed};
+use super::driver::Statement;
 use super::error::{Judged, Link, Op, store_error};
 use super::migrate::Migration;
 use super::options::check_scheme;
-use super::{Dialect, SqlStore, SqlStoreBuilder};
+use super::{Dialect, SqlStore, SqlStoreBuilder, queries, row};
 use crate::error::{ConfigError, StoreError, StoreErrorKind};
+use crate::session::SessionRecord;
 use judge::judge_number;
 
 /// MySQL 8.0.16 or newer, or MariaDB 10.6 or newer, as the [`Dialect`] of
@@ -97,6 +99,11 @@ impl Dialect for MySql {
             4,
             "revocations",
             include_str!("../../../../migrations/mysql/0004_revocations.sql"),
+        ),
+        Migration::new(
+            5,
+            "status_list",
+            include_str!("../../../../migrations/mysql/0005_status_list.sql"),
         ),
         Migration::new(
             6,
@@ -180,6 +187,26 @@ impl Dialect for MySql {
     /// One `CALL` of the procedure migration 6 creates.
     fn dpop_insert_statement(table: &str) -> String {
         format!("CALL {table}_insert($1, $2, $3)")
+    }
+
+    /// NULL, for the column's `AUTO_INCREMENT` to fill (MySQL has no
+    /// `INSERT ... RETURNING`).
+    fn insert_indexed_statement(table: &str, _prefix: &str) -> String {
+        queries::insert_indexed(table, "NULL", "")
+    }
+
+    /// The index is the connection's `LAST_INSERT_ID()`, which comes back
+    /// with the insert's answer: still one round trip.
+    async fn create_indexed(
+        store: &SqlStore<Self>,
+        record: &SessionRecord,
+    ) -> Result<u64, StoreError> {
+        let statement = store.statement(&store.queries.insert_indexed);
+        let statement = row::bind_record::<Self>(statement, record)?;
+        let done = store
+            .call(Op::Create, statement, Statement::execute)
+            .await?;
+        Ok(done.last_insert_id())
     }
 }
 
@@ -304,10 +331,15 @@ mod tests {
             "a = ? AND b = ? OR c = ? AND d = '$x' AND $"
         );
         let q = Queries::new::<MySql>("app_");
-        for statement in [&q.insert, &q.get, &q.revoke, &q.revoke_subject, &q.purge] {
+        let statements = [&q.insert, &q.get, &q.revoke, &q.revoke_subject, &q.purge];
+        for statement in statements
+            .into_iter()
+            .chain([&q.insert_indexed, &q.revoked_indexes])
+        {
             assert!(!statement.as_str().contains('$'), "{}", statement.as_str());
         }
-        assert_eq!(q.insert.as_str().matches('?').count(), 22);
+        assert_eq!(q.insert.as_str().matches('?').count(), 23);
+        assert_eq!(q.insert_indexed.as_str().matches('?').count(), 22);
         assert!(q.revoke_subject.as_str().contains("NOT (id <=> ?)"));
         assert!(
             q.get

@@ -26,6 +26,8 @@ mod dpop;
 pub use dpop::*;
 mod dpop_oauth;
 pub use dpop_oauth::*;
+mod status_list;
+pub use status_list::*;
 
 pub async fn whole_flow(server: &TestServer, env: &Env) {
     let mut alice = Agent::new(server);
