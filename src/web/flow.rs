@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use super::body::{ClientKind, LoginRequest, RevokedBody, SessionBody, TokenBody};
+use super::body::{ClientKind, LoginRequest, TokenBody};
 use super::client::{TrustedProxies, session_info};
 use super::credentials::{Credentials, Login};
 use super::dpop::{bound_to, is_proof_error};
@@ -16,7 +16,6 @@ use crate::cookie::{CookieError, RefreshCookie, RequestHeaders};
 use crate::error::Error;
 use crate::secret::RefreshToken;
 use crate::service::TokenService;
-use crate::session::SessionId;
 use crate::store::RefreshStore;
 use crate::token::{AccessClaims, AppClaims, TokenPair};
 
@@ -285,51 +284,6 @@ impl<S: RefreshStore, C: AppClaims> AuthFlow<S, C> {
             (0, None) => Err(HttpError::from(CookieError::InvalidValue).clearing_cookie(clear)),
             _ => Ok(done),
         }
-    }
-
-    /// `POST /auth/logout-others`: revokes every session of the caller but
-    /// this one; `{"revoked": n}`.
-    ///
-    /// # Errors
-    /// 503 if the store fails.
-    pub async fn logout_others(&self, caller: &AccessClaims<C>) -> Result<Reply, HttpError> {
-        let revoked = self
-            .inner
-            .service
-            .revoke_subject(&caller.sub, Some(&caller.sid))
-            .await?;
-        Ok(Reply::json(200, &RevokedBody { revoked }).with_header("cache-control", "no-store"))
-    }
-
-    /// `GET /sessions`: the caller's live sessions, newest first.
-    ///
-    /// # Errors
-    /// 503 if the store fails.
-    pub async fn sessions(&self, caller: &AccessClaims<C>) -> Result<Reply, HttpError> {
-        let views = self.inner.service.sessions(&caller.sub).await?;
-        let rows: Vec<SessionBody> = views
-            .iter()
-            .map(|view| SessionBody::new(view, &caller.sid))
-            .collect();
-        Ok(Reply::json(200, &rows).with_header("cache-control", "no-store"))
-    }
-
-    /// `DELETE /sessions/{id}`: revokes one of the caller's sessions; 204.
-    ///
-    /// # Errors
-    /// 404 if `id` is not one of the caller's live sessions; 503.
-    pub async fn revoke_session(
-        &self,
-        caller: &AccessClaims<C>,
-        id: &str,
-    ) -> Result<Reply, HttpError> {
-        let id: SessionId = id.parse().map_err(|_| HttpError::not_found())?;
-        let sessions = self.inner.service.sessions(&caller.sub).await?;
-        if !sessions.iter().any(|s| s.id == id) {
-            return Err(HttpError::not_found());
-        }
-        self.inner.service.revoke_session(&id).await?;
-        Ok(Reply::empty(204))
     }
 
     /// `GET /.well-known/jwks.json`: the public access keys, `Cache-Control:

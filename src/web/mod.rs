@@ -40,6 +40,7 @@
 mod body;
 mod client;
 mod credentials;
+mod devices;
 mod dpop;
 mod error;
 mod flow;
