@@ -101,12 +101,15 @@ pub(in crate::store::sql) struct Feed {
     pub(super) insert: SqlStr,
     /// The dialect's wake-up for subscribers, if any.
     pub(super) notify: Option<SqlStr>,
-    /// The head, the last id trimmed, and the entries after `$1`.
+    /// The head, the last id trimmed, the latest instant trimmed, and the
+    /// entries after `$1`.
     pub(super) since: SqlStr,
     /// Locks the head row for trimming.
     pub(super) lock: SqlStr,
     /// Records the last id revoked at or before `$1` as trimmed.
     pub(super) mark: SqlStr,
+    /// Records the latest instant of the entries about to be trimmed.
+    pub(super) mark_at: SqlStr,
     /// Deletes the entries up to the last id trimmed.
     pub(super) trim: SqlStr,
     /// PostgreSQL's channel.
@@ -134,7 +137,7 @@ impl Feed {
             // A LEFT JOIN, so that the head row comes back even with no
             // entry after the cursor; one statement, so one snapshot.
             since: shared::<D>(format!(
-                "SELECT h.head, h.trimmed, r.id, r.session_id, r.subject, r.except_id, r.at \
+                "SELECT h.head, h.trimmed, h.trimmed_at, r.id, r.session_id, r.subject, r.except_id, r.at \
                  FROM {h} h LEFT JOIN {r} r ON r.id > $1 WHERE h.id = 1 ORDER BY r.id"
             )),
             lock: shared::<D>(format!("UPDATE {h} SET trimmed = trimmed WHERE id = 1")),
@@ -143,6 +146,15 @@ impl Feed {
             mark: shared::<D>(format!(
                 "UPDATE {h} SET trimmed = \
                  COALESCE((SELECT MAX(id) FROM {r} WHERE at <= $1), trimmed) WHERE id = 1"
+            )),
+            // A maximum, not the last entry's instant: instants come from
+            // the revokers' clocks, which need not follow the ids' order.
+            // Unqualified `trimmed` and `trimmed_at` are the head row's,
+            // `id` and `at` the entries'.
+            mark_at: shared::<D>(format!(
+                "UPDATE {h} SET trimmed_at = COALESCE((SELECT MAX(at) FROM {r} \
+                 WHERE id <= trimmed AND (trimmed_at IS NULL OR at > trimmed_at)), trimmed_at) \
+                 WHERE id = 1"
             )),
             trim: shared::<D>(format!(
                 "DELETE FROM {r} WHERE id <= (SELECT trimmed FROM {h} WHERE id = 1)"
