@@ -7,9 +7,10 @@
 -- rise, and a stream made again after its key was lost starts past every
 -- cursor handed out before. Each entry names the n of the one before it
 -- ('p'), so that a reader sees any gap that trimming or a lost write left,
--- and the latest instant of it and every entry before it ('m'), so that a
--- reader that finds a trimmed gap knows up to when it missed revocations
--- (the instants are the revokers' clocks, not in the ids' order).
+-- and the latest instant of it and every entry before it ('m', when later
+-- than its own 'at'), so that a reader that finds a trimmed gap knows up
+-- to when it missed revocations (the instants are the revokers' clocks,
+-- not in the ids' order).
 
 -- Whether instant `a` is later than `b`, both '<seconds>.<nanoseconds>'
 -- as the store writes them (seconds rounded down): compared as two
@@ -38,14 +39,28 @@ local function publish(stream, capacity, at, ...)
   local latest = at
   if last then
     previous = tonumber(string.match(last[1], '^(%d+)%-'))
-    local fields = last[2]
+    -- The last entry's latest: its 'm', or its own 'at' without one.
+    local fields, before = last[2], nil
     for i = 1, #fields - 1, 2 do
-      if fields[i] == 'm' and later(fields[i + 1], latest) then
-        latest = fields[i + 1]
+      if fields[i] == 'm' or (fields[i] == 'at' and not before) then
+        before = fields[i + 1]
       end
+    end
+    if before and later(before, latest) then
+      latest = before
     end
   end
   local id = math.max(now_millis(), previous + 1)
+  local entry = {'p', string.format('%d', previous), 'at', at}
+  -- Only when an earlier entry was later: instants mostly rise, and an
+  -- entry with the usual fields costs the stream less.
+  if latest ~= at then
+    table.insert(entry, 'm')
+    table.insert(entry, latest)
+  end
+  for _, field in ipairs({...}) do
+    table.insert(entry, field)
+  end
   redis.call('XADD', stream, 'MAXLEN', capacity, string.format('%d-0', id),
-    'p', string.format('%d', previous), 'at', at, 'm', latest, ...)
+    unpack(entry))
 end

@@ -203,7 +203,11 @@ fn entry(item: Value) -> Result<Entry, StoreError> {
         .parse()
         .map_err(|_| corrupt("a stream entry with a bad 'p'"))?;
     let at = fields.instant("at")?;
-    let latest = fields.instant("m")?;
+    // Written only when an earlier entry was later than this one.
+    let latest = match fields.get("m") {
+        None => at,
+        Some(_) => fields.instant("m")?,
+    };
     let revoked = match fields.text("t")? {
         "s" => Revoked::Session(session_id(fields.text("id")?)?),
         "u" => Revoked::Subject {

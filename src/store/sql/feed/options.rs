@@ -81,9 +81,12 @@ impl<D: Dialect> SqlStoreBuilder<D> {
     /// How long the revocation feed keeps an entry: `purge_expired(now)`
     /// trims those revoked at or before `now - retention`, and a follower
     /// whose cursor is older than what is kept must resync (`since` says
-    /// `TooOld`). Default one day; positive. Keep it well above your
-    /// access tokens' lifetime and the longest a resource server may be
-    /// away.
+    /// `TooOld`, with the latest instant trimmed): a
+    /// [`Verifier`](crate::Verifier) then refuses the tokens issued up to
+    /// that instant, for an access token's lifetime after it. Default one
+    /// day; positive. Keep it well above your access tokens' lifetime and
+    /// the longest a resource server may be away: then a restarted
+    /// verifier refuses nothing still valid.
     pub fn feed_retention(mut self, retention: Duration) -> Self {
         self.feed.retention = retention;
         self
