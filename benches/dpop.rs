@@ -16,63 +16,12 @@ mod common;
 use std::hint::black_box;
 use std::time::SystemTime;
 
-use aws_lc_rs::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::Alg;
 use common::cpu::{self, ThreadCpu};
+use common::dpop::{Client, ProofFloor, URL};
 use criterion::{BenchmarkId, Criterion, criterion_group};
-use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
-use jsonwebtoken::{Algorithm, EncodingKey};
-use jwt_rotate::{Dpop, DpopRequest, IssueOptions, NoClaims};
-use serde_json::json;
-
-const URL: &str = "https://auth.example.com/oauth/token";
-
-/// A client key: signs fresh proofs, and gives the floor its public key.
-struct Client {
-    alg: Algorithm,
-    key: EncodingKey,
-    jwk: Jwk,
-}
-
-impl Client {
-    fn new(alg: Algorithm) -> Self {
-        let key = match alg {
-            Algorithm::ES256 => {
-                EncodingKey::from_ec_pem(include_bytes!("../tests/data/keys/es256.pem"))
-            }
-            _ => EncodingKey::from_ed_pem(include_bytes!("../tests/data/keys/ed25519.pem")),
-        }
-        .expect("key");
-        let jwk = Jwk::from_encoding_key(&key, alg).expect("jwk");
-        Self { alg, key, jwk }
-    }
-
-    fn proof(&self, serial: u64) -> String {
-        let header = json!({"typ": "dpop+jwt", "alg": self.alg, "jwk": self.jwk});
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let claims =
-            json!({"jti": format!("{serial:016x}-{now}"), "htm": "POST", "htu": URL, "iat": now});
-        let b64 = |v: serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
-        let input = format!("{}.{}", b64(header), b64(claims));
-        let sig = jsonwebtoken::crypto::sign(input.as_bytes(), &self.key, self.alg).expect("sign");
-        format!("{input}.{sig}")
-    }
-
-    /// The public key's bytes as aws-lc-rs takes them, and its algorithm.
-    fn public(&self) -> (Vec<u8>, &'static dyn VerificationAlgorithm) {
-        let decode = |text: &str| URL_SAFE_NO_PAD.decode(text).expect("b64");
-        match &self.jwk.algorithm {
-            AlgorithmParameters::EllipticCurve(ec) => {
-                let point = [vec![4], decode(&ec.x), decode(&ec.y)].concat();
-                (point, &signature::ECDSA_P256_SHA256_FIXED)
-            }
-            AlgorithmParameters::OctetKeyPair(okp) => (decode(&okp.x), &signature::ED25519),
-            _ => unreachable!("ES256 and EdDSA only"),
-        }
-    }
-}
+use jsonwebtoken::Algorithm;
+use jwt_rotate::{Dpop, DpopRequest};
 
 fn dpop(c: &mut Criterion<ThreadCpu>) {
     jwt_rotate::Key::ed25519_pem(include_bytes!("../tests/data/keys/ed25519.pem"))
@@ -120,18 +69,7 @@ fn dpop(c: &mut Criterion<ThreadCpu>) {
                 async move {
                     // A fresh service (and replay cache) per sample, a
                     // session bound to the client's key, fresh proofs.
-                    let service = common::builder(Alg::Hs256)
-                        .dpop(Dpop::builder().build().expect("dpop"))
-                        .build(jwt_rotate::MemoryStore::new())
-                        .expect("service");
-                    // Bound as a login binds: to its checked proof's key.
-                    let login = client.proof(u64::MAX);
-                    let login = DpopRequest::new(&login, "POST", URL);
-                    let checked = Dpop::builder().build().expect("dpop");
-                    let checked = checked.verify_proof(&login).await.expect("proof");
-                    let options = IssueOptions::new().dpop(checked);
-                    let pair = service.issue_with("user-42", NoClaims {}, options).await;
-                    let mut token = pair.expect("issue").refresh_token;
+                    let (service, mut token) = client.bound_session().await;
                     let proofs: Vec<String> = (0..iters).map(|i| client.proof(i)).collect();
                     let start = cpu::now();
                     for proof in &proofs {
@@ -143,15 +81,9 @@ fn dpop(c: &mut Criterion<ThreadCpu>) {
                 }
             })
         });
-        let proof = client.proof(0);
-        let (signed, sig) = proof.rsplit_once('.').expect("three segments");
-        let sig = URL_SAFE_NO_PAD.decode(sig).expect("b64");
-        let (public, verification) = client.public();
+        let floor = ProofFloor::new(&client);
         group.bench_function(BenchmarkId::new("floor", &name), |b| {
-            b.iter(|| {
-                let key = UnparsedPublicKey::new(verification, black_box(&public));
-                key.verify(signed.as_bytes(), &sig).expect("valid")
-            })
+            b.iter(|| assert!(floor.run()))
         });
     }
     group.finish();

@@ -2,7 +2,10 @@
 //! same token with the closest `Validation`, and beside its floor (the same
 //! cryptography done directly on aws-lc-rs, `common/floor.rs`; the ratios
 //! are printed at the end), for each access-key algorithm; and
-//! `verify_live` (verify plus one MemoryStore read).
+//! `verify_live` (verify plus one MemoryStore read). `jwt-rotate-amr` is
+//! `verify` of a token that also carries an authentication context
+//! (`amr` of two values, `acr`), beside the plain one (the ratio is
+//! printed at the end).
 //!
 //! `cargo bench --bench verify`. Times are thread CPU time (see
 //! `common/cpu.rs`); compare medians within one run only.
@@ -16,6 +19,7 @@ use common::cpu::ThreadCpu;
 use common::floor::VerifyFloor;
 use common::{Alg, RawAccess};
 use criterion::{BenchmarkId, Criterion, criterion_group};
+use jwt_rotate::{IssueOptions, NoClaims};
 
 fn verify(c: &mut Criterion<ThreadCpu>) {
     let rt = common::runtime();
@@ -26,6 +30,19 @@ fn verify(c: &mut Criterion<ThreadCpu>) {
         let token = pair.access_token.as_str();
         group.bench_function(BenchmarkId::new("jwt-rotate", alg), |b| {
             b.iter(|| service.verify(black_box(token)).expect("valid"))
+        });
+        let options = IssueOptions::new().authenticated(
+            None,
+            vec!["pwd".into(), "otp".into()],
+            Some("urn:example:mfa".into()),
+        );
+        let stepped = rt
+            .block_on(service.issue_with("user-42", NoClaims {}, options))
+            .expect("login");
+        let stepped = stepped.access_token.as_str();
+        assert_eq!(service.verify(stepped).expect("valid").amr.len(), 2);
+        group.bench_function(BenchmarkId::new("jwt-rotate-amr", alg), |b| {
+            b.iter(|| service.verify(black_box(stepped)).expect("valid"))
         });
         let key = alg.decoding_key();
         let validation = common::access_validation(alg);
@@ -66,5 +83,25 @@ fn main() {
     let started = SystemTime::now();
     benches();
     Criterion::default().configure_from_args().final_summary();
-    common::report::beside_floor(started, "verify", &["jwt-rotate", "jsonwebtoken"]);
+    common::report::beside_floor(
+        started,
+        "verify",
+        &["jwt-rotate", "jwt-rotate-amr", "jsonwebtoken"],
+    );
+    amr_beside_plain(started);
+}
+
+/// Prints, per algorithm, `verify` of a token with `amr`/`acr` over the
+/// plain one, from this run's medians.
+fn amr_beside_plain(started: SystemTime) {
+    for alg in Alg::ALL {
+        let alg = alg.to_string();
+        let median = |function| common::report::median_of(started, &["verify", function, &alg]);
+        if let (Some(amr), Some(plain)) = (median("jwt-rotate-amr"), median("jwt-rotate")) {
+            println!(
+                "verify {alg}: with amr/acr {:.3}x the plain token",
+                amr / plain
+            );
+        }
+    }
 }

@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use jwt_rotate::SessionId;
 use jwt_rotate::store::{
-    ExpectedGeneration, RefreshStore, Revocation, RotationUpdate, SessionRecord, StoreError,
-    StoreErrorKind,
+    ExpectedGeneration, RefreshStore, Replay, ReplayKey, Revocation, RotationUpdate, SessionRecord,
+    StoreError, StoreErrorKind,
 };
 use jwt_rotate::testing;
 use time::OffsetDateTime;
@@ -29,6 +29,8 @@ struct BTreeStore {
 struct Inner {
     sessions: BTreeMap<SessionId, SessionRecord>,
     by_subject: BTreeMap<String, BTreeSet<SessionId>>,
+    /// DPoP proofs remembered, with their expiry.
+    proofs: BTreeMap<[u8; 32], OffsetDateTime>,
 }
 
 impl BTreeStore {
@@ -111,6 +113,7 @@ impl RefreshStore for BTreeStore {
         let Inner {
             sessions,
             by_subject,
+            ..
         } = &mut *inner;
         let mut revoked = 0;
         for id in by_subject.get(subject).into_iter().flatten() {
@@ -139,6 +142,7 @@ impl RefreshStore for BTreeStore {
 
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         let mut inner = self.lock()?;
+        inner.proofs.retain(|_, expires_at| *expires_at > now);
         let expired: Vec<(SessionId, String)> = inner
             .sessions
             .values()
@@ -155,6 +159,24 @@ impl RefreshStore for BTreeStore {
             }
         }
         Ok(expired.len() as u64)
+    }
+
+    // Optional: without it, DPoP replays cannot be remembered in this
+    // store (the default refuses every proof).
+    async fn insert_dpop_jti(
+        &self,
+        key: &ReplayKey,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<Replay, StoreError> {
+        let mut inner = self.lock()?;
+        match inner.proofs.get(key.as_bytes()) {
+            Some(expiry) if *expiry > now => Ok(Replay::Seen),
+            _ => {
+                inner.proofs.insert(*key.as_bytes(), expires_at);
+                Ok(Replay::Fresh)
+            }
+        }
     }
 }
 

@@ -3,14 +3,16 @@
 //! refusing the session's access token, p50 and p99 over 1,000
 //! revocations (`REVOCATIONS` to change), one after another, per store:
 //! MemoryStore (in process), SQLite (a temporary file), PostgreSQL
-//! (`DATABASE_URL`) and MySQL/MariaDB (`MYSQL_URL`). A store whose
-//! feature or URL is missing is skipped, and says so. The SQL stores use
-//! tables of their own (a random prefix), dropped at the end.
+//! (`DATABASE_URL`), MySQL/MariaDB (`MYSQL_URL`) and Redis (`REDIS_URL`).
+//! A store whose feature or URL is missing is skipped, and says so. The
+//! SQL stores use tables of their own (a random prefix), dropped at the
+//! end; Redis, keys under a random prefix, deleted at the end.
 //!
 //! ```sh
 //! DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
 //! MYSQL_URL=mysql://root@127.0.0.1:3306/test \
-//! cargo run --release --example feed_propagation --features sqlite,postgres,mysql,testing
+//! REDIS_URL=redis://127.0.0.1:6379/ \
+//! cargo run --release --example feed_propagation --features sqlite,postgres,mysql,redis,testing
 //! ```
 //!
 //! [`measure`] is generic over the store: a new store is one more call.
@@ -154,7 +156,55 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     #[cfg(not(feature = "mysql"))]
     report("mysql", None, count);
+
+    #[cfg(feature = "redis")]
+    match std::env::var("REDIS_URL") {
+        Ok(url) => {
+            use jwt_rotate::store::RedisStore;
+            let prefix = format!("feedbench:{:08x}", rand_u32());
+            let store = RedisStore::builder()
+                .key_prefix(&prefix)
+                .connect(&url)
+                .await?;
+            let figures = measure(Arc::new(store), count, PUSHED).await;
+            delete_keys(&url, &prefix).await?;
+            report("redis", Some(figures), count);
+        }
+        Err(_) => report("redis", None, count),
+    }
+    #[cfg(not(feature = "redis"))]
+    report("redis", None, count);
     Ok(())
+}
+
+/// Deletes this run's keys: those under `prefix`.
+#[cfg(feature = "redis")]
+async fn delete_keys(url: &str, prefix: &str) -> Result<(), jwt_rotate::redis::RedisError> {
+    use jwt_rotate::redis;
+    let mut conn = redis::Client::open(url)?
+        .get_multiplexed_async_connection()
+        .await?;
+    let mut cursor = 0_u64;
+    loop {
+        let (next, keys): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(format!("{prefix}:*"))
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(&mut conn)
+            .await?;
+        if !keys.is_empty() {
+            redis::cmd("DEL")
+                .arg(keys)
+                .query_async::<()>(&mut conn)
+                .await?;
+        }
+        if next == 0 {
+            return Ok(());
+        }
+        cursor = next;
+    }
 }
 
 /// Drops this run's tables (and runs `also`, if not empty).

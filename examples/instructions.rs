@@ -15,7 +15,12 @@
 //! `refresh-recorded` (feature `metrics`: a refresh with a metrics recorder
 //! installed, metrics-util's `DebuggingRecorder`, to price the feature); the
 //! access-key algorithm is one of HS256, EdDSA, ES256, RS256 (refresh
-//! tokens are always HS256).
+//! tokens are always HS256). DPoP (issue 14: `refresh-dpop / (refresh
+//! HS256 + dpop-floor)` at most 1.15): `refresh-dpop` refreshes an HS256
+//! session bound to a client key with a fresh proof each time, and
+//! `dpop-floor` checks one proof's signature on aws-lc-rs; there ALG is
+//! the proof's, ES256 or EdDSA. Proofs are made before counting and live
+//! 60 s: keep COUNT to a few hundred under callgrind.
 
 #[path = "../benches/common/mod.rs"]
 mod common;
@@ -26,7 +31,9 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use common::Alg;
+use common::dpop::{Client, ProofFloor, URL as DPOP_URL};
 use common::floor::{RefreshFloor, VerifyFloor};
+use jwt_rotate::DpopRequest;
 
 /// Calls made before counting: first-use costs (lazy statics, the
 /// allocator's pools) stay out of the figure.
@@ -34,8 +41,8 @@ const WARM_UP: u64 = 100;
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let usage =
-        "usage: instructions refresh|refresh-recorded|refresh-floor|verify|verify-floor ALG COUNT";
+    let usage = "usage: instructions \
+        refresh|refresh-recorded|refresh-floor|verify|verify-floor|refresh-dpop|dpop-floor ALG COUNT";
     let workload = args.next().expect(usage);
     let alg = match args.next().expect(usage).as_str() {
         "HS256" => Alg::Hs256,
@@ -80,6 +87,23 @@ fn main() {
         }
         "verify-floor" => {
             let mut floor = VerifyFloor::new(alg, pair.access_token.as_str());
+            run(count, &mut || assert!(floor.run()))
+        }
+        "refresh-dpop" => {
+            let client = Client::new(alg.algorithm());
+            let (service, mut token) = ready(client.bound_session());
+            let proofs: Vec<String> = (0..WARM_UP + count).map(|i| client.proof(i)).collect();
+            let mut proofs = proofs.iter();
+            run(count, &mut || {
+                let proof = proofs.next().expect("a proof per call");
+                let request = DpopRequest::new(proof, "POST", DPOP_URL);
+                token = ready(service.refresh_dpop(black_box(&token), &request))
+                    .expect("refresh_dpop")
+                    .refresh_token;
+            })
+        }
+        "dpop-floor" => {
+            let floor = ProofFloor::new(&Client::new(alg.algorithm()));
             run(count, &mut || assert!(floor.run()))
         }
         _ => panic!("{usage}"),

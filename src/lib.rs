@@ -107,7 +107,9 @@
 //!   must pass, for authors of stores for other databases, and
 //!   `FaultyStore`. (`conformance` is its old name, kept for one release.)
 //! - `oauth`: the `oauth` module, the OAuth 2.0 refresh-token grant,
-//!   revocation (RFC 7009) and introspection (RFC 7662), framework-neutral.
+//!   revocation (RFC 7009) and introspection (RFC 7662), framework-neutral,
+//!   and the `AuthFlow` routes over them (`oauth_token`, `oauth_revoke`,
+//!   `oauth_introspect`).
 //! - `sqlite`: `SqliteStore`, sessions in a SQLite file (sqlx, SQLite
 //!   bundled).
 //! - `postgres`: `PostgresStore`, sessions in PostgreSQL (sqlx).
@@ -178,7 +180,8 @@ pub use store::MemoryStore;
 pub use time;
 pub use token::{
     AccessClaims, AppClaims, Dpop, DpopBuilder, DpopNonces, DpopProof, DpopReplayCache,
-    DpopRequest, Jkt, Key, MemoryReplayCache, NoClaims, Replay, ReplayKey, TokenPair,
+    DpopRequest, Jkt, Key, MemoryReplayCache, NoClaims, Replay, ReplayKey, StoreReplayCache,
+    TokenPair,
 };
 #[cfg(feature = "jwks-fetch")]
 pub use verifier::HttpJwks;

@@ -3,12 +3,14 @@
 //! show the suite has teeth, against stores broken on purpose.
 #![cfg(feature = "testing")]
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use jwt_rotate::store::{
-    CatchUp, Cursor, ExpectedGeneration, RefreshStore, Revocation, RevocationFeed,
-    RevocationSubscription, RotationUpdate, SessionRecord, StoreError,
+    CatchUp, Cursor, ExpectedGeneration, RefreshStore, Replay, ReplayKey, Revocation,
+    RevocationFeed, RevocationSubscription, RotationUpdate, SessionRecord, StoreError,
+    StoreErrorKind,
 };
 use jwt_rotate::testing;
 use jwt_rotate::{MemoryStore, SessionId};
@@ -90,6 +92,10 @@ enum Bug {
     NeverTooOld,
     /// `TooOld` bounds what was missed by an instant before some of it.
     EarlyBound,
+    /// Leaves `insert_dpop_jti` to the default, which refuses every call.
+    NoReplayCache,
+    /// Reads, then inserts: two racing proofs can both be Fresh.
+    ReplayCheckThenInsert,
 }
 
 /// `MemoryStore` with one bug, written only with the public store API.
@@ -170,6 +176,32 @@ impl RefreshStore for Broken {
             purged
         })
     }
+    async fn insert_dpop_jti(
+        &self,
+        key: &ReplayKey,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<Replay, StoreError> {
+        match self.1 {
+            Bug::NoReplayCache => Err(StoreError::new(StoreErrorKind::Unsupported, "default")),
+            Bug::ReplayCheckThenInsert => {
+                let seen = lock_seen().contains(key.as_bytes());
+                tokio::task::yield_now().await;
+                if seen {
+                    return Ok(Replay::Seen);
+                }
+                lock_seen().insert(*key.as_bytes());
+                Ok(Replay::Fresh)
+            }
+            _ => self.0.insert_dpop_jti(key, now, expires_at).await,
+        }
+    }
+}
+
+/// The keys `Bug::ReplayCheckThenInsert` remembered.
+fn lock_seen() -> std::sync::MutexGuard<'static, HashSet<[u8; 32]>> {
+    static SEEN: LazyLock<Mutex<HashSet<[u8; 32]>>> = LazyLock::new(Mutex::default);
+    SEEN.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[async_trait]
@@ -276,4 +308,16 @@ async fn trim_broken(bug: Bug) {
         }
     };
     testing::feed_says_too_old_once_trimmed(&*store, trim).await;
+}
+
+#[tokio::test]
+#[should_panic(expected = "insert_dpop_jti failed")]
+async fn catches_a_store_without_a_replay_cache() {
+    testing::insert_dpop_jti_first_insert_wins(&*broken(Bug::NoReplayCache)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[should_panic(expected = "concurrent insert_dpop_jti of one key were Fresh")]
+async fn catches_a_replay_cache_that_checks_then_inserts() {
+    testing::insert_dpop_jti_concurrent_has_one_winner(&broken(Bug::ReplayCheckThenInsert)).await;
 }

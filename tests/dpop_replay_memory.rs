@@ -18,7 +18,7 @@ const RATE: u64 = 10_000;
 /// How long `Dpop` keeps a proof with the default `max_age` of 60 s.
 const KEPT_SECS: i64 = 61;
 /// Most bytes an entry may cost at that rate: 17 in the hash set (key
-/// and control byte) and 24 in the queue, times the slack of tables that
+/// and control byte) and 24 in the heap, times the slack of tables that
 /// grow by doubling; and in steady state the set's deleted slots make it
 /// grow once more (measured: 112).
 const BOUND_PER_ENTRY: f64 = 120.0;

@@ -108,7 +108,7 @@ fn every_refresh_outcome_login_revocation_and_store_call_is_recorded() {
     let registered = |prefix: &str| got.keys().filter(|k| k.starts_with(prefix)).count();
     assert_eq!(registered("jwt_rotate_refreshes_total{"), 10);
     assert_eq!(registered("jwt_rotate_sessions_revoked_total{"), 6);
-    assert_eq!(registered("jwt_rotate_store_call_duration_seconds{"), 7);
+    assert_eq!(registered("jwt_rotate_store_call_duration_seconds{"), 8);
 }
 
 async fn scenario() {

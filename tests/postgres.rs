@@ -101,7 +101,7 @@ async fn a_table_prefix_keeps_stores_apart_and_migrations_run_once() {
         .fetch_all(other.pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1, 2, 3, 4]);
+    assert_eq!(versions, [1, 2, 3, 4, 6, 7]);
 }
 
 #[tokio::test]
@@ -327,4 +327,14 @@ async fn migrate_logs_no_notice_at_info() {
         .await
         .unwrap();
     assert!(log().contains("already exists, skipping"), "{}", log());
+}
+
+#[tokio::test]
+#[ignore = "needs DATABASE_URL (PostgreSQL)"]
+async fn rotations_can_be_hot_updates_and_purge_keeps_its_index() {
+    let db = TestDb::create().await;
+    let store = db.store(2).await;
+    sql::pg_hot::no_index_covers_a_rotated_column(&db).await;
+    sql::pg_hot::the_purge_bound_moves_only_when_it_must(&db, &store).await;
+    sql::pg_hot::purge_can_use_its_index(&db, &store).await;
 }

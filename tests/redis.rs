@@ -1,7 +1,7 @@
 //! `RedisStore` against a real server (`REDIS_URL`): the conformance suite,
 //! races through `TokenService`, nothing secret at rest. `redis/` holds the
-//! checks of TTLs and the subject index, and of errors (against a fake
-//! server).
+//! checks of TTLs and the subject index, of errors (against a fake
+//! server), and of the revocation feed.
 //!
 //! The tests that need the server are ignored unless asked for
 //! (`-- --include-ignored`), and then fail when `REDIS_URL` is unset; those

@@ -287,3 +287,49 @@ mod races {
         assert_eq!(live.len(), 1, "{live:?}");
     }
 }
+
+#[tokio::test]
+async fn a_login_may_choose_its_own_limit_mode() {
+    let clock = ManualClock::new(common::start());
+    let service = limited(&clock, 3, SessionLimitMode::RevokeOldest);
+    let mut old = Vec::new();
+    for _ in 0..2 {
+        old.push(common::login(&service, "hugo").await);
+        clock.advance(Duration::seconds(1));
+    }
+    // A kiosk login ends every other session, whatever the builder says.
+    let single = IssueOptions::new().session_limit_mode(SessionLimitMode::SingleSession);
+    let kiosk = login_with(&service, "hugo", single).await.unwrap();
+    for pair in &old {
+        common::assert_revoked(&service, pair).await;
+    }
+    assert_eq!(
+        common::session_ids(&service, "hugo").await,
+        [kiosk.session_id]
+    );
+
+    // The next plain login uses the builder's mode again: nothing revoked.
+    clock.advance(Duration::seconds(1));
+    common::login(&service, "hugo").await;
+    clock.advance(Duration::seconds(1));
+    common::login(&service, "hugo").await;
+    assert_eq!(common::session_ids(&service, "hugo").await.len(), 3);
+
+    // RefuseNew at the limit: refused, the three sessions untouched.
+    let refuse = IssueOptions::new().session_limit_mode(SessionLimitMode::RefuseNew);
+    let refused = login_with(&service, "hugo", refuse).await.unwrap_err();
+    assert!(
+        matches!(refused, Error::SessionLimit { max: 3 }),
+        "{refused:?}"
+    );
+    assert_eq!(common::session_ids(&service, "hugo").await.len(), 3);
+    service.refresh(&kiosk.refresh_token).await.unwrap();
+
+    // RefuseNew on a service without a limit: a configuration error, and
+    // no session is created.
+    let unlimited = common::builder(&clock).build(MemoryStore::new()).unwrap();
+    let refuse = IssueOptions::new().session_limit_mode(SessionLimitMode::RefuseNew);
+    let error = login_with(&unlimited, "iris", refuse).await.unwrap_err();
+    assert!(matches!(error, Error::Config(_)), "{error:?}");
+    assert!(unlimited.sessions("iris").await.unwrap().is_empty());
+}

@@ -115,10 +115,12 @@ async fn a_table_prefix_keeps_stores_apart_in_one_file() {
             .await
             .unwrap();
     let expected = [
+        "app_dpop_replay",
         "app_migrations",
         "app_revocations",
         "app_revocations_head",
         "app_sessions",
+        "jwt_rotate_dpop_replay",
         "jwt_rotate_migrations",
         "jwt_rotate_revocations",
         "jwt_rotate_revocations_head",
@@ -152,7 +154,7 @@ async fn migrations_run_once_however_many_runners() {
         .fetch_all(stores[0].pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1, 2, 3, 4]);
+    assert_eq!(versions, [1, 2, 3, 4, 6, 7]);
 }
 
 #[tokio::test]

@@ -5,6 +5,8 @@
 
 pub(crate) mod cpu;
 #[cfg(feature = "aws-lc-rs")]
+pub(crate) mod dpop;
+#[cfg(feature = "aws-lc-rs")]
 pub(crate) mod floor;
 pub(crate) mod report;
 

@@ -2,12 +2,23 @@
 // never in localStorage or a readable cookie, where an injected script or a
 // stolen disk could take it. The refresh token is an HttpOnly cookie the
 // script never sees; POST /auth/refresh spends it and sets the next one.
+//
+// DPoP mode (open the page as /?dpop): the session is bound to a P-256 key
+// made here with WebCrypto, not extractable, kept in IndexedDB; login,
+// every refresh and every API call carry a proof signed by it (RFC 9449).
+// A copy of the cookie or of the access token is then useless elsewhere;
+// a script injected into this page could still use the key, not take it.
 'use strict';
 (() => {
   const LOCK_NAME = 'jwt-rotate-refresh';
   const RETRY_MS = 5000;
+  const DPOP_MODE = new URLSearchParams(location.search).has('dpop');
+  const DB_NAME = 'jwt-rotate-dpop';
+  const DB_STORE = 'keys';
 
-  let access = null;   // { token, expiresAt } with expiresAt in ms, this clock
+  let access = null;   // { token, type, expiresAt } with expiresAt in ms, this clock
+  let dpopKey = null;  // { privateKey (not extractable), jwk (public) } in DPoP mode
+  let dpopNonce = null; // the server's latest DPoP-Nonce, if it asks for nonces
   let inflight = null; // the refresh under way in this page, shared by callers
   let renewTimer = 0;
   let renewals = 0;
@@ -27,7 +38,9 @@
   }
 
   function accept(body) {
-    access = { token: body.access_token, expiresAt: Date.now() + body.expires_in * 1000 };
+    const type = body.token_type === 'DPoP' ? 'DPoP' : 'Bearer';
+    access = { token: body.access_token, type, expiresAt: Date.now() + body.expires_in * 1000 };
+    $('token-type').textContent = type;
     $('expires-in').dataset.expiresAt = String(access.expiresAt);
     scheduleRenewal(body.expires_in * 1000);
     tick();
@@ -69,7 +82,7 @@
   async function refreshNow() {
     let res;
     try {
-      res = await fetch('/auth/refresh', { method: 'POST', credentials: 'same-origin' });
+      res = await send('/auth/refresh', { method: 'POST' }, null);
     } catch (err) {
       retryLater('Network error while renewing; retrying.');
       throw err;
@@ -117,8 +130,94 @@
   }
 
   function call(path, init, token) {
-    const headers = Object.assign({}, init.headers, { Authorization: 'Bearer ' + token });
-    return fetch(path, Object.assign({}, init, { headers, credentials: 'same-origin' }));
+    return send(path, init, { token, type: access ? access.type : 'Bearer' });
+  }
+
+  // One request: with the access token (`auth`: { token, type }) if any,
+  // and in DPoP mode with a proof for it (`ath` for a DPoP token). A 401
+  // that brings a DPoP-Nonce is the server asking for its nonce: one
+  // retry with a new proof that carries it.
+  async function send(path, init, auth) {
+    for (let attempt = 0; ; attempt += 1) {
+      const headers = Object.assign({}, init.headers);
+      if (auth) headers.Authorization = auth.type + ' ' + auth.token;
+      if (dpopKey && (!auth || auth.type === 'DPoP')) {
+        headers.DPoP = await proof(init.method || 'GET', path, auth && auth.token);
+      }
+      const res = await fetch(path, Object.assign({}, init, { headers, credentials: 'same-origin' }));
+      const nonce = res.headers.get('DPoP-Nonce');
+      if (nonce) dpopNonce = nonce;
+      if (res.status === 401 && nonce && dpopKey && attempt === 0) continue;
+      return res;
+    }
+  }
+
+  // ---- DPoP: the key, in IndexedDB; proofs signed with it. ----
+
+  function b64url(bytes) {
+    let text = '';
+    for (const b of new Uint8Array(bytes)) text += String.fromCharCode(b);
+    return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+
+  const utf8 = (text) => new TextEncoder().encode(text);
+
+  function database() {
+    return new Promise((resolve, reject) => {
+      const open = indexedDB.open(DB_NAME, 1);
+      open.onupgradeneeded = () => open.result.createObjectStore(DB_STORE);
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+  }
+
+  async function keyStore(mode, use) {
+    const db = await database();
+    try {
+      return await new Promise((resolve, reject) => {
+        const tx = db.transaction(DB_STORE, mode);
+        const req = use(tx.objectStore(DB_STORE));
+        tx.oncomplete = () => resolve(req.result);
+        tx.onerror = () => reject(tx.error);
+      });
+    } finally {
+      db.close();
+    }
+  }
+
+  const loadKey = () => keyStore('readonly', (store) => store.get('current'));
+  const saveKey = (key) => keyStore('readwrite', (store) => store.put(key, 'current'));
+  const dropKey = () => keyStore('readwrite', (store) => store.delete('current'));
+
+  // A new key for a new session: the private half cannot be exported, by
+  // this script or any other; the browser keeps it in IndexedDB as an
+  // opaque CryptoKey.
+  async function newKey() {
+    const pair = await crypto.subtle.generateKey(
+      { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+    const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', pair.publicKey);
+    const key = { privateKey: pair.privateKey, jwk: { kty, crv, x, y } };
+    await saveKey(key);
+    return key;
+  }
+
+  // A DPoP proof (RFC 9449, section 4.2) for `method` `path` on this
+  // origin: ES256 over header and claims; WebCrypto's ECDSA signature is
+  // already JWS's r || s.
+  async function proof(method, path, token) {
+    const header = { typ: 'dpop+jwt', alg: 'ES256', jwk: dpopKey.jwk };
+    const claims = {
+      jti: b64url(crypto.getRandomValues(new Uint8Array(16))),
+      htm: method,
+      htu: location.origin + path.split('?')[0],
+      iat: Math.floor(Date.now() / 1000),
+    };
+    if (token) claims.ath = b64url(await crypto.subtle.digest('SHA-256', utf8(token)));
+    if (dpopNonce) claims.nonce = dpopNonce;
+    const input = b64url(utf8(JSON.stringify(header))) + '.' + b64url(utf8(JSON.stringify(claims)));
+    const signature = await crypto.subtle.sign(
+      { name: 'ECDSA', hash: 'SHA-256' }, dpopKey.privateKey, utf8(input));
+    return input + '.' + b64url(signature);
   }
 
   async function json(res) {
@@ -196,12 +295,12 @@
   async function login(event) {
     event.preventDefault();
     $('login-error').textContent = '';
-    const res = await fetch('/auth/login', {
+    if (DPOP_MODE) dpopKey = await newKey();
+    const res = await send('/auth/login', {
       method: 'POST',
-      credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ username: $('username').value, password: $('password').value }),
-    });
+    }, null);
     if (res.status === 401) {
       $('login-error').textContent = 'Wrong username or password.';
       return;
@@ -235,6 +334,11 @@
     }
     status('');
     loggedOut();
+    // The session is over: its key is of no more use.
+    if (dpopKey) {
+      dpopKey = null;
+      await dropKey();
+    }
   }
 
   async function logoutOthers() {
@@ -275,8 +379,14 @@
   $('password-form').addEventListener('submit', (e) => changePassword(e).catch(report));
   setInterval(tick, 250);
 
+  // DPoP mode: the key of the session the cookie may still hold.
+  document.body.dataset.dpop = DPOP_MODE ? 'on' : 'off';
+  $('dpop-mode').textContent = DPOP_MODE ? 'on: proofs signed by a key this page cannot export' : 'off (open /?dpop)';
+  const ready = DPOP_MODE ? loadKey().then((key) => { dpopKey = key || null; }) : Promise.resolve();
+
   // A new tab or a reload: the cookie may still hold a live session.
-  refresh()
+  ready
+    .then(() => refresh())
     .then((renewed) => (renewed ? enter() : loggedOut()))
     .catch(report);
 })();

@@ -179,6 +179,20 @@ impl RefreshCookie {
         check_same_origin(self.public_origin.as_ref(), origin, fetch_site, host)
     }
 
+    /// The origin the client addressed: the configured
+    /// [`public_origin`](super::RefreshCookieBuilder::public_origin), or,
+    /// with none, `http://` and the request's single `Host` (or HTTP/2
+    /// `:authority`), as [`check_same_origin`](Self::check_same_origin)
+    /// assumes. `X-Forwarded-Host` and `-Proto` are never read: behind a
+    /// proxy, configure the public origin. `None` without a usable host.
+    pub fn request_origin(&self, headers: &RequestHeaders<'_>) -> Option<Origin> {
+        if let Some(public) = &self.public_origin {
+            return Some(public.clone());
+        }
+        let host = single(headers.host().iter().copied()).ok()?;
+        Origin::from_authority(Scheme::Http, host.or(headers.authority())?)
+    }
+
     /// [`read_token`](Self::read_token), only for a same-origin request
     /// ([`check_same_origin`](Self::check_same_origin)): the token that
     /// may rotate a session (refresh).

@@ -5,8 +5,10 @@ use std::fmt;
 
 /// The headers of one request that session handling reads: `Cookie`,
 /// `Origin`, `Sec-Fetch-Site`, `Host` (or HTTP/2's `:authority`),
-/// `Authorization`, `User-Agent`, `X-Forwarded-For`, each with every value
-/// the request sent. Other headers are ignored.
+/// `Authorization`, `User-Agent`, `X-Forwarded-For`, `DPoP`, each with
+/// every value the request sent. Other headers are ignored. The request's
+/// method and path, which DPoP proofs name, come with
+/// [`with_target`](Self::with_target).
 ///
 /// Borrowed from the framework's header map, so building one copies no
 /// header value. `Debug` shows which headers are present, never the
@@ -36,6 +38,9 @@ pub struct RequestHeaders<'a> {
     authorization: Vec<&'a [u8]>,
     user_agent: Vec<&'a [u8]>,
     forwarded_for: Vec<&'a [u8]>,
+    dpop: Vec<&'a [u8]>,
+    method: Option<&'a str>,
+    path: Option<&'a str>,
 }
 
 impl<'a> RequestHeaders<'a> {
@@ -49,6 +54,7 @@ impl<'a> RequestHeaders<'a> {
     pub fn push(&mut self, name: &str, value: &'a [u8]) {
         let list = match name.len() {
             4 if name.eq_ignore_ascii_case("host") => &mut self.host,
+            4 if name.eq_ignore_ascii_case("dpop") => &mut self.dpop,
             6 if name.eq_ignore_ascii_case("cookie") => &mut self.cookie,
             6 if name.eq_ignore_ascii_case("origin") => &mut self.origin,
             10 if name.eq_ignore_ascii_case("user-agent") => &mut self.user_agent,
@@ -65,6 +71,32 @@ impl<'a> RequestHeaders<'a> {
     pub fn with_authority(mut self, authority: Option<&'a [u8]>) -> Self {
         self.authority = authority;
         self
+    }
+
+    /// The request's method (`GET`, `POST`, ...) and path (as the request
+    /// line has it, without the query), which a DPoP proof's `htm` and
+    /// `htu` must name. Framework glue sets them; without them a route
+    /// that checks DPoP proofs answers 500.
+    pub fn with_target(mut self, method: &'a str, path: &'a str) -> Self {
+        self.method = Some(method);
+        self.path = Some(path);
+        self
+    }
+
+    /// The method given to [`with_target`](Self::with_target).
+    pub fn method(&self) -> Option<&'a str> {
+        self.method
+    }
+
+    /// The path given to [`with_target`](Self::with_target).
+    pub fn path(&self) -> Option<&'a str> {
+        self.path
+    }
+
+    /// Every `DPoP` header value (RFC 9449: a request carries at most one
+    /// proof, so two are refused, not judged on either).
+    pub fn dpop(&self) -> &[&'a [u8]] {
+        &self.dpop
     }
 
     /// Every `Cookie` header value (HTTP/2 may send several).
@@ -133,6 +165,8 @@ impl fmt::Debug for RequestHeaders<'_> {
             .field("sec_fetch_site", &self.fetch_site.len())
             .field("host", &self.host.len())
             .field("authorization", &self.authorization.len())
+            .field("dpop", &self.dpop.len())
+            .field("method", &self.method)
             .finish_non_exhaustive()
     }
 }

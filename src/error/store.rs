@@ -19,6 +19,10 @@ pub enum StoreErrorKind {
     Corrupt,
     /// Anything else; retrying will not help.
     Other,
+    /// The store does not implement this operation (an optional method of
+    /// the contract left to its default, such as
+    /// [`insert_dpop_jti`](crate::store::RefreshStore::insert_dpop_jti)).
+    Unsupported,
 }
 
 /// A failure of the session store, with its cause kept as the source.

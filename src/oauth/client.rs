@@ -25,6 +25,7 @@ use super::OAuthResponse;
 /// assert!(client.authenticate(Some(header)).is_ok());
 /// assert_eq!(client.authenticate(None).unwrap_err().status, 401);
 /// ```
+#[derive(Clone)]
 pub struct IntrospectionClient {
     id: String,
     secret: Zeroizing<String>,

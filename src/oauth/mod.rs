@@ -1,6 +1,7 @@
 //! The OAuth 2.0 endpoints a client speaks, framework-neutral (feature
 //! `oauth`): the refresh-token grant of RFC 6749 section 6
-//! ([`token_endpoint`]), token revocation, RFC 7009 ([`revocation_endpoint`]),
+//! ([`token_endpoint`], and [`token_endpoint_dpop`] for DPoP-bound
+//! sessions, RFC 9449), token revocation, RFC 7009 ([`revocation_endpoint`]),
 //! and token introspection, RFC 7662 ([`introspection_endpoint`], for an
 //! authenticated caller, see [`IntrospectionClient`]).
 //!
@@ -45,4 +46,4 @@ pub use client::{AuthenticatedClient, IntrospectionClient};
 pub use introspect::introspection_endpoint;
 pub use response::OAuthResponse;
 pub use revoke::revocation_endpoint;
-pub use token::token_endpoint;
+pub use token::{token_endpoint, token_endpoint_dpop};

@@ -15,7 +15,8 @@ pub struct OAuthResponse {
     pub status: u16,
     /// The headers to send, names in lowercase: always `content-type`
     /// (`application/json`), `cache-control` (`no-store`) and `pragma`
-    /// (`no-cache`); `retry-after` on a 503; `www-authenticate` on a 401.
+    /// (`no-cache`); `retry-after` on a 503; `www-authenticate` on a 401;
+    /// `dpop-nonce` with a `use_dpop_nonce` error.
     pub headers: Vec<(&'static str, String)>,
     /// The JSON body.
     pub body: String,
@@ -58,7 +59,7 @@ impl OAuthResponse {
 
     /// An RFC 6749 section 5.2 error: `{"error": code}` (and a
     /// description, never text from the request).
-    pub(super) fn error(status: u16, code: &'static str, description: &'static str) -> Self {
+    pub(crate) fn error(status: u16, code: &'static str, description: &'static str) -> Self {
         #[derive(Serialize)]
         struct Body {
             error: &'static str,

@@ -7,12 +7,14 @@ use super::form::{Form, FormError};
 use crate::error::Error;
 use crate::service::TokenService;
 use crate::store::RefreshStore;
-use crate::token::{AppClaims, TokenPair};
+use crate::token::{AppClaims, DpopRequest, TokenPair};
 
 /// Answers `POST /oauth/token` with `grant_type=refresh_token`: rotates
 /// the refresh token and returns the new pair as RFC 6749 section 5.1
 /// says (`access_token`, `token_type: "Bearer"`, `expires_in`,
-/// `refresh_token`).
+/// `refresh_token`). For requests with a `DPoP` header, call
+/// [`token_endpoint_dpop`]; here the refresh token of a session bound to
+/// a key is refused with 400 `invalid_dpop_proof`.
 ///
 /// Errors (section 5.2), all with `Cache-Control: no-store`:
 /// - 400 `invalid_request`: a malformed or oversized body, a repeated
@@ -38,37 +40,139 @@ pub async fn token_endpoint<S: RefreshStore, C: AppClaims>(
     service: &TokenService<S, C>,
     body: &[u8],
 ) -> OAuthResponse {
+    let form = match refresh_grant(body) {
+        Ok(form) => form,
+        Err(refused) => return refused,
+    };
+    let refresh_token = form.get("refresh_token").unwrap_or_default();
+    answer(service, service.refresh(refresh_token).await)
+}
+
+/// [`token_endpoint`] for a request that may carry DPoP proofs (RFC 9449,
+/// section 5): `dpop` holds the values of its `DPoP` headers, and `url`
+/// the endpoint's absolute URL as the client addressed it (scheme, host
+/// and path of the public endpoint, behind any proxy), which the proof's
+/// `htu` must name; the method is `POST`.
+///
+/// With one proof the refresh goes through
+/// [`TokenService::refresh_dpop`]: a session bound to a key needs a valid
+/// proof by that key, and its new access token is answered with
+/// `token_type: "DPoP"`. Without a proof it is [`token_endpoint`], where a
+/// bound session's refresh token is refused. Besides `token_endpoint`'s
+/// errors (section 7 of RFC 9449 for the codes, all 400 with
+/// `Cache-Control: no-store`):
+/// - `invalid_dpop_proof`: a bound session's refresh without a proof, a
+///   proof that is not valid (signature, `htm`, `htu`, `iat`, a replayed
+///   `jti`, another key than the bound one), or more than one `DPoP`
+///   header (section 4.3). Nothing changes and nothing is revoked: the
+///   sender need not hold the key. A spent refresh token is reuse
+///   whatever the proof, and answers `invalid_grant`;
+/// - `use_dpop_nonce` with a `DPoP-Nonce` header: the service requires
+///   server nonces ([`DpopNonces`](crate::DpopNonces)) and the proof has
+///   none, or a stale one; the client signs a new proof with this nonce.
+///
+/// ```
+/// use jwt_rotate::oauth::token_endpoint_dpop;
+/// use jwt_rotate::{Dpop, Key, MemoryStore, NoClaims, SessionInfo, TokenService};
+///
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let service = TokenService::builder()
+///     .issuer("https://auth.example.com")
+///     .audience("api.example.com")
+///     .access_key(Key::hs256([1u8; 32])?)
+///     .refresh_key(Key::hs256([2u8; 32])?)
+///     .dpop(Dpop::builder().build()?)
+///     .build(MemoryStore::new())?;
+/// let login = service.issue("user-42", NoClaims {}, SessionInfo::default()).await?;
+/// let body = format!("grant_type=refresh_token&refresh_token={}", login.refresh_token.expose_secret());
+/// let url = "https://auth.example.com/oauth/token";
+/// let response = token_endpoint_dpop(&service, body.as_bytes(), &["not a proof"], url).await;
+/// assert_eq!(response.status, 400);
+/// assert!(response.body.contains("\"error\":\"invalid_dpop_proof\""));
+/// # Ok::<(), jwt_rotate::Error>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub async fn token_endpoint_dpop<S: RefreshStore, C: AppClaims>(
+    service: &TokenService<S, C>,
+    body: &[u8],
+    dpop: &[&str],
+    url: &str,
+) -> OAuthResponse {
+    let form = match refresh_grant(body) {
+        Ok(form) => form,
+        Err(refused) => return refused,
+    };
+    let refresh_token = form.get("refresh_token").unwrap_or_default();
+    match dpop {
+        [] => answer(service, service.refresh(refresh_token).await),
+        [proof] => {
+            let request = DpopRequest::new(proof, "POST", url);
+            answer(service, service.refresh_dpop(refresh_token, &request).await)
+        }
+        _ => OAuthResponse::error(400, "invalid_dpop_proof", "more than one DPoP header"),
+    }
+}
+
+/// The form of a refresh-token grant, with a `refresh_token`; or the
+/// answer refusing it.
+fn refresh_grant(body: &[u8]) -> Result<Form, OAuthResponse> {
     let form = match Form::parse(body) {
         Ok(form) => form,
         Err(FormError::TooLarge) => {
-            return OAuthResponse::error(400, "invalid_request", "the body is too large");
+            return Err(OAuthResponse::error(
+                400,
+                "invalid_request",
+                "the body is too large",
+            ));
         }
         Err(FormError::Repeated) => {
-            return OAuthResponse::error(400, "invalid_request", "a parameter is repeated");
+            return Err(OAuthResponse::error(
+                400,
+                "invalid_request",
+                "a parameter is repeated",
+            ));
         }
     };
     match form.get("grant_type") {
-        None => return OAuthResponse::error(400, "invalid_request", "grant_type is missing"),
+        None => {
+            return Err(OAuthResponse::error(
+                400,
+                "invalid_request",
+                "grant_type is missing",
+            ));
+        }
         Some("refresh_token") => {}
         Some(_) => {
-            return OAuthResponse::error(
+            return Err(OAuthResponse::error(
                 400,
                 "unsupported_grant_type",
                 "only the refresh_token grant is served here",
-            );
+            ));
         }
     }
     if form.get("scope").is_some() {
-        return OAuthResponse::error(
+        return Err(OAuthResponse::error(
             400,
             "invalid_scope",
             "a refresh keeps the session's scope; it cannot change it",
-        );
+        ));
     }
-    let Some(refresh_token) = form.get("refresh_token") else {
-        return OAuthResponse::error(400, "invalid_request", "refresh_token is missing");
-    };
-    match service.refresh(refresh_token).await {
+    if form.get("refresh_token").is_none() {
+        return Err(OAuthResponse::error(
+            400,
+            "invalid_request",
+            "refresh_token is missing",
+        ));
+    }
+    Ok(form)
+}
+
+fn answer<S: RefreshStore, C: AppClaims>(
+    service: &TokenService<S, C>,
+    refreshed: Result<TokenPair, Error>,
+) -> OAuthResponse {
+    match refreshed {
         Ok(pair) => success(service, &pair),
         Err(error) => failure(&error),
     }
@@ -92,7 +196,7 @@ fn success<S: RefreshStore, C: AppClaims>(
         200,
         &Body {
             access_token: pair.access_token.expose_secret(),
-            token_type: "Bearer",
+            token_type: pair.token_type(),
             expires_in,
             refresh_token: pair.refresh_token.expose_secret(),
         },
@@ -115,6 +219,25 @@ fn failure(error: &Error) -> OAuthResponse {
                 refresh_token: retry_with.expose_secret(),
             },
         );
+    }
+    match error {
+        Error::DpopRequired | Error::InvalidDpopProof(_) => {
+            return OAuthResponse::error(
+                400,
+                "invalid_dpop_proof",
+                "a valid DPoP proof by the session's key is required",
+            );
+        }
+        Error::UseDpopNonce { nonce } => {
+            let mut response = OAuthResponse::error(
+                400,
+                "use_dpop_nonce",
+                "sign the DPoP proof with the nonce in the DPoP-Nonce header",
+            );
+            response.headers.push(("dpop-nonce", nonce.clone()));
+            return response;
+        }
+        _ => {}
     }
     OAuthResponse::server_side(error).unwrap_or_else(|| {
         OAuthResponse::error(400, "invalid_grant", "the refresh token is not valid")

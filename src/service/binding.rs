@@ -14,7 +14,7 @@ use super::{TokenService, session_status};
 use crate::error::{ConfigError, Error};
 use crate::store::{RefreshStore, StoreOp};
 use crate::token::refresh::VerifiedRefresh;
-use crate::token::{AppClaims, Dpop, DpopRequest, TokenPair};
+use crate::token::{AppClaims, Dpop, DpopProof, DpopRequest, TokenPair};
 
 impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// [`refresh`](Self::refresh) with the request's DPoP proof (RFC 9449,
@@ -74,6 +74,28 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             },
         )
         .await
+    }
+
+    /// Whether the service checks DPoP proofs (it was built with
+    /// [`TokenServiceBuilder::dpop`](crate::TokenServiceBuilder::dpop)):
+    /// web glue ignores `DPoP` headers when it does not, as RFC 9449 lets
+    /// a server that does not support DPoP do.
+    pub fn accepts_dpop(&self) -> bool {
+        self.inner.dpop.is_some()
+    }
+
+    /// Checks a proof sent without an access token, as
+    /// [`Dpop::verify_proof`] does but by the service's clock: the login
+    /// request's proof, whose key [`IssueOptions::dpop`](crate::IssueOptions::dpop)
+    /// binds the new session to.
+    ///
+    /// # Errors
+    /// As [`Dpop::verify_proof`]; [`Error::Config`] if the service was
+    /// built without [`TokenServiceBuilder::dpop`](crate::TokenServiceBuilder::dpop).
+    pub async fn verify_dpop_proof(&self, request: &DpopRequest<'_>) -> Result<DpopProof, Error> {
+        self.dpop()?
+            .verify_at(request, None, None, self.now())
+            .await
     }
 
     /// The proof checker, or the configuration error of a service without

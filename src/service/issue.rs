@@ -53,7 +53,9 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     ///
     /// # Errors
     /// As [`issue`](Self::issue); [`Error::Config`] for a lifetime the
-    /// builder's maximums do not allow (see [`IssueOptions`]), or for a
+    /// builder's maximums do not allow (see [`IssueOptions`]), for
+    /// [`SessionLimitMode::RefuseNew`](crate::SessionLimitMode::RefuseNew)
+    /// asked of a service with no session limit, or for a
     /// session bound to a DPoP key ([`IssueOptions::bound_to`]) by a service
     /// built without [`TokenServiceBuilder::dpop`](crate::TokenServiceBuilder::dpop);
     /// [`Error::Claims`] for an authentication context a token cannot carry;
@@ -82,6 +84,7 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         }
         let settings = &self.inner.settings;
         let (idle_ttl, session_ttl) = options.lifetimes(settings)?;
+        let limit_mode = options.limit_mode(settings)?;
         if let Some(problem) = options.info.oversized_field() {
             return Err(Error::Claims {
                 problem,
@@ -130,7 +133,7 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             }
             return Err(error.into());
         }
-        if let Err(error) = self.apply_session_limit(&record, now).await {
+        if let Err(error) = self.apply_session_limit(&record, limit_mode, now).await {
             self.abandon(&record.id, now).await;
             return Err(error);
         }

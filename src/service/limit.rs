@@ -10,7 +10,8 @@ use crate::store::RefreshStore;
 use crate::token::AppClaims;
 
 /// What a login does about its subject's other sessions
-/// ([`TokenServiceBuilder::session_limit_mode`](crate::TokenServiceBuilder::session_limit_mode)).
+/// ([`TokenServiceBuilder::session_limit_mode`](crate::TokenServiceBuilder::session_limit_mode),
+/// or per login [`IssueOptions::session_limit_mode`](crate::IssueOptions::session_limit_mode)).
 ///
 /// Logins are ordered by (creation time, id); a login never revokes a
 /// newer one, so two concurrent logins never revoke each other and leave
@@ -37,17 +38,15 @@ pub enum SessionLimitMode {
 
 impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// What the subject's other sessions become after the login that
-    /// created `new`, as `settings.session_limit_mode` says.
+    /// created `new`, as `mode` (the login's, else the builder's) says.
     pub(super) async fn apply_session_limit(
         &self,
         new: &SessionRecord,
+        mode: SessionLimitMode,
         now: OffsetDateTime,
     ) -> Result<(), Error> {
         let settings = &self.inner.settings;
-        match (
-            settings.session_limit_mode,
-            settings.max_sessions_per_subject,
-        ) {
+        match (mode, settings.max_sessions_per_subject) {
             (SessionLimitMode::SingleSession, _) => self.enforce_session_limit(new, 1, now).await,
             (SessionLimitMode::RefuseNew, Some(max)) => {
                 let live = self.live_sessions(&new.subject, now).await?;

@@ -170,14 +170,20 @@ impl<S: RefreshStore, C> TokenService<S, C> {
         })?;
         // A session stored before stores kept the context authenticated
         // at its login, as far as anyone knows.
-        let auth = record.auth.clone().unwrap_or_else(|| {
-            AuthContext::new(whole_seconds(record.created_at), Vec::new(), None)
-        });
+        // Borrowed when stored: no copy of its `amr` per refresh.
+        let at_login;
+        let auth = match &record.auth {
+            Some(auth) => auth,
+            None => {
+                at_login = AuthContext::new(whole_seconds(record.created_at), Vec::new(), None);
+                &at_login
+            }
+        };
         let holder = access::Holder {
             sub: &record.subject,
             sid: &record.id,
             jkt: record.jkt.as_ref(),
-            auth: Some(&auth),
+            auth: Some(auth),
         };
         let (access_token, access_expires_at) = access::sign_for(
             rules,
@@ -192,6 +198,7 @@ impl<S: RefreshStore, C> TokenService<S, C> {
             access_expires_at,
             refresh_expires_at,
             session_id: record.id,
+            bound_to: record.jkt,
         })
     }
 

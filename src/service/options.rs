@@ -3,6 +3,7 @@
 
 use time::{Duration, OffsetDateTime};
 
+use super::limit::SessionLimitMode;
 use super::settings::Settings;
 use crate::error::{ConfigError, Error};
 use crate::session::{AuthContext, Jkt, SessionInfo};
@@ -39,6 +40,7 @@ pub struct IssueOptions {
     pub(super) idle_ttl: Option<Duration>,
     pub(super) session_ttl: Option<Duration>,
     pub(super) authenticated: Authenticated,
+    pub(super) limit_mode: Option<SessionLimitMode>,
 }
 
 /// What [`IssueOptions::authenticated`] was told.
@@ -122,6 +124,36 @@ impl IssueOptions {
     /// it; see [`bound_to`](Self::bound_to). Default: not bound.
     pub fn dpop(self, proof: DpopProof) -> Self {
         self.bound_to(*proof.jkt())
+    }
+}
+
+impl IssueOptions {
+    /// What this login does about the subject's other sessions, instead of
+    /// the builder's
+    /// [`session_limit_mode`](crate::TokenServiceBuilder::session_limit_mode)
+    /// (the default): e.g. a kiosk login that ends every other session
+    /// ([`SessionLimitMode::SingleSession`]), or a login refused at the
+    /// limit ([`SessionLimitMode::RefuseNew`], which needs
+    /// `max_sessions_per_subject`: `issue_with` refuses it otherwise,
+    /// before any session is created).
+    pub fn session_limit_mode(mut self, mode: SessionLimitMode) -> Self {
+        self.limit_mode = Some(mode);
+        self
+    }
+
+    /// The session limit mode of this login: its own, else the builder's.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for `RefuseNew` on a service with no limit.
+    pub(super) fn limit_mode(&self, settings: &Settings) -> Result<SessionLimitMode, Error> {
+        let mode = self.limit_mode.unwrap_or(settings.session_limit_mode);
+        if mode == SessionLimitMode::RefuseNew && settings.max_sessions_per_subject.is_none() {
+            return Err(ConfigError::new(
+                "IssueOptions: session_limit_mode RefuseNew needs max_sessions_per_subject",
+            )
+            .into());
+        }
+        Ok(mode)
     }
 }
 

@@ -391,7 +391,8 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         {
             return None;
         }
-        let current = presented.secret.unwrap(&previous.wrapped_secret);
-        (current.hash() == record.secret_hash).then_some(current)
+        presented
+            .secret
+            .unwrap(&previous.wrapped_secret, &record.secret_hash)
     }
 }

@@ -8,7 +8,7 @@ use super::rotation::Extras;
 use crate::error::{ConfigError, Error, quotable};
 use crate::session::AuthContext;
 use crate::store::RefreshStore;
-use crate::token::{AccessClaims, AppClaims, TokenPair};
+use crate::token::{AccessClaims, AppClaims, DpopRequest, TokenPair};
 
 /// What a request requires of the user's authentication: a recent enough
 /// `auth_time` (`max_age`), an `acr` among `acr_values`, or both. Checked
@@ -129,12 +129,48 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     /// cannot carry (see [`IssueOptions::authenticated`](crate::IssueOptions::authenticated)),
     /// before any store access; [`Error::Denied`] for the previous
     /// refresh token inside the grace window (nothing written: refresh,
-    /// then step up with the new token).
+    /// then step up with the new token); [`Error::DpopRequired`] for a
+    /// session bound to a key: use
+    /// [`reauthenticate_dpop`](Self::reauthenticate_dpop).
     pub async fn reauthenticate(
         &self,
         refresh_token: impl AsRef<str>,
         amr: Vec<String>,
         acr: Option<String>,
+    ) -> Result<TokenPair, Error> {
+        self.step_up(refresh_token.as_ref(), amr, acr, None).await
+    }
+
+    /// [`reauthenticate`](Self::reauthenticate) for a session bound to a
+    /// client's key (DPoP, RFC 9449): the step-up's refresh carries the
+    /// request's proof, checked as [`refresh_dpop`](Self::refresh_dpop)
+    /// checks it (by the bound key, `htm`, `htu`, `iat`, never seen
+    /// before), and the new access token is bound again. A bound session
+    /// cannot step up through `reauthenticate`, which has no proof.
+    ///
+    /// # Errors
+    /// As [`reauthenticate`](Self::reauthenticate) and
+    /// [`refresh_dpop`](Self::refresh_dpop): a refused proof
+    /// ([`Error::InvalidDpopProof`], [`Error::UseDpopNonce`]) changes
+    /// nothing, and the session keeps its old authentication context.
+    pub async fn reauthenticate_dpop(
+        &self,
+        refresh_token: impl AsRef<str>,
+        request: &DpopRequest<'_>,
+        amr: Vec<String>,
+        acr: Option<String>,
+    ) -> Result<TokenPair, Error> {
+        self.step_up(refresh_token.as_ref(), amr, acr, Some(request))
+            .await
+    }
+
+    /// The step-up of both: one refresh recording the new context.
+    async fn step_up(
+        &self,
+        refresh_token: &str,
+        amr: Vec<String>,
+        acr: Option<String>,
+        proof: Option<&DpopRequest<'_>>,
     ) -> Result<TokenPair, Error> {
         let auth = AuthContext::new(self.now(), amr, acr);
         if let Some(problem) = auth.problem() {
@@ -143,13 +179,11 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
                 source: None,
             });
         }
-        self.refresh_recording(
-            refresh_token.as_ref(),
-            Extras {
-                auth: Some(auth),
-                ..Extras::default()
-            },
-        )
-        .await
+        let extras = Extras {
+            auth: Some(auth),
+            proof,
+            ..Extras::default()
+        };
+        self.refresh_recording(refresh_token, extras).await
     }
 }

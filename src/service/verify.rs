@@ -58,7 +58,10 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
     }
 
     /// `claims`, if their session is still live (one store read).
-    async fn check_live(&self, claims: AccessClaims<C>) -> Result<AccessClaims<C>, Error> {
+    pub(crate) async fn check_live(
+        &self,
+        claims: AccessClaims<C>,
+    ) -> Result<AccessClaims<C>, Error> {
         let record = self
             .timed(StoreOp::Get, self.inner.store.get(&claims.sid))
             .await?;
@@ -102,6 +105,26 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
         let token = access_token.as_ref();
         let dpop = self.dpop()?;
         dpop::verify_access(rules, ring, dpop, token, request, self.now()).await
+    }
+
+    /// [`verify_dpop`](Self::verify_dpop), then checks that the session is
+    /// still live (one store read), as [`verify_live`](Self::verify_live)
+    /// does for bearer tokens: what a resource served by the auth server
+    /// itself calls for a bound token (`Authorization: DPoP`) where a
+    /// revoked session must lose access at once. The proof is checked
+    /// (and remembered) before the store is read, so a refused proof costs
+    /// no store call.
+    ///
+    /// # Errors
+    /// As `verify_dpop`; [`Error::SessionRevoked`],
+    /// [`Error::SessionExpired`]; [`Error::Store`] if the store fails.
+    pub async fn verify_live_dpop(
+        &self,
+        access_token: impl AsRef<str>,
+        request: &DpopRequest<'_>,
+    ) -> Result<AccessClaims<C>, Error> {
+        let claims = self.verify_dpop(access_token, request).await?;
+        self.check_live(claims).await
     }
 
     /// The public access-token keys as a JSON Web Key Set, for other

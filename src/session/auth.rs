@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 use time::OffsetDateTime;
 
 use crate::error::quotable;
@@ -13,6 +13,11 @@ use crate::error::quotable;
 /// ([`reauthenticate`](crate::TokenService::reauthenticate)), carried
 /// unchanged into every access token the session gets. A refresh never
 /// advances `auth_time`.
+///
+/// Serialized as the stores keep it, `auth_time` in Unix seconds (JWT's
+/// `auth_time`); inside a serialized
+/// [`SessionView`](super::SessionView) it is RFC 3339, like the view's
+/// other instants.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AuthContext {
@@ -64,6 +69,32 @@ impl AuthContext {
     }
 }
 
+/// Serializes a [`SessionView`](super::SessionView)'s `auth`: `auth_time`
+/// in RFC 3339 like the view's other instants. The stored form
+/// ([`AuthContext`]'s own serde) keeps Unix seconds, so rows written
+/// before stay readable.
+pub(super) fn serialize_in_view<S: Serializer>(
+    auth: &Option<AuthContext>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct InView<'a> {
+        #[serde(with = "time::serde::rfc3339")]
+        auth_time: OffsetDateTime,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        amr: &'a [String],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        acr: Option<&'a str>,
+    }
+    auth.as_ref()
+        .map(|auth| InView {
+            auth_time: auth.auth_time,
+            amr: &auth.amr,
+            acr: auth.acr.as_deref(),
+        })
+        .serialize(serializer)
+}
+
 /// The client behind a session's last refresh, as the caller gave it to
 /// [`refresh_with`](crate::TokenService::refresh_with); its instant is the
 /// record's `refreshed_at`. Both empty until such a refresh.
@@ -111,5 +142,59 @@ impl LastSeen {
             ua.truncate(end);
         }
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::{SessionId, SessionInfo, SessionView};
+
+    #[test]
+    fn a_view_writes_every_instant_in_rfc_3339_and_stores_keep_unix_seconds() {
+        let at = OffsetDateTime::from_unix_timestamp(1_796_558_400).unwrap();
+        let auth = AuthContext::new(at, vec!["pwd".into(), "otp".into()], Some("mfa".into()));
+        let view = SessionView {
+            id: SessionId::random(),
+            info: SessionInfo::default(),
+            created_at: at,
+            refreshed_at: at,
+            idle_expires_at: at,
+            absolute_expires_at: at,
+            auth: Some(auth.clone()),
+            last_seen: LastSeen::default(),
+        };
+        let json = serde_json::to_value(&view).unwrap();
+        assert_eq!(json["created_at"], "2026-12-06T12:00:00Z");
+        assert_eq!(
+            json["auth"],
+            serde_json::json!({
+                "auth_time": "2026-12-06T12:00:00Z",
+                "amr": ["pwd", "otp"],
+                "acr": "mfa",
+            })
+        );
+        let bare = SessionView {
+            auth: Some(AuthContext::new(at, Vec::new(), None)),
+            ..view.clone()
+        };
+        let json = serde_json::to_value(&bare).unwrap();
+        assert_eq!(
+            json["auth"],
+            serde_json::json!({"auth_time": "2026-12-06T12:00:00Z"})
+        );
+        let none = SessionView { auth: None, ..view };
+        assert_eq!(
+            serde_json::to_value(&none).unwrap()["auth"],
+            serde_json::Value::Null
+        );
+
+        // The stored form is unchanged, and reads back.
+        let stored = serde_json::to_string(&auth).unwrap();
+        assert!(
+            stored.contains(&format!("\"auth_time\":{}", at.unix_timestamp())),
+            "{stored}"
+        );
+        assert_eq!(serde_json::from_str::<AuthContext>(&stored).unwrap(), auth);
     }
 }

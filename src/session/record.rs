@@ -174,7 +174,9 @@ pub struct SessionView {
     /// Dead at this instant whatever happens.
     #[serde(with = "time::serde::rfc3339")]
     pub absolute_expires_at: OffsetDateTime,
-    /// How and when the user last authenticated in this session.
+    /// How and when the user last authenticated in this session; its
+    /// `auth_time` serialized in RFC 3339 like the instants above.
+    #[serde(serialize_with = "super::auth::serialize_in_view")]
     pub auth: Option<AuthContext>,
     /// The client of the last refresh (its instant is `refreshed_at`).
     pub last_seen: LastSeen,

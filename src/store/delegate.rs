@@ -10,7 +10,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::{ExpectedGeneration, RefreshStore, RotationUpdate};
+use super::{ExpectedGeneration, RefreshStore, Replay, ReplayKey, RotationUpdate};
 use crate::error::StoreError;
 use crate::session::{Revocation, SessionId, SessionRecord};
 
@@ -54,6 +54,15 @@ impl<T: RefreshStore + ?Sized> RefreshStore for Arc<T> {
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         (**self).purge_expired(now).await
     }
+
+    async fn insert_dpop_jti(
+        &self,
+        key: &ReplayKey,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<Replay, StoreError> {
+        (**self).insert_dpop_jti(key, now, expires_at).await
+    }
 }
 
 #[async_trait]
@@ -95,5 +104,14 @@ impl<T: RefreshStore + ?Sized> RefreshStore for Box<T> {
 
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         (**self).purge_expired(now).await
+    }
+
+    async fn insert_dpop_jti(
+        &self,
+        key: &ReplayKey,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<Replay, StoreError> {
+        (**self).insert_dpop_jti(key, now, expires_at).await
     }
 }

@@ -26,6 +26,7 @@ mod memory;
 mod op;
 #[cfg(feature = "redis")]
 mod redis;
+mod replay;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod sql;
 
@@ -46,6 +47,8 @@ pub use feed::{
 };
 pub use memory::MemoryStore;
 pub use op::StoreOp;
+pub(crate) use replay::ReplaySet;
+pub use replay::{Replay, ReplayKey};
 
 /// What [`RefreshStore::rotate`] expects to find: the generation the
 /// presented refresh token belongs to, and its secret hash.
@@ -116,6 +119,14 @@ pub struct RotationUpdate {
 ///   service's largest leeway) in the past; until then `get` and `sessions`
 ///   see it as above. The conformance suite allows for this: it reads every
 ///   record within seconds of writing it.
+/// - `insert_dpop_jti` remembers a DPoP proof's [`ReplayKey`] until its
+///   expiry unless a live entry with that key is there: atomically, so of
+///   any number of concurrent calls with one key exactly one gets
+///   [`Replay::Fresh`]. An entry whose expiry is at or before `now` counts
+///   as absent (a store may judge expiry by its own clock instead, as
+///   Redis's key expiry does). `purge_expired` also deletes expired
+///   entries. A store that does not implement it fails every call (the
+///   default), so that no replay is ever accepted unnoticed.
 /// - Errors keep their cause as the source, and say whether a retry may
 ///   succeed. A store never reports a missing record as an error.
 ///
@@ -140,6 +151,9 @@ pub struct RotationUpdate {
 ///     -> Result<u64, StoreError>;
 /// async fn sessions(&self, subject: &str) -> Result<Vec<SessionRecord>, StoreError>;
 /// async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
+/// // Optional (the default refuses every proof):
+/// async fn insert_dpop_jti(&self, key: &ReplayKey, now: OffsetDateTime, expires_at: OffsetDateTime)
+///     -> Result<Replay, StoreError>;
 /// ```
 ///
 /// `examples/custom_store.rs` is a whole store in this shape.
@@ -196,4 +210,89 @@ pub trait RefreshStore: Send + Sync + 'static {
     /// # Errors
     /// Any failure of the backend.
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
+
+    /// Remembers a DPoP proof (RFC 9449, section 11.1) by `key` until
+    /// `expires_at`, unless an entry with `key` that has not expired by
+    /// `now` is there already: [`Replay::Fresh`] if it was inserted,
+    /// [`Replay::Seen`] if not. Atomic: of concurrent calls with one key,
+    /// exactly one gets `Fresh`. What
+    /// [`StoreReplayCache`](crate::StoreReplayCache) calls, so that every
+    /// server sharing the store shares one replay cache.
+    ///
+    /// The default fails closed: it remembers nothing and returns an
+    /// error of kind [`StoreErrorKind::Unsupported`], so a store written
+    /// before this method existed refuses every proof rather than accept
+    /// replays.
+    ///
+    /// # Errors
+    /// Any failure of the backend; `Unsupported` from the default.
+    async fn insert_dpop_jti(
+        &self,
+        key: &ReplayKey,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<Replay, StoreError> {
+        let _ = (key, now, expires_at);
+        Err(StoreError::new(
+            StoreErrorKind::Unsupported,
+            "this store does not implement RefreshStore::insert_dpop_jti: \
+             it cannot remember DPoP proofs (use MemoryReplayCache, or implement it)",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store with nothing but the required methods.
+    struct Bare;
+
+    #[async_trait]
+    impl RefreshStore for Bare {
+        async fn create(&self, _: &SessionRecord) -> Result<(), StoreError> {
+            Ok(())
+        }
+        async fn get(&self, _: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+            Ok(None)
+        }
+        async fn rotate(
+            &self,
+            _: &SessionId,
+            _: &ExpectedGeneration,
+            _: &RotationUpdate,
+        ) -> Result<Option<SessionRecord>, StoreError> {
+            Ok(None)
+        }
+        async fn revoke(&self, _: &SessionId, _: &Revocation) -> Result<bool, StoreError> {
+            Ok(false)
+        }
+        async fn revoke_subject(
+            &self,
+            _: &str,
+            _: Option<&SessionId>,
+            _: &Revocation,
+        ) -> Result<u64, StoreError> {
+            Ok(0)
+        }
+        async fn sessions(&self, _: &str) -> Result<Vec<SessionRecord>, StoreError> {
+            Ok(Vec::new())
+        }
+        async fn purge_expired(&self, _: OffsetDateTime) -> Result<u64, StoreError> {
+            Ok(0)
+        }
+    }
+
+    #[tokio::test]
+    async fn the_default_replay_cache_refuses_every_proof() {
+        let key = ReplayKey::from_bytes([7; 32]);
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let later = now + time::Duration::MINUTE;
+        for _ in 0..2 {
+            let refused = Bare.insert_dpop_jti(&key, now, later).await.unwrap_err();
+            assert_eq!(refused.kind(), StoreErrorKind::Unsupported);
+            assert!(!refused.is_retryable());
+            assert!(refused.to_string().contains("insert_dpop_jti"));
+        }
+    }
 }

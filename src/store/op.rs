@@ -1,7 +1,7 @@
 //! [`StoreOp`]: the names of the contract's operations, for metrics,
 //! fault injection and logs.
 
-/// One of the seven [`RefreshStore`](super::RefreshStore) operations.
+/// One of the eight [`RefreshStore`](super::RefreshStore) operations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum StoreOp {
@@ -19,11 +19,13 @@ pub enum StoreOp {
     Sessions,
     /// [`RefreshStore::purge_expired`](super::RefreshStore::purge_expired).
     PurgeExpired,
+    /// [`RefreshStore::insert_dpop_jti`](super::RefreshStore::insert_dpop_jti).
+    InsertDpopJti,
 }
 
 impl StoreOp {
     /// Every operation, in the trait's order.
-    pub const ALL: [StoreOp; 7] = [
+    pub const ALL: [StoreOp; 8] = [
         StoreOp::Create,
         StoreOp::Get,
         StoreOp::Rotate,
@@ -31,6 +33,7 @@ impl StoreOp {
         StoreOp::RevokeSubject,
         StoreOp::Sessions,
         StoreOp::PurgeExpired,
+        StoreOp::InsertDpopJti,
     ];
 
     /// The trait method's name, e.g. `"revoke_subject"`.
@@ -43,6 +46,7 @@ impl StoreOp {
             StoreOp::RevokeSubject => "revoke_subject",
             StoreOp::Sessions => "sessions",
             StoreOp::PurgeExpired => "purge_expired",
+            StoreOp::InsertDpopJti => "insert_dpop_jti",
         }
     }
 }

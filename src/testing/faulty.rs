@@ -10,7 +10,7 @@ use tokio::sync::Barrier;
 
 use crate::error::{StoreError, StoreErrorKind};
 use crate::session::{Revocation, SessionId, SessionRecord};
-use crate::store::{ExpectedGeneration, RefreshStore, RotationUpdate, StoreOp};
+use crate::store::{ExpectedGeneration, RefreshStore, Replay, ReplayKey, RotationUpdate, StoreOp};
 
 /// What happens to a call a fault applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -333,5 +333,15 @@ impl<S: RefreshStore> RefreshStore for FaultyStore<S> {
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         self.run(StoreOp::PurgeExpired, || self.inner.purge_expired(now))
             .await
+    }
+
+    async fn insert_dpop_jti(
+        &self,
+        key: &ReplayKey,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<Replay, StoreError> {
+        let call = || self.inner.insert_dpop_jti(key, now, expires_at);
+        self.run(StoreOp::InsertDpopJti, call).await
     }
 }

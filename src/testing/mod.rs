@@ -1,5 +1,6 @@
 //! The testing API (feature `testing`): the conformance suite for
-//! [`RefreshStore`] implementations, and [`FaultyStore`].
+//! [`RefreshStore`] implementations, [`FaultyStore`], and [`DpopClient`]
+//! to drive a server with DPoP proofs.
 //!
 //! For tests only: nothing here belongs in a production build. The feature
 //! was called `conformance` (and this module `jwt_rotate::conformance`);
@@ -70,7 +71,11 @@
 //!   minutes after writing it, as the contract allows.)
 //! - `claims_json` is compared as JSON, so a store may keep it as `jsonb`.
 //! - The suite leaves its sessions behind, all expired within a day, for
-//!   `purge_expired` to collect.
+//!   `purge_expired` to collect, and its DPoP replay entries, expired
+//!   within a minute.
+//! - The store implements
+//!   [`insert_dpop_jti`](RefreshStore::insert_dpop_jti): its default
+//!   refuses every call, and the replay checks fail on it.
 
 use std::sync::Arc;
 
@@ -83,9 +88,11 @@ use crate::session::{
 use crate::store::{ExpectedGeneration, RefreshStore, RotationUpdate, StoreError};
 
 mod concurrent;
+mod dpop;
 mod faulty;
 mod feed;
 mod follow;
+mod replay;
 mod single;
 mod subject;
 
@@ -93,6 +100,7 @@ pub use self::concurrent::{
     concurrent_create_has_one_winner, concurrent_revoke_has_one_winner,
     concurrent_rotate_has_one_winner, rotate_racing_revoke_never_wins_after_it,
 };
+pub use self::dpop::{DpopClient, ath};
 pub use self::faulty::{Calls, Fault, FaultyStore};
 pub use self::feed::{
     feed_catches_up_after_a_disconnect, feed_publishes_each_revocation_once_in_order,
@@ -101,6 +109,10 @@ pub use self::feed::{
     run_feed,
 };
 pub use self::follow::Following;
+pub use self::replay::{
+    insert_dpop_jti_concurrent_has_one_winner, insert_dpop_jti_first_insert_wins,
+    insert_dpop_jti_forgets_expired,
+};
 pub use self::single::{
     create_refuses_a_taken_id, create_then_get_round_trips, revoke_keeps_the_first_revocation,
     rotate_is_compare_and_swap, rotate_refuses_expired, rotate_refuses_revoked,
@@ -136,6 +148,9 @@ pub async fn run_all<S: RefreshStore + ?Sized>(store: &Arc<S>) {
     concurrent_rotate_has_one_winner(store).await;
     concurrent_revoke_has_one_winner(store).await;
     rotate_racing_revoke_never_wins_after_it(store).await;
+    insert_dpop_jti_first_insert_wins(one).await;
+    insert_dpop_jti_forgets_expired(one).await;
+    insert_dpop_jti_concurrent_has_one_winner(store).await;
 }
 
 /// A fresh live session of `subject` that has never rotated: random id and

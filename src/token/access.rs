@@ -191,8 +191,8 @@ fn write_claims(claims: &OutClaims<'_>, app_claims: ClaimMembers<'_>, out: &mut 
         .str("aud", claims.aud)
         .int("exp", claims.exp)
         .int("iat", claims.iat)
-        .str("jti", claims.jti)
-        .str("sid", claims.sid);
+        .plain("jti", claims.jti)
+        .plain("sid", claims.sid);
     if let Some(auth_time) = claims.auth_time {
         object.int("auth_time", auth_time);
     }
@@ -217,9 +217,15 @@ fn write_claims(claims: &OutClaims<'_>, app_claims: ClaimMembers<'_>, out: &mut 
 /// The claims in the spelling [`write_claims`] writes, without claims of
 /// the app's: `extra` is then read from `{}` (as serde reads it from no
 /// members; should that fail, serde_json reads the whole payload and
-/// decides).
-fn read_claims<'a, C: DeserializeOwned>(json: &mut Reader<'a>) -> Option<WireClaims<'a, C>> {
-    let (iss, sub, aud) = (json.str("iss")?, json.str("sub")?, json.str("aud")?);
+/// decides). The issuer and audience must be those `rules` expect (any
+/// other goes to serde_json, and is refused after it).
+fn read_claims<'a, C: DeserializeOwned>(
+    json: &mut Reader<'a>,
+    rules: &TokenRules,
+) -> Option<WireClaims<'a, C>> {
+    let iss = json.str_equal("iss", &rules.issuer)?;
+    let sub = json.str("sub")?;
+    let aud = json.str_equal("aud", &rules.audience)?;
     let (exp, iat) = (json.int("exp")?, json.int("iat")?);
     let (jti, sid) = (json.str("jti")?, json.str("sid")?);
     // A token with `amr` or `acr` goes to serde_json (no arrays here).
@@ -278,8 +284,8 @@ pub(crate) fn verify_as<C: DeserializeOwned>(
 ) -> Result<AccessClaims<C>, Error> {
     let mut payload = Scratch::new();
     let payload = jws::verify(token, rules.max_token_bytes, ACCESS_TYP, ring, &mut payload)?;
-    let wire =
-        json::parse_ours(payload, read_claims).map_err(|()| Error::Malformed("invalid claims"))?;
+    let wire = json::parse_ours(payload, |json| read_claims(json, rules))
+        .map_err(|()| Error::Malformed("invalid claims"))?;
 
     let iss = required("iss", wire.iss)?;
     if iss != rules.issuer {

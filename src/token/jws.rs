@@ -33,7 +33,10 @@ struct Header<'a> {
 /// The token is a credential from its first byte, so no buffer holding
 /// part of it is freed without being zeroized: were a signature longer than
 /// its key announced, the token would move to a bigger buffer by hand
-/// instead of letting `String` reallocate.
+/// instead of letting the vector reallocate. It is written as bytes, each
+/// segment encoded in place, and checked to be UTF-8 once at the end:
+/// base64's `encode_string` would zero a 1 KiB buffer and check each chunk
+/// it appends.
 ///
 /// A token longer than `max_len` is refused, as [`verify`] would refuse
 /// it: the check sits here, beside the size check of `verify`, so that no
@@ -46,23 +49,36 @@ pub(crate) fn sign(ring: &KeyRing, payload: &[u8], max_len: usize) -> Result<Str
     if input_len + signature_len > max_len {
         return Err(too_large());
     }
-    let mut token = Zeroizing::new(String::with_capacity(input_len + signature_len));
-    token.push_str(&signer.prefix);
-    URL_SAFE_NO_PAD.encode_string(payload, &mut token);
-    let signature = signer.sign(token.as_bytes())?;
+    let mut token = Zeroizing::new(Vec::with_capacity(input_len + signature_len));
+    token.extend_from_slice(signer.prefix.as_bytes());
+    encode_into(&mut token, payload);
+    let signature = signer.sign(&token)?;
     let signature = signature.as_ref();
     let total = token.len() + 1 + encoded_len(signature.len());
     if token.capacity() < total {
-        let mut bigger = Zeroizing::new(String::with_capacity(total));
-        bigger.push_str(&token);
+        let mut bigger = Zeroizing::new(Vec::with_capacity(total));
+        bigger.extend_from_slice(&token);
         token = bigger;
     }
-    token.push('.');
-    URL_SAFE_NO_PAD.encode_string(signature, &mut token);
+    token.push(b'.');
+    encode_into(&mut token, signature);
     if token.len() > max_len {
         return Err(too_large());
     }
-    Ok(std::mem::take(&mut *token))
+    // The header is ours and base64url is ASCII: never refused.
+    String::from_utf8(std::mem::take(&mut *token)).map_err(|refused| {
+        drop(Zeroizing::new(refused.into_bytes()));
+        Error::Malformed("a token that is not UTF-8")
+    })
+}
+
+/// Appends base64url(`bytes`) to `out`, which must have room for it (so
+/// that nothing is reallocated and left unwiped).
+fn encode_into(out: &mut Vec<u8>, bytes: &[u8]) {
+    let start = out.len();
+    out.resize(start + encoded_len(bytes.len()), 0);
+    let written = URL_SAFE_NO_PAD.encode_slice(bytes, &mut out[start..]);
+    debug_assert_eq!(written, Ok(out.len() - start));
 }
 
 fn too_large() -> Error {

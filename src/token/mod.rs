@@ -25,7 +25,7 @@ pub use access::AccessClaims;
 pub use claims::{AppClaims, NoClaims};
 pub use dpop::{
     Dpop, DpopBuilder, DpopNonces, DpopProof, DpopReplayCache, DpopRequest, Jkt, MemoryReplayCache,
-    Replay, ReplayKey,
+    Replay, ReplayKey, StoreReplayCache,
 };
 pub use keys::Key;
 pub use pair::TokenPair;

@@ -3,7 +3,7 @@
 use time::OffsetDateTime;
 
 use crate::secret::{AccessToken, RefreshToken};
-use crate::session::SessionId;
+use crate::session::{Jkt, SessionId};
 
 /// What a login or a refresh returns.
 #[derive(Debug, Clone)]
@@ -19,4 +19,20 @@ pub struct TokenPair {
     pub refresh_expires_at: OffsetDateTime,
     /// The session both tokens belong to.
     pub session_id: SessionId,
+    /// The thumbprint of the client key the session is bound to (DPoP,
+    /// RFC 9449), which the access token carries as `cnf.jkt`: its
+    /// `token_type` is then `DPoP`. `None` for a bearer session.
+    pub bound_to: Option<Jkt>,
+}
+
+impl TokenPair {
+    /// The OAuth `token_type` of the access token (RFC 6749, section
+    /// 7.1): `"DPoP"` when the session is bound to a key, else `"Bearer"`.
+    pub fn token_type(&self) -> &'static str {
+        if self.bound_to.is_some() {
+            "DPoP"
+        } else {
+            "Bearer"
+        }
+    }
 }

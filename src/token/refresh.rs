@@ -217,9 +217,9 @@ fn write_claims(claims: &Claims<'_>, out: &mut Scratch) {
         .str("iss", &claims.iss)
         .str("aud", &claims.aud)
         .str("sub", &claims.sub)
-        .str("sid", &claims.sid)
+        .plain("sid", &claims.sid)
         .uint("gen", claims.generation)
-        .str("jti", &claims.jti)
+        .plain("jti", &claims.jti)
         .int("iat", claims.iat)
         .int("exp", claims.exp);
     if let Some(cnf) = &claims.cnf {
@@ -235,11 +235,13 @@ fn write_claims(claims: &Claims<'_>, out: &mut Scratch) {
     object.end();
 }
 
-/// The claims in the spelling [`write_claims`] writes.
-fn read_claims<'a>(json: &mut Reader<'a>) -> Option<Claims<'a>> {
+/// The claims in the spelling [`write_claims`] writes, with the issuer
+/// and audience `rules` expect (any other goes to serde_json, and is
+/// refused after it).
+fn read_claims<'a>(json: &mut Reader<'a>, rules: &TokenRules) -> Option<Claims<'a>> {
     let (iss, aud, sub, sid) = (
-        json.str("iss")?,
-        json.str("aud")?,
+        json.str_equal("iss", &rules.issuer)?,
+        json.str_equal("aud", &rules.audience)?,
         json.str("sub")?,
         json.str("sid")?,
     );
@@ -291,8 +293,8 @@ pub(crate) fn verify(
         ring,
         &mut payload,
     )?;
-    let claims =
-        json::parse_ours(payload, read_claims).map_err(|()| Error::Malformed("invalid claims"))?;
+    let claims = json::parse_ours(payload, |json| read_claims(json, rules))
+        .map_err(|()| Error::Malformed("invalid claims"))?;
     let invalid = |claim, problem| Error::InvalidClaim { claim, problem };
     if claims.iss != rules.issuer {
         return Err(invalid("iss", "wrong issuer"));

@@ -78,7 +78,14 @@ impl Scratch {
 
     #[inline]
     pub(crate) fn push(&mut self, byte: u8) {
-        self.extend(&[byte]);
+        // One byte: stored in place, without `extend`'s slice arithmetic.
+        match (&self.heap, self.stack.get_mut(self.len)) {
+            (None, Some(slot)) => {
+                *slot = byte;
+                self.len += 1;
+            }
+            _ => self.extend_on_heap(&[byte]),
+        }
     }
 
     #[cold]

@@ -49,23 +49,41 @@ impl RefreshSecret {
     }
 
     /// Wraps `next` under this (older) secret for grace replay:
-    /// `next XOR SHA-256(domain || self)`. Only a holder of this secret can
-    /// unwrap it, and the store never holds it.
+    /// `next XOR SHA-256(domain || self)`, with the current domain. Only a
+    /// holder of this secret can unwrap it, and the store never holds it.
     pub(crate) fn wrap(&self, next: &RefreshSecret) -> WrappedSecret {
-        WrappedSecret::from_bytes(xor(&next.0, &self.pad()))
+        WrappedSecret::from_bytes(xor(&next.0, &self.pad(WRAP_DOMAINS[0])))
     }
 
-    /// Recovers the secret [`wrap`](Self::wrap) hid under this one.
-    pub(crate) fn unwrap(&self, wrapped: &WrappedSecret) -> RefreshSecret {
-        RefreshSecret(xor(wrapped.as_bytes(), &self.pad()))
+    /// Recovers the secret [`wrap`](Self::wrap) hid under this one, if it
+    /// hashes to `current` (the session's current secret hash): tried with
+    /// each domain a release of this crate wrapped with, newest first, so
+    /// that the grace data of a rotation made before an upgrade still
+    /// unwraps. A wrong secret matches under none.
+    pub(crate) fn unwrap(
+        &self,
+        wrapped: &WrappedSecret,
+        current: &SecretHash,
+    ) -> Option<RefreshSecret> {
+        WRAP_DOMAINS.iter().find_map(|domain| {
+            let candidate = RefreshSecret(xor(wrapped.as_bytes(), &self.pad(domain)));
+            (candidate.hash() == *current).then_some(candidate)
+        })
     }
 
     /// With the wrapped secret it yields the next secret: as secret as
     /// either, so zeroized on drop.
-    fn pad(&self) -> Zeroizing<[u8; 32]> {
-        Zeroizing::new(sha256(b"jwt-rotate/grace-wrap/v1\0", &self.0))
+    fn pad(&self, domain: &[u8]) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(sha256(domain, &self.0))
     }
 }
+
+/// The domains of the grace wrap's pad, the one [`RefreshSecret::wrap`]
+/// uses first. `v2` is short enough that domain and secret fit one block
+/// of SHA-256 (at most 55 bytes with its padding), one block less per
+/// rotation than `v1` (25 + 32 bytes: two blocks); `v1` stays, to unwrap
+/// what earlier releases stored, whose grace windows may still be open.
+const WRAP_DOMAINS: [&[u8]; 2] = [b"jwt-rotate/wrap/v2\0", b"jwt-rotate/grace-wrap/v1\0"];
 
 /// A [`RefreshSecret`] as its `jti` text: 43 base64url characters.
 pub(crate) struct Jti(Zeroizing<[u8; 43]>);
@@ -113,12 +131,16 @@ mod tests {
         let secret = RefreshSecret([9; 32]);
         let hash: [u8; 32] = Sha256::digest([9; 32]).into();
         assert_eq!(secret.hash(), SecretHash::from_bytes(hash));
-        let pad: [u8; 32] = Sha256::new()
-            .chain_update(b"jwt-rotate/grace-wrap/v1\0")
-            .chain_update([9; 32])
-            .finalize()
-            .into();
-        assert_eq!(*secret.pad(), pad);
+        for domain in WRAP_DOMAINS {
+            let pad: [u8; 32] = Sha256::new()
+                .chain_update(domain)
+                .chain_update([9; 32])
+                .finalize()
+                .into();
+            assert_eq!(*secret.pad(domain), pad);
+        }
+        // Domain, secret, the 0x80 byte and the 8-byte length: one block.
+        assert!(WRAP_DOMAINS[0].len() + 32 + 1 + 8 <= 64);
     }
 
     #[test]
@@ -126,13 +148,27 @@ mod tests {
         let old = RefreshSecret::random();
         let next = RefreshSecret::random();
         let wrapped = old.wrap(&next);
-        assert_eq!(old.unwrap(&wrapped).hash(), next.hash());
+        let unwrapped = old.unwrap(&wrapped, &next.hash());
+        assert_eq!(unwrapped.map(|s| s.hash()), Some(next.hash()));
         assert_ne!(
             wrapped.as_bytes(),
             &next.0,
             "stored bytes are not the secret"
         );
         let stranger = RefreshSecret::random();
-        assert_ne!(stranger.unwrap(&wrapped).hash(), next.hash());
+        assert!(stranger.unwrap(&wrapped, &next.hash()).is_none());
+        // The current secret's hash is the check: any other is no match.
+        assert!(old.unwrap(&wrapped, &old.hash()).is_none());
+    }
+
+    #[test]
+    fn secrets_wrapped_by_earlier_releases_still_unwrap() {
+        // What releases before the one-block pad stored: `v1`'s wrap.
+        let old = RefreshSecret::random();
+        let next = RefreshSecret::random();
+        let v1 = WrappedSecret::from_bytes(xor(&next.0, &old.pad(b"jwt-rotate/grace-wrap/v1\0")));
+        assert_ne!(v1, old.wrap(&next), "the domains differ");
+        let unwrapped = old.unwrap(&v1, &next.hash());
+        assert_eq!(unwrapped.map(|s| s.hash()), Some(next.hash()));
     }
 }

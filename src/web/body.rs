@@ -44,9 +44,11 @@ pub enum ClientKind {
 /// A token response (RFC 6749 section 5.1).
 #[derive(Serialize)]
 pub struct TokenBody {
-    /// The access token, for `Authorization: Bearer`.
+    /// The access token, for `Authorization: Bearer`, or `Authorization:
+    /// DPoP` with a proof when the session is bound to a key.
     pub access_token: String,
-    /// Always `"Bearer"`.
+    /// `"Bearer"`, or `"DPoP"` for a session bound to a key (RFC 9449,
+    /// section 5).
     pub token_type: &'static str,
     /// Whole seconds until the access token expires, rounded down so the
     /// client renews early rather than late.
@@ -62,7 +64,7 @@ impl TokenBody {
     pub fn new(pair: &TokenPair, now: OffsetDateTime, client: ClientKind) -> Self {
         Self {
             access_token: pair.access_token.expose_secret().to_owned(),
-            token_type: "Bearer",
+            token_type: pair.token_type(),
             expires_in: (pair.access_expires_at - now).whole_seconds().max(0),
             refresh_token: match client {
                 ClientKind::Native => Some(pair.refresh_token.expose_secret().to_owned()),

@@ -11,6 +11,8 @@
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 
+use crate::session::SessionInfo;
+
 /// The reverse proxies trusted to append the client's address to
 /// `X-Forwarded-For`; none by default.
 ///
@@ -110,6 +112,20 @@ fn parse_trusted(list: &str) -> Result<Vec<IpAddr>, String> {
                 .map_err(|_| entry.to_owned())
         })
         .collect()
+}
+
+/// What a login records about the device: its `User-Agent` (cut to 200
+/// characters) and address.
+pub fn session_info(user_agent: Option<&[u8]>, ip: Option<IpAddr>) -> SessionInfo {
+    let mut info = SessionInfo::default();
+    if let Some(agent) = user_agent {
+        let agent: String = String::from_utf8_lossy(agent).chars().take(200).collect();
+        info = info.with_user_agent(agent);
+    }
+    if let Some(ip) = ip {
+        info = info.with_ip(ip);
+    }
+    info
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use time::Duration;
 
 use super::body::ErrorBody;
 use super::credentials::CredentialsError;
+use super::dpop;
 use super::reply::Reply;
 use super::throttle::Throttled;
 use crate::cookie::{CookieError, SetCookie};
@@ -177,12 +178,16 @@ impl HttpError {
     }
 
     /// The headers to send with it, names in lowercase: `cache-control`,
-    /// `www-authenticate` on a token's 401, `retry-after` on 429 and 503,
+    /// `www-authenticate` on a token's 401 (a `DPoP` challenge, and
+    /// `dpop-nonce` when a nonce is due, for a refused DPoP proof), `retry-after` on 429 and 503,
     /// `set-cookie` when the cookie changes. Logs server-side failures.
     pub fn headers(&self) -> Vec<(&'static str, String)> {
         let mut headers = vec![("cache-control", "no-store".to_owned())];
         match &self.problem {
             Problem::MissingBearer => headers.push(("www-authenticate", "Bearer".to_owned())),
+            Problem::Token(err) if dpop::is_proof_error(err) => {
+                headers.extend(dpop::challenge(err))
+            }
             Problem::Token(err) if self.status() == 401 => headers.push((
                 "www-authenticate",
                 format!(
@@ -308,16 +313,16 @@ impl fmt::Display for Causes<'_> {
 /// [`HttpError::missing_bearer`] when there is no header, another scheme,
 /// or no token.
 pub fn bearer_token(authorization: Option<&[u8]>) -> Result<&str, HttpError> {
-    let value = authorization.ok_or_else(HttpError::missing_bearer)?;
-    let value = std::str::from_utf8(value).map_err(|_| HttpError::missing_bearer())?;
-    let (scheme, token) = value
-        .split_once(' ')
-        .ok_or_else(HttpError::missing_bearer)?;
+    scheme_token(authorization, "bearer").ok_or_else(HttpError::missing_bearer)
+}
+
+/// The token of an `Authorization: <scheme> <token>` header value, the
+/// scheme compared without case; `None` for another scheme or no token.
+pub(super) fn scheme_token<'a>(authorization: Option<&'a [u8]>, scheme: &str) -> Option<&'a str> {
+    let value = std::str::from_utf8(authorization?).ok()?;
+    let (sent, token) = value.split_once(' ')?;
     let token = token.trim_matches(' ');
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
-        return Err(HttpError::missing_bearer());
-    }
-    Ok(token)
+    (sent.eq_ignore_ascii_case(scheme) && !token.is_empty()).then_some(token)
 }
 
 #[cfg(test)]

@@ -5,8 +5,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::body::{ClientKind, LoginRequest, RevokedBody, SessionBody, TokenBody};
-use super::client::TrustedProxies;
+use super::client::{TrustedProxies, session_info};
 use super::credentials::{Credentials, Login};
+use super::dpop::{bound_to, is_proof_error};
 use super::error::{HttpError, bearer_token};
 use super::reply::Reply;
 use super::throttle::LoginThrottle;
@@ -15,7 +16,7 @@ use crate::cookie::{CookieError, RefreshCookie, RequestHeaders};
 use crate::error::Error;
 use crate::secret::RefreshToken;
 use crate::service::TokenService;
-use crate::session::{SessionId, SessionInfo};
+use crate::session::SessionId;
 use crate::store::RefreshStore;
 use crate::token::{AccessClaims, AppClaims, TokenPair};
 
@@ -23,8 +24,9 @@ use crate::token::{AccessClaims, AppClaims, TokenPair};
 /// would only fill the throttle's tables.
 pub const MAX_USERNAME_BYTES: usize = 256;
 
-/// The largest request body a login reads; larger ones are 413. Framework
-/// glue enforces it before reading the body.
+/// The largest request body a login (or an OAuth route) reads; larger
+/// ones are 413 (400 `invalid_request` on the OAuth routes). Framework glue
+/// enforces it before reading the body.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// The session routes of a web app (login, refresh, logout, log out the
@@ -46,6 +48,9 @@ pub(super) struct Inner<S, C> {
     pub(super) throttle: LoginThrottle,
     pub(super) proxies: TrustedProxies,
     pub(super) verification: Verification,
+    /// Who may call `POST /oauth/introspect`; none: the route is disabled.
+    #[cfg(feature = "oauth")]
+    pub(super) introspection: Option<crate::oauth::IntrospectionClient>,
 }
 
 impl<S, C> Clone for AuthFlow<S, C> {
@@ -102,14 +107,21 @@ impl<S: RefreshStore, C: AppClaims> AuthFlow<S, C> {
     }
 
     /// The caller of a protected route, from its `Authorization: Bearer`
-    /// access token, checked as configured ([`Verification`]).
+    /// access token, or `Authorization: DPoP` with the `DPoP` proof of the
+    /// request (its `ath` included; needs
+    /// [`RequestHeaders::with_target`]), checked as configured
+    /// ([`Verification`]). A DPoP-bound token sent as Bearer is refused.
     ///
     /// # Errors
-    /// 401 (no or bad token, revoked session), 503 if the store fails.
+    /// 401 (no or bad token, revoked session, refused proof), 503 if the
+    /// store fails.
     pub async fn authenticate(
         &self,
         headers: &RequestHeaders<'_>,
     ) -> Result<AccessClaims<C>, HttpError> {
+        if let Some(token) = self.dpop_authorization(headers) {
+            return self.authenticate_dpop(token, headers).await;
+        }
         self.authenticate_bearer(headers.authorization()).await
     }
 
@@ -133,12 +145,14 @@ impl<S: RefreshStore, C: AppClaims> AuthFlow<S, C> {
 
     /// `POST /auth/login` from `peer`, JSON `{"username", "password"[,
     /// "client": "native"]}`: CSRF check, throttle, the app's
-    /// [`Credentials`], then a session. The sessions of the refresh cookies
-    /// the browser still sends are ended first, so none lingers.
+    /// [`Credentials`], then a session, bound to the key of the request's
+    /// `DPoP` proof if it has one. The sessions of the refresh cookies the
+    /// browser still sends are ended first, so none lingers.
     ///
     /// # Errors
     /// 403 cross-site, 400 bad body or too many cookies, 401 wrong
-    /// credentials, 429 throttled, 503 busy or store down, 500.
+    /// credentials or refused proof, 429 throttled, 503 busy or store
+    /// down, 500.
     pub async fn login(
         &self,
         headers: &RequestHeaders<'_>,
@@ -155,6 +169,7 @@ impl<S: RefreshStore, C: AppClaims> AuthFlow<S, C> {
         if request.username.len() > MAX_USERNAME_BYTES {
             return Err(HttpError::bad_request());
         }
+        let proof = self.login_proof(headers).await?;
         // Junk cookies end no session and need not stop a login.
         let previous = match self.candidates(headers) {
             Ok(tokens) => tokens.unwrap_or_default(),
@@ -184,7 +199,10 @@ impl<S: RefreshStore, C: AppClaims> AuthFlow<S, C> {
             claims,
             stamp,
         } = login;
-        let pair = inner.service.issue(&subject, claims, info).await?;
+        let pair = inner
+            .service
+            .issue_with(&subject, claims, bound_to(info, proof))
+            .await?;
         if let Some(stamp) = stamp {
             let current = inner.credentials.stamp_is_current(&subject, &stamp).await;
             if !matches!(current, Ok(true)) {
@@ -198,9 +216,11 @@ impl<S: RefreshStore, C: AppClaims> AuthFlow<S, C> {
         self.tokens(&pair, request.client)
     }
 
-    /// `POST /auth/refresh`: CSRF check, then rotates the cookie's token.
-    /// A 401 deletes the cookie; a 503 keeps it, or, when the rotation is in
-    /// doubt, replaces it with the token to retry with.
+    /// `POST /auth/refresh`: CSRF check, then rotates the cookie's token,
+    /// with the request's `DPoP` proof if any (a bound session needs one).
+    /// A 401 deletes the cookie, except for a refused proof; a 503 keeps
+    /// it, or, when the rotation is in doubt, replaces it with the token to
+    /// retry with.
     ///
     /// Strict about the cookie: with two of the name (one may have been
     /// planted by a sibling domain) the refresh is refused (401
@@ -220,7 +240,7 @@ impl<S: RefreshStore, C: AppClaims> AuthFlow<S, C> {
                 CookieError::Duplicate | CookieError::CrossSite => HttpError::from(err),
                 err => HttpError::from(err).clearing_cookie(clear()),
             })?;
-        match inner.service.refresh(&token).await {
+        match self.rotate(&token, headers).await {
             Ok(pair) => self.tokens(&pair, ClientKind::Browser),
             // The rotation may have happened: the browser retries with the
             // token handed back, which gets the successor if it did.
@@ -238,6 +258,7 @@ impl<S: RefreshStore, C: AppClaims> AuthFlow<S, C> {
                     Err(_) => error,
                 })
             }
+            Err(err) if is_proof_error(&err) => Err(err.into()),
             Err(err) => Err(HttpError::from(err).clearing_cookie(clear())),
         }
     }
@@ -373,18 +394,4 @@ impl<S: RefreshStore, C: AppClaims> AuthFlow<S, C> {
         }
         Ok((verified, refused))
     }
-}
-
-/// What a login records about the device: its `User-Agent` (cut to 200
-/// characters) and address.
-pub fn session_info(user_agent: Option<&[u8]>, ip: Option<IpAddr>) -> SessionInfo {
-    let mut info = SessionInfo::default();
-    if let Some(agent) = user_agent {
-        let agent: String = String::from_utf8_lossy(agent).chars().take(200).collect();
-        info = info.with_user_agent(agent);
-    }
-    if let Some(ip) = ip {
-        info = info.with_ip(ip);
-    }
-    info
 }

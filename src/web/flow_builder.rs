@@ -43,6 +43,8 @@ pub struct AuthFlowBuilder<S, C> {
     limits: ThrottleLimits,
     proxies: TrustedProxies,
     verification: Verification,
+    #[cfg(feature = "oauth")]
+    introspection: Option<crate::oauth::IntrospectionClient>,
 }
 
 impl<S, C> std::fmt::Debug for AuthFlowBuilder<S, C> {
@@ -65,6 +67,8 @@ impl<S: RefreshStore, C: AppClaims> AuthFlow<S, C> {
             limits: ThrottleLimits::default(),
             proxies: TrustedProxies::default(),
             verification: Verification::default(),
+            #[cfg(feature = "oauth")]
+            introspection: None,
         }
     }
 }
@@ -106,6 +110,15 @@ impl<S: RefreshStore, C: AppClaims> AuthFlowBuilder<S, C> {
         self
     }
 
+    /// The one client allowed to call `POST /oauth/introspect`
+    /// ([`AuthFlow::oauth_introspect`]), by HTTP Basic. Default: none, and
+    /// the introspection route answers 404.
+    #[cfg(feature = "oauth")]
+    pub fn introspection_client(mut self, client: crate::oauth::IntrospectionClient) -> Self {
+        self.introspection = Some(client);
+        self
+    }
+
     /// Checks the settings.
     ///
     /// # Errors
@@ -124,6 +137,8 @@ impl<S: RefreshStore, C: AppClaims> AuthFlowBuilder<S, C> {
                 throttle,
                 proxies: self.proxies,
                 verification: self.verification,
+                #[cfg(feature = "oauth")]
+                introspection: self.introspection,
             }),
         })
     }

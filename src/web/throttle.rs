@@ -6,7 +6,9 @@
 //! proves the password right gives it back. So the buckets count wrong
 //! guesses and checks still running, and many guesses sent at once cannot
 //! slip past the count. Without a token in either bucket the request is
-//! answered 429 at once, without hashing.
+//! answered 429 at once, without hashing. A secret that is no user's (an
+//! OAuth client's) is charged to the address's bucket alone
+//! ([`LoginThrottle::try_take_address`]).
 //!
 //! The buckets live in this process's memory: each instance of a server
 //! counts on its own, and a restart forgets. Behind a load balancer, an
@@ -105,7 +107,9 @@ pub struct LoginThrottle {
 #[must_use = "dropping the ticket keeps the guess charged"]
 pub struct Ticket<'a> {
     throttle: &'a LoginThrottle,
-    user: Option<String>,
+    /// The user bucket charged (`Some(None)`: the shared overflow one), or
+    /// `None` when only the address was ([`LoginThrottle::try_take_address`]).
+    user: Option<Option<String>>,
     address: Option<AddressKey>,
 }
 
@@ -166,7 +170,32 @@ impl LoginThrottle {
         addresses.take(address_key.as_ref(), now);
         Ok(Ticket {
             throttle: self,
-            user: user_key,
+            user: Some(user_key),
+            address: address_key,
+        })
+    }
+
+    /// Takes a token for one guess at a secret that belongs to no user
+    /// (an OAuth client's) from `client`'s bucket only: charging a bucket
+    /// that everyone shares would let guesses from anywhere lock the
+    /// secret's owner out.
+    ///
+    /// # Errors
+    /// [`Throttled`] when the address's bucket is empty.
+    pub fn try_take_address(&self, client: Option<IpAddr>) -> Result<Ticket<'_>, Throttled> {
+        let now = self.clock.now();
+        let address = AddressKey::of(client);
+        let mut tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
+        let addresses = &mut tables.1;
+        let address_key = addresses.track(&address, now);
+        let wait = addresses.wait(address_key.as_ref(), now);
+        if wait.is_positive() {
+            return Err(Throttled { retry_after: wait });
+        }
+        addresses.take(address_key.as_ref(), now);
+        Ok(Ticket {
+            throttle: self,
+            user: None,
             address: address_key,
         })
     }
@@ -182,7 +211,9 @@ impl Ticket<'_> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let (users, addresses) = &mut *tables;
-        users.refund(self.user.as_ref(), now);
+        if let Some(user) = &self.user {
+            users.refund(user.as_ref(), now);
+        }
         addresses.refund(self.address.as_ref(), now);
     }
 }

@@ -17,6 +17,8 @@ use crate::common::{self, tokens};
 pub(crate) mod freeze;
 #[cfg(feature = "postgres")]
 pub(crate) mod pg;
+#[cfg(feature = "postgres")]
+pub(crate) mod pg_hot;
 
 /// How many refreshes race for one token.
 pub(crate) const RACERS: usize = 32;

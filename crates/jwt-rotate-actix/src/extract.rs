@@ -9,7 +9,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header::{AUTHORIZATION, HeaderValue};
 use actix_web::{FromRequest, HttpRequest};
 use jwt_rotate::store::RefreshStore;
-use jwt_rotate::web::{AuthFlow, HttpError, Verification, bearer_token};
+use jwt_rotate::web::{AuthFlow, HttpError, Verification, bearer_token, dpop_token};
 use jwt_rotate::{AccessClaims, AppClaims, NoClaims, RequestHeaders};
 
 use crate::response::AuthError;
@@ -24,26 +24,38 @@ type Checked<C> = Boxed<Result<AccessClaims<C>, HttpError>>;
 /// erased, so that `Authenticated<C>` names the claims only.
 pub(crate) trait Authenticator<C>: 'static {
     /// The check's result at once when it needs no store read
-    /// ([`Verification::Signature`]), else `None`.
+    /// ([`Verification::Signature`] and a Bearer token), else `None`.
     fn verify_now(&self, authorization: Option<&HeaderValue>) -> Option<Verified<C>>;
 
-    fn authenticate(&self, authorization: Option<HeaderValue>) -> Checked<C>;
+    /// The check that reads the store or the DPoP replay cache: of the
+    /// `Authorization` value for a Bearer token, of the whole request
+    /// (proof, `Host`, method, path) for a DPoP one.
+    fn authenticate(&self, authorization: Option<HeaderValue>, req: &HttpRequest) -> Checked<C>;
 }
 
 type Verified<C> = Result<AccessClaims<C>, HttpError>;
 
 impl<S: RefreshStore, C: AppClaims> Authenticator<C> for AuthFlow<S, C> {
     fn verify_now(&self, authorization: Option<&HeaderValue>) -> Option<Verified<C>> {
-        if self.verification() != Verification::Signature {
+        let value = authorization.map(HeaderValue::as_bytes);
+        // A DPoP proof goes through the replay cache: not now.
+        let dpop = dpop_token(value).is_some() && self.service().accepts_dpop();
+        if dpop || self.verification() != Verification::Signature {
             return None;
         }
-        let verified = bearer_token(authorization.map(HeaderValue::as_bytes))
-            .and_then(|token| Ok(self.service().verify(token)?));
+        let verified = bearer_token(value).and_then(|token| Ok(self.service().verify(token)?));
         Some(verified)
     }
 
-    fn authenticate(&self, authorization: Option<HeaderValue>) -> Checked<C> {
+    fn authenticate(&self, authorization: Option<HeaderValue>, req: &HttpRequest) -> Checked<C> {
         let flow = self.clone();
+        if dpop_token(authorization.as_ref().map(HeaderValue::as_bytes)).is_some() {
+            // The request, shared (an `Rc`): its headers, method and path.
+            let req = req.clone();
+            return Box::pin(async move {
+                AuthFlow::authenticate(&flow, &crate::routes::request_headers(&req)).await
+            });
+        }
         Box::pin(async move {
             let mut headers = RequestHeaders::new();
             if let Some(value) = &authorization {
@@ -72,7 +84,9 @@ impl<C> std::fmt::Debug for Installed<C> {
 }
 
 /// The caller of a protected route: the claims of its verified
-/// `Authorization: Bearer` access token, checked as the flow's
+/// `Authorization: Bearer` access token (or `Authorization: DPoP` with the
+/// request's `DPoP` proof, when the flow's service takes DPoP), checked as
+/// the flow's
 /// [`Verification`](jwt_rotate::web::Verification) says (by default the
 /// session must also still be live).
 ///
@@ -199,7 +213,7 @@ fn check<C: AppClaims>(req: &HttpRequest) -> Check<C> {
     let authorization = single_authorization(req);
     match flow.verify_now(authorization) {
         Some(verified) => Check::Done(verified),
-        None => Check::Pending(flow.authenticate(authorization.cloned())),
+        None => Check::Pending(flow.authenticate(authorization.cloned(), req)),
     }
 }
 

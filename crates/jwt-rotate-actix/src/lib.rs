@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod extract;
+mod oauth;
 mod response;
 mod routes;
 

@@ -77,7 +77,10 @@ impl<S: RefreshStore, C: AppClaims> JwtAuth<S, C> {
     /// `POST /auth/login`, `POST /auth/refresh`, `POST /auth/logout`,
     /// `POST /auth/logout-others`, `GET /sessions`, `DELETE /sessions/{id}`,
     /// `GET /.well-known/jwks.json`; another method on these paths is a
-    /// JSON 405. Login bodies over 16 KiB are 413. The throttle counts
+    /// JSON 405. Login bodies over 16 KiB are 413. With the feature
+    /// `oauth`, also `POST /oauth/token`, `POST /oauth/revoke` and
+    /// `POST /oauth/introspect` (see `AuthFlow::oauth_token` and the next
+    /// two; bodies over 16 KiB are 400 `invalid_request`). The throttle counts
     /// guesses per peer address (`HttpRequest::peer_addr`, or what a
     /// trusted proxy forwarded).
     ///
@@ -109,6 +112,7 @@ impl<S: RefreshStore, C: AppClaims> JwtAuth<S, C> {
                     "/.well-known/jwks.json",
                     web::get().to(jwks::<S, C>),
                 ))
+                .configure(crate::oauth::configure::<S, C>)
                 .app_data(flow);
         }
     }
@@ -133,7 +137,7 @@ impl<S: RefreshStore, C: AppClaims> JwtAuth<S, C> {
 }
 
 /// One path with one method; any other method gets the JSON 405.
-fn resource(path: &str, route: Route) -> Resource {
+pub(crate) fn resource(path: &str, route: Route) -> Resource {
     web::resource(path)
         .route(route)
         .default_service(web::to(|| async {
@@ -142,17 +146,20 @@ fn resource(path: &str, route: Route) -> Resource {
 }
 
 /// The request's headers as the library reads them; the URI's authority
-/// stands in for `Host` on HTTP/2.
-fn request_headers(req: &HttpRequest) -> RequestHeaders<'_> {
+/// stands in for `Host` on HTTP/2. The method and the whole path (scope
+/// prefix included) go with them: a DPoP proof names both.
+pub(crate) fn request_headers(req: &HttpRequest) -> RequestHeaders<'_> {
     let headers: RequestHeaders<'_> = req
         .headers()
         .iter()
         .map(|(name, value)| (name.as_str(), value.as_bytes()))
         .collect();
-    headers.with_authority(req.uri().authority().map(|a| a.as_str().as_bytes()))
+    headers
+        .with_authority(req.uri().authority().map(|a| a.as_str().as_bytes()))
+        .with_target(req.method().as_str(), req.path())
 }
 
-type Flow<S, C> = web::Data<AuthFlow<S, C>>;
+pub(crate) type Flow<S, C> = web::Data<AuthFlow<S, C>>;
 
 async fn login<S: RefreshStore, C: AppClaims>(
     flow: Flow<S, C>,

@@ -4,13 +4,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, OriginalUri};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use jwt_rotate::store::RefreshStore;
-use jwt_rotate::web::{AuthFlow, HttpError, Verification, bearer_token};
-use jwt_rotate::{AccessClaims, AppClaims, NoClaims};
+use jwt_rotate::web::{AuthFlow, HttpError, Verification, bearer_token, dpop_token};
+use jwt_rotate::{AccessClaims, AppClaims, NoClaims, RequestHeaders};
 
 use crate::response::AuthError;
 
@@ -22,16 +22,24 @@ type Checked<'a, C> = Pin<Box<dyn Future<Output = Verified<C>> + Send + 'a>>;
 /// erased, so that `Authenticated<C>` names the claims only.
 pub(crate) trait Authenticator<C>: Send + Sync + 'static {
     /// The check's result at once when it needs no store read
-    /// ([`Verification::Signature`]), else `None`: the common path of a
-    /// resource route pays no allocation for a future.
+    /// ([`Verification::Signature`] and a Bearer token), else `None`: the
+    /// common path of a resource route pays no allocation for a future.
     fn verify_now(&self, authorization: Option<&[u8]>) -> Option<Verified<C>>;
 
-    fn authenticate<'a>(&'a self, authorization: Option<&'a [u8]>) -> Checked<'a, C>;
+    /// The check of `authorization`; of the whole request (`parts`: the
+    /// proof, `Host`, the method and the URL) for a DPoP token.
+    fn authenticate<'a>(
+        &'a self,
+        authorization: Option<&'a [u8]>,
+        parts: &'a Parts,
+    ) -> Checked<'a, C>;
 }
 
 impl<S: RefreshStore, C: AppClaims> Authenticator<C> for AuthFlow<S, C> {
     fn verify_now(&self, authorization: Option<&[u8]>) -> Option<Verified<C>> {
-        if self.verification() != Verification::Signature {
+        // A DPoP proof goes through the replay cache: not now.
+        let dpop = dpop_token(authorization).is_some() && self.service().accepts_dpop();
+        if dpop || self.verification() != Verification::Signature {
             return None;
         }
         let verified =
@@ -39,8 +47,17 @@ impl<S: RefreshStore, C: AppClaims> Authenticator<C> for AuthFlow<S, C> {
         Some(verified)
     }
 
-    fn authenticate<'a>(&'a self, authorization: Option<&'a [u8]>) -> Checked<'a, C> {
-        Box::pin(self.authenticate_bearer(authorization))
+    fn authenticate<'a>(
+        &'a self,
+        authorization: Option<&'a [u8]>,
+        parts: &'a Parts,
+    ) -> Checked<'a, C> {
+        if dpop_token(authorization).is_none() {
+            // The common path: the header alone, nothing gathered.
+            return Box::pin(self.authenticate_bearer(authorization));
+        }
+        let headers = dpop_headers(parts);
+        Box::pin(async move { AuthFlow::authenticate(self, &headers).await })
     }
 }
 
@@ -55,7 +72,9 @@ impl<C> Clone for Installed<C> {
 }
 
 /// The caller of a protected route: the claims of its verified
-/// `Authorization: Bearer` access token, checked as the flow's
+/// `Authorization: Bearer` access token (or `Authorization: DPoP` with the
+/// request's `DPoP` proof, when the flow's service takes DPoP), checked as
+/// the flow's
 /// [`Verification`](jwt_rotate::web::Verification) says (by default the
 /// session must also still be live).
 ///
@@ -92,7 +111,7 @@ impl<St: Send + Sync, C: AppClaims> FromRequestParts<St> for Authenticated<C> {
         if let Some(verified) = flow.verify_now(authorization) {
             return verified.map(Self).map_err(AuthError);
         }
-        Ok(Self(flow.authenticate(authorization).await?))
+        Ok(Self(flow.authenticate(authorization, parts).await?))
     }
 }
 
@@ -107,6 +126,17 @@ impl<St: Send + Sync, C: AppClaims> OptionalFromRequestParts<St> for Authenticat
             .await
             .map(Some)
     }
+}
+
+/// What a DPoP token's check reads: the headers (the proof, `Host`), the
+/// method and the URL the client sent (`OriginalUri`, whole inside a
+/// `nest`).
+fn dpop_headers(parts: &Parts) -> RequestHeaders<'_> {
+    let uri = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or(&parts.uri, |OriginalUri(uri)| uri);
+    crate::routes::request_headers(&parts.headers, uri, &parts.method)
 }
 
 /// The `Authorization` value, `None` when absent or sent twice.

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{
-    ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State,
+    ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, OriginalUri, Path, Request, State,
 };
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{delete, get, post};
 use axum::{Extension, Router};
@@ -82,6 +82,13 @@ impl<S: RefreshStore, C: AppClaims> JwtAuth<S, C> {
     /// `POST /auth/login`, `POST /auth/refresh`, `POST /auth/logout`,
     /// `POST /auth/logout-others`, `GET /sessions`, `DELETE /sessions/{id}`,
     /// `GET /.well-known/jwks.json`. Login bodies over 16 KiB are 413.
+    /// With the feature `oauth`, also `POST /oauth/token`,
+    /// `POST /oauth/revoke` and `POST /oauth/introspect` (see
+    /// `AuthFlow::oauth_token` and the next two; bodies over 16 KiB are
+    /// 400 `invalid_request`).
+    /// Login and refresh pass the `DPoP` header, the method and the URL
+    /// the client used to the flow, which binds sessions to DPoP keys when
+    /// its service takes DPoP.
     /// The routes find peers' addresses through `ConnectInfo<SocketAddr>`
     /// when the app is served with
     /// `into_make_service_with_connect_info::<SocketAddr>()`; without it the
@@ -98,6 +105,7 @@ impl<S: RefreshStore, C: AppClaims> JwtAuth<S, C> {
             .route("/sessions", get(sessions::<S, C>))
             .route("/sessions/{id}", delete(revoke_session::<S, C>))
             .route("/.well-known/jwks.json", get(jwks::<S, C>))
+            .merge(crate::oauth::routes::<S, C>())
             .layer(self.layer())
             .with_state(self.flow.clone())
     }
@@ -120,13 +128,21 @@ impl<S: RefreshStore, C: AppClaims> JwtAuth<S, C> {
 }
 
 /// The request's headers as the library reads them; the URI's authority
-/// stands in for `Host` on HTTP/2.
-fn request_headers<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> RequestHeaders<'a> {
+/// stands in for `Host` on HTTP/2. `uri` is the one the client sent
+/// (`OriginalUri`, not the path left inside a `nest`): a DPoP proof names
+/// it, with the method.
+pub(crate) fn request_headers<'a>(
+    headers: &'a HeaderMap,
+    uri: &'a Uri,
+    method: &'a Method,
+) -> RequestHeaders<'a> {
     let headers: RequestHeaders<'a> = headers
         .iter()
         .map(|(name, value)| (name.as_str(), value.as_bytes()))
         .collect();
-    headers.with_authority(uri.authority().map(|a| a.as_str().as_bytes()))
+    headers
+        .with_authority(uri.authority().map(|a| a.as_str().as_bytes()))
+        .with_target(method.as_str(), uri.path())
 }
 
 /// A body of at most [`MAX_BODY_BYTES`], or the JSON 413/400.
@@ -147,7 +163,7 @@ impl<St: Send + Sync> FromRequest<St> for Body {
 }
 
 /// The connection's peer, when the app is served with `ConnectInfo`.
-struct Peer(Option<IpAddr>);
+pub(crate) struct Peer(pub(crate) Option<IpAddr>);
 
 impl<St: Send + Sync> FromRequestParts<St> for Peer {
     type Rejection = Infallible;
@@ -161,30 +177,34 @@ impl<St: Send + Sync> FromRequestParts<St> for Peer {
 async fn login<S: RefreshStore, C: AppClaims>(
     State(flow): State<AuthFlow<S, C>>,
     Peer(peer): Peer,
-    uri: Uri,
+    OriginalUri(uri): OriginalUri,
+    method: Method,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Response {
-    respond(
-        flow.login(&request_headers(&headers, &uri), peer, &body)
-            .await,
-    )
+    let headers = request_headers(&headers, &uri, &method);
+    respond(flow.login(&headers, peer, &body).await)
 }
 
 async fn refresh<S: RefreshStore, C: AppClaims>(
     State(flow): State<AuthFlow<S, C>>,
-    uri: Uri,
+    OriginalUri(uri): OriginalUri,
+    method: Method,
     headers: HeaderMap,
 ) -> Response {
-    respond(flow.refresh(&request_headers(&headers, &uri)).await)
+    respond(
+        flow.refresh(&request_headers(&headers, &uri, &method))
+            .await,
+    )
 }
 
 async fn logout<S: RefreshStore, C: AppClaims>(
     State(flow): State<AuthFlow<S, C>>,
-    uri: Uri,
+    OriginalUri(uri): OriginalUri,
+    method: Method,
     headers: HeaderMap,
 ) -> Response {
-    respond(flow.logout(&request_headers(&headers, &uri)).await)
+    respond(flow.logout(&request_headers(&headers, &uri, &method)).await)
 }
 
 async fn logout_others<S: RefreshStore, C: AppClaims>(

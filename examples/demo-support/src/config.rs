@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use jwt_rotate::oauth::IntrospectionClient;
 use jwt_rotate::web::{ThrottleLimits, TrustedProxies};
 use jwt_rotate::{Clock, CookieSecurity, MemoryStore, Origin, SystemClock};
 
@@ -51,6 +52,17 @@ pub struct Config {
     /// Where sessions live. Default: a [`MemoryStore`]; env `SESSIONS_DB`
     /// for a [`SqliteStore`].
     pub store: Store,
+    /// The resource server allowed to call `POST /oauth/introspect`, by
+    /// HTTP Basic. Default: none, and that route answers 404 (the token
+    /// and revocation routes need no client); env `INTROSPECT_CLIENT_ID`
+    /// with `INTROSPECT_CLIENT_SECRET`.
+    pub introspection: Option<IntrospectionClient>,
+    /// DPoP server nonces (RFC 9449, section 8): when set, every proof
+    /// must carry a nonce of this server, each valid for this long (and
+    /// the period after), and a proof without one is answered 401
+    /// `use_dpop_nonce` with a `DPoP-Nonce`. Default: none; env
+    /// `DPOP_NONCE_SECS`.
+    pub dpop_nonces: Option<Duration>,
 }
 
 /// Where the token signing keys come from.
@@ -84,6 +96,8 @@ impl Default for Config {
             clock: Arc::new(SystemClock),
             signing: Signing::Random,
             store: Arc::new(MemoryStore::new()),
+            introspection: None,
+            dpop_nonces: None,
         }
     }
 }
@@ -91,9 +105,11 @@ impl Default for Config {
 impl Config {
     /// The defaults, changed by the environment: `ACCESS_TTL_SECS`,
     /// `REUSE_GRACE_SECS`, `COOKIE_SECURE`, `PUBLIC_ORIGIN`,
-    /// `TRUSTED_PROXIES`, `SESSIONS_DB` (a SQLite URL such as
+    /// `TRUSTED_PROXIES`, `DPOP_NONCE_SECS`, `SESSIONS_DB` (a SQLite URL such as
     /// `sqlite://sessions.db`, created and migrated if needed), and
-    /// `ACCESS_KEY_SECRET` with `REFRESH_KEY_SECRET` (both or neither).
+    /// `ACCESS_KEY_SECRET` with `REFRESH_KEY_SECRET` (both or neither), and
+    /// `INTROSPECT_CLIENT_ID` with `INTROSPECT_CLIENT_SECRET` (both or
+    /// neither; the secret at least 16 characters).
     ///
     /// # Errors
     /// [`EnvError`] naming a variable whose value cannot be used, or whose
@@ -120,6 +136,7 @@ impl Config {
             })?;
             config.public_origin = Some(origin);
         }
+        config.dpop_nonces = seconds("DPOP_NONCE_SECS")?;
         if let Ok(list) = std::env::var("TRUSTED_PROXIES") {
             config.trusted_proxies = list
                 .parse()
@@ -143,6 +160,7 @@ impl Config {
                 ));
             }
         }
+        config.introspection = introspection_client()?;
         if let Ok(url) = std::env::var("SESSIONS_DB") {
             config.store = sqlite_store(&url).await.map_err(|err| EnvError {
                 source: Some(err),
@@ -161,6 +179,30 @@ pub async fn sqlite_store(url: &str) -> Result<Store, jwt_rotate::Error> {
     let store = SqliteStore::connect(url).await?;
     store.migrate().await?;
     Ok(Arc::new(store))
+}
+
+/// The introspection client of `INTROSPECT_CLIENT_ID` and
+/// `INTROSPECT_CLIENT_SECRET`, if both are set.
+fn introspection_client() -> Result<Option<IntrospectionClient>, EnvError> {
+    /// Shorter secrets are guessable in the throttle's budget over time.
+    const MIN_SECRET_CHARS: usize = 16;
+    match (
+        std::env::var("INTROSPECT_CLIENT_ID"),
+        std::env::var("INTROSPECT_CLIENT_SECRET"),
+    ) {
+        (Ok(id), Ok(secret)) if !id.is_empty() && secret.chars().count() >= MIN_SECRET_CHARS => {
+            Ok(Some(IntrospectionClient::new(id, secret)))
+        }
+        (Err(_), Err(_)) => Ok(None),
+        (Ok(_), Ok(_)) => Err(EnvError::new(
+            "INTROSPECT_CLIENT_SECRET",
+            "at least 16 characters, with a non-empty INTROSPECT_CLIENT_ID",
+        )),
+        _ => Err(EnvError::new(
+            "INTROSPECT_CLIENT_ID",
+            "set together with INTROSPECT_CLIENT_SECRET",
+        )),
+    }
 }
 
 fn seconds(variable: &'static str) -> Result<Option<Duration>, EnvError> {

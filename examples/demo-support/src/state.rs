@@ -8,8 +8,10 @@ use std::sync::Arc;
 
 use jwt_rotate::store::RefreshStore;
 use jwt_rotate::web::{AuthFlow, HttpError, TrustedProxies};
-use jwt_rotate::{AccessClaims, Key, RefreshCookie, SessionId, TokenService};
-use time::OffsetDateTime;
+use jwt_rotate::{
+    AccessClaims, Clock, Dpop, DpopNonces, Key, RefreshCookie, SessionId, TokenService,
+};
+use time::{Duration, OffsetDateTime};
 
 use crate::config::{Config, Signing};
 use crate::credentials::DemoCredentials;
@@ -79,7 +81,8 @@ impl AppState {
             .access_key(Key::hs256(access)?)
             .refresh_key(Key::hs256(refresh)?)
             .max_sessions_per_subject(config.max_sessions_per_user)
-            .clock(config.clock)
+            .clock(Arc::clone(&config.clock))
+            .dpop(dpop(&config.clock, config.dpop_nonces)?)
             .build(config.store)?;
         let mut cookie = RefreshCookie::builder().security(config.cookie_security);
         if let Some(origin) = config.public_origin {
@@ -91,12 +94,15 @@ impl AppState {
             users: Arc::clone(&users),
             gate: hash_gate.clone(),
         };
-        let flow = AuthFlow::builder(service)
+        let mut flow = AuthFlow::builder(service)
             .credentials(credentials)
             .cookie(cookie.build()?)
             .throttle(config.throttle)
-            .trusted_proxies(config.trusted_proxies.clone())
-            .build()?;
+            .trusted_proxies(config.trusted_proxies.clone());
+        if let Some(client) = config.introspection {
+            flow = flow.introspection_client(client);
+        }
+        let flow = flow.build()?;
         Ok(Self {
             inner: Arc::new(Inner {
                 flow,
@@ -164,6 +170,16 @@ impl AppState {
             .await?;
         Ok(RevokedBody { revoked })
     }
+}
+
+/// DPoP on: a login with a `DPoP` header binds its session to the key;
+/// requests without one stay Bearer. Nonces when the config asks.
+fn dpop(clock: &Arc<dyn Clock>, nonces: Option<Duration>) -> Result<Dpop, jwt_rotate::Error> {
+    let mut dpop = Dpop::builder().clock(Arc::clone(clock));
+    if let Some(lifetime) = nonces {
+        dpop = dpop.nonces(DpopNonces::new(lifetime)?);
+    }
+    dpop.build()
 }
 
 fn random_secret() -> [u8; 32] {

@@ -114,3 +114,40 @@ fn a_repeated_header_is_refused() {
     let two: [&[u8]; 2] = [b"a", b"a"];
     assert_eq!(single(two).unwrap_err().code(), "cross_site_request");
 }
+
+#[test]
+fn the_request_origin_is_the_public_one_or_http_and_the_single_host() {
+    let direct = RefreshCookie::default();
+    let headers = |pairs: &[(&'static str, &'static [u8])]| -> RequestHeaders<'static> {
+        pairs.iter().copied().collect()
+    };
+    let host = headers(&[("host", b"Auth.Test:80"), ("x-forwarded-proto", b"https")]);
+    assert_eq!(
+        direct.request_origin(&host),
+        Some(origin("http://auth.test"))
+    );
+    // HTTP/2: the URI's authority stands in for Host.
+    let h2 = RequestHeaders::new().with_authority(Some(b"auth.test:8443"));
+    assert_eq!(
+        direct.request_origin(&h2),
+        Some(origin("http://auth.test:8443"))
+    );
+    // No Host, two of them, or a bad one: no origin to name.
+    for bad in [
+        headers(&[]),
+        headers(&[("host", b"a.test"), ("host", b"b.test")]),
+        headers(&[("host", b"a.test/path")]),
+    ] {
+        assert_eq!(direct.request_origin(&bad), None, "{bad:?}");
+    }
+    let public = RefreshCookie::builder()
+        .public_origin(origin("https://auth.example"))
+        .build()
+        .unwrap();
+    for any in [host, headers(&[])] {
+        assert_eq!(
+            public.request_origin(&any),
+            Some(origin("https://auth.example"))
+        );
+    }
+}

@@ -28,7 +28,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::feed::{CatchUp, Cursor, RevocationFeed, RevocationSubscription, Revoked};
-use super::{ExpectedGeneration, RefreshStore, RotationUpdate};
+use super::{ExpectedGeneration, RefreshStore, Replay, ReplayKey, ReplaySet, RotationUpdate};
 use crate::error::StoreError;
 use crate::session::{Revocation, SessionId, SessionRecord};
 
@@ -41,6 +41,10 @@ use feed::Feed;
 use shard::Shard;
 
 const SHARDS: usize = 16;
+
+/// The most DPoP proofs remembered at once: 10,000 a second over the
+/// default 65-second window. The set grows as it fills.
+const REPLAY_CAPACITY: usize = 655_360;
 
 /// Sessions kept in process memory: the default store.
 ///
@@ -59,9 +63,14 @@ const SHARDS: usize = 16;
 /// It is also a [`RevocationFeed`]: its last 4,096 revocations (see
 /// [`with_feed_capacity`](Self::with_feed_capacity)), for a
 /// [`Verifier`](crate::Verifier) in the same process.
+///
+/// It remembers DPoP proofs ([`RefreshStore::insert_dpop_jti`]) in a set
+/// of its own of at most 655,360 unexpired ones; past that it fails the
+/// call (retryable) rather than forget one early.
 pub struct MemoryStore {
     shards: [Padded; SHARDS],
     feed: Arc<Feed>,
+    proofs: ReplaySet,
 }
 
 impl Default for MemoryStore {
@@ -91,6 +100,7 @@ impl MemoryStore {
         Self {
             shards: Default::default(),
             feed: Arc::new(Feed::new(events)),
+            proofs: ReplaySet::new(REPLAY_CAPACITY),
         }
     }
 
@@ -174,7 +184,20 @@ impl RefreshStore for MemoryStore {
     }
 
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        self.proofs.purge(now.unix_timestamp());
         Ok(self.each_shard().map(|mut s| s.purge_expired(now)).sum())
+    }
+
+    async fn insert_dpop_jti(
+        &self,
+        key: &ReplayKey,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<Replay, StoreError> {
+        let (expires_at, now) = (expires_at.unix_timestamp(), now.unix_timestamp());
+        self.proofs.insert(key, expires_at, now).map_err(|_| {
+            StoreError::unavailable("MemoryStore: too many unexpired DPoP proofs to remember")
+        })
     }
 }
 

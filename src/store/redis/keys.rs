@@ -16,6 +16,8 @@ use crate::session::SessionId;
 ///   ids, in the subject's slot. (A subject with a `}` gets a shorter tag,
 ///   still one slot.)
 /// - `<prefix>:feed`: the revocation feed, a stream (one server only).
+/// - `<prefix>:j:{<replay key>}`: a DPoP proof remembered until it is
+///   stale (`replay.rs`), expired by Redis itself.
 ///
 /// The prefix may hold no `{`, `}` (hash tags) and no `*`, `?`, `[`, `]`,
 /// `\` (SCAN patterns), so the first `{` of a key ends its prefix and no

@@ -83,10 +83,8 @@ impl RedisStore {
                     }
                 }
                 // Every session is revoked before a shortfall is told.
-                if wrote {
-                    if let Err(e) = self.check_replicated(outcome.acknowledged, doing) {
-                        short.get_or_insert(e);
-                    }
+                if wrote && let Err(e) = self.check_replicated(outcome.acknowledged, doing) {
+                    short.get_or_insert(e);
                 }
             }
         }

@@ -7,6 +7,7 @@ mod feed;
 mod keys;
 mod many;
 mod record;
+mod replay;
 mod scan;
 mod wait;
 
@@ -25,7 +26,7 @@ use self::error::store_error;
 use self::keys::{Keys, scripts};
 use self::record::instant;
 use self::wait::WaitFor;
-use super::{ExpectedGeneration, RefreshStore, RotationUpdate};
+use super::{ExpectedGeneration, RefreshStore, Replay, ReplayKey, RotationUpdate};
 use crate::error::{StoreError, StoreErrorKind};
 use crate::session::{Revocation, SessionId, SessionRecord};
 
@@ -352,5 +353,14 @@ impl RefreshStore for RedisStore {
 
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         self.purge_scanned(now).await
+    }
+
+    async fn insert_dpop_jti(
+        &self,
+        key: &ReplayKey,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<Replay, StoreError> {
+        self.insert_proof(key, now, expires_at).await
     }
 }

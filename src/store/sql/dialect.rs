@@ -152,6 +152,15 @@ pub trait Dialect: sealed::Sealed + Sized + fmt::Debug + Send + Sync + 'static {
         queries::update_returning(table, &Self::SPELLING)
     }
 
+    /// The statement [`purge_expired`](crate::store::RefreshStore::purge_expired)
+    /// runs on the sessions table `table`, with the instant as `$1`. The
+    /// default deletes by the earlier expiry, which the purge index of
+    /// migration 1 covers.
+    #[doc(hidden)]
+    fn purge_statement(table: &str) -> String {
+        Self::placeholders(queries::purge_by_expiry(table, &Self::SPELLING))
+    }
+
     /// The compare-and-swap of `RefreshStore::rotate`, one round trip when
     /// it succeeds; `expected.generation` fits an `i64`. The default runs
     /// [`rotate_statement`](Self::rotate_statement) with the id, what is
@@ -190,6 +199,15 @@ pub trait Dialect: sealed::Sealed + Sized + fmt::Debug + Send + Sync + 'static {
         store: &SqlStore<Self>,
     ) -> impl Future<Output = Result<Box<dyn RevocationSubscription>, StoreError>> + Send {
         feed::poll(store)
+    }
+
+    /// The statement of `RefreshStore::insert_dpop_jti` on the replay
+    /// table `table`, with `$1` the key, `$2` its expiry and `$3` now: it
+    /// returns a row only when it remembered the key. The default is one
+    /// `INSERT ... ON CONFLICT DO UPDATE ... WHERE ... RETURNING`.
+    #[doc(hidden)]
+    fn dpop_insert_statement(table: &str) -> String {
+        queries::upsert_returning(table)
     }
 }
 

@@ -90,6 +90,7 @@ pub(super) enum Op {
     RevokeSubject,
     Sessions,
     Purge,
+    InsertDpopJti,
     Connect,
     Migrate,
     /// Reading the revocation feed (`since`, `subscribe`).
@@ -106,6 +107,7 @@ impl Op {
             Self::RevokeSubject => "revoke_subject",
             Self::Sessions => "sessions",
             Self::Purge => "purge_expired",
+            Self::InsertDpopJti => "insert_dpop_jti",
             Self::Connect => "connect",
             Self::Migrate => "migrate",
             Self::Feed => "revocation feed",

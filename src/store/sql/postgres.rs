@@ -57,13 +57,24 @@ impl Dialect for Postgres {
             "revocations",
             include_str!("../../../migrations/postgres/0004_revocations.sql"),
         ),
+        Migration::new(
+            6,
+            "dpop_replay",
+            include_str!("../../../migrations/postgres/0006_dpop_replay.sql"),
+        ),
+        Migration::new(
+            7,
+            "hot_rotations",
+            include_str!("../../../migrations/postgres/0007_hot_rotations.sql"),
+        ),
     ];
 
     /// Closed: to give it back, sqlx would wait for the statement's answer,
     /// from a server that may be frozen or cut off.
     const CUT_SHORT: Link = Link::Unfit;
 
-    const MAX_CONNECTIONS: u32 = 10;
+    /// See `SqlStoreBuilder::max_connections` for why 16.
+    const MAX_CONNECTIONS: u32 = 16;
 
     type Settings = ();
 
@@ -118,6 +129,13 @@ impl Dialect for Postgres {
             "42P01" => Judged::missing_table(),
             _ => Judged::kind(StoreErrorKind::Other),
         }
+    }
+
+    /// By `purge_after` (migration 7), which rotations seldom move: they
+    /// stay HOT updates. `$1` twice: PostgreSQL numbers its parameters.
+    fn purge_statement(t: &str) -> String {
+        let least = "LEAST(idle_expires_at, absolute_expires_at)";
+        format!("DELETE FROM {t} WHERE purge_after <= $1 AND {least} <= $1")
     }
 
     fn rows_affected(done: &PgQueryResult) -> u64 {

@@ -49,6 +49,9 @@ pub(super) struct Queries {
     pub(super) revoke_subject: SqlStr,
     pub(super) sessions: SqlStr,
     pub(super) purge: SqlStr,
+    /// `insert_dpop_jti`: a row back when the key was remembered.
+    pub(super) dpop_insert: SqlStr,
+    pub(super) dpop_purge: SqlStr,
 }
 
 impl Queries {
@@ -77,13 +80,14 @@ impl Queries {
         let sessions = shared::<D>(format!(
             "SELECT {selected} FROM {t} WHERE subject = $1 AND revoked_at IS NULL"
         ));
-        // The same expression as the purge index's, so that it is used.
-        let purge = shared::<D>(format!(
-            "DELETE FROM {t} WHERE {}(idle_expires_at, absolute_expires_at) <= $1",
-            spelling.least
-        ));
+        let purge = sql(D::purge_statement(&t));
+        let replay = format!("{prefix}dpop_replay");
+        let dpop_insert = shared::<D>(D::dpop_insert_statement(&replay));
+        let dpop_purge = shared::<D>(format!("DELETE FROM {replay} WHERE expires_at <= $1"));
         Arc::new(Self {
             prefix: prefix.to_owned(),
+            dpop_insert,
+            dpop_purge,
             rotate: sql(D::rotate_statement(&t)),
             table: t,
             insert,
@@ -111,6 +115,28 @@ pub(super) fn update_returning(table: &str, spelling: &Spelling) -> String {
          WHERE id = $1 AND generation = $2 AND secret_hash = $3 AND revoked_at IS NULL \
          AND idle_expires_at > $4 AND absolute_expires_at > $4 \
          RETURNING {selected}"
+    )
+}
+
+/// The default purge statement (`Dialect::purge_statement`): the sessions
+/// whose earlier expiry is at or before `$1`, by the same expression as
+/// the purge index's, so that it is used.
+pub(super) fn purge_by_expiry(table: &str, spelling: &Spelling) -> String {
+    format!(
+        "DELETE FROM {table} WHERE {}(idle_expires_at, absolute_expires_at) <= $1",
+        spelling.least
+    )
+}
+
+/// The default `insert_dpop_jti` statement (`Dialect::dpop_insert_statement`)
+/// on the replay table `table`: insert, or take over an expired row, and
+/// return a row only then. One statement, so the database's unique index
+/// makes concurrent ones take turns: exactly one of them returns a row.
+pub(super) fn upsert_returning(table: &str) -> String {
+    format!(
+        "INSERT INTO {table} (jti_hash, expires_at) VALUES ($1, $2) \
+         ON CONFLICT (jti_hash) DO UPDATE SET expires_at = excluded.expires_at \
+         WHERE {table}.expires_at <= $3 RETURNING 1"
     )
 }
 
@@ -142,7 +168,8 @@ mod tests {
             &q.revoke,
             &q.revoke_subject,
             &q.sessions,
-            &q.purge,
+            &q.dpop_insert,
+            &q.dpop_purge,
         ];
         for statement in shared {
             let numbers = parameters(statement.as_str());
@@ -150,6 +177,14 @@ mod tests {
             assert_eq!(numbers, in_order, "{}", statement.as_str());
         }
         assert_eq!(parameters(q.insert.as_str()).len(), 22);
+        // A dialect's own purge statement may repeat its one parameter.
+        let purge = parameters(q.purge.as_str());
+        assert!(
+            !purge.is_empty() && purge.iter().all(|&n| n == 1),
+            "{purge:?}"
+        );
+        let default = parameters(&purge_by_expiry("t", &D::SPELLING));
+        assert_eq!(default, [1]);
         assert_eq!(selected(&D::SPELLING), COLUMNS);
     }
 

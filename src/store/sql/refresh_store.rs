@@ -3,12 +3,13 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use super::driver::Statement;
 use super::error::Op;
 use super::row::{self, micros};
 use super::{Dialect, SqlStore};
 use crate::error::StoreError;
 use crate::session::{Revocation, SessionId, SessionRecord};
-use crate::store::{ExpectedGeneration, RefreshStore, Revoked, RotationUpdate};
+use crate::store::{ExpectedGeneration, RefreshStore, Replay, ReplayKey, Revoked, RotationUpdate};
 
 #[async_trait]
 impl<D: Dialect> RefreshStore for SqlStore<D> {
@@ -72,10 +73,34 @@ impl<D: Dialect> RefreshStore for SqlStore<D> {
     }
 
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
-        let statement = self.statement(&self.queries.purge).bind(micros::<D>(now)?);
+        let now_micros = micros::<D>(now)?;
+        let proofs = self.statement(&self.queries.dpop_purge).bind(now_micros);
+        self.execute(Op::Purge, proofs).await?;
+        let statement = self.statement(&self.queries.purge).bind(now_micros);
         let purged = self.execute(Op::Purge, statement).await?;
         self.trim_feed(now).await?;
         Ok(purged)
+    }
+
+    async fn insert_dpop_jti(
+        &self,
+        key: &ReplayKey,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<Replay, StoreError> {
+        let statement = self
+            .statement(&self.queries.dpop_insert)
+            .bind(&key.as_bytes()[..])
+            .bind(micros::<D>(expires_at)?)
+            .bind(micros::<D>(now)?);
+        let rows = self
+            .call(Op::InsertDpopJti, statement, Statement::fetch_all)
+            .await?;
+        Ok(if rows.is_empty() {
+            Replay::Seen
+        } else {
+            Replay::Fresh
+        })
     }
 }
 

@@ -57,6 +57,16 @@ impl Dialect for Sqlite {
             "revocations",
             include_str!("../../../migrations/sqlite/0004_revocations.sql"),
         ),
+        Migration::new(
+            6,
+            "dpop_replay",
+            include_str!("../../../migrations/sqlite/0006_dpop_replay.sql"),
+        ),
+        Migration::new(
+            7,
+            "hot_rotations",
+            include_str!("../../../migrations/sqlite/0007_hot_rotations.sql"),
+        ),
     ];
 
     /// Given back: the statement runs on the connection's own thread and

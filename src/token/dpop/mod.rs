@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 
 pub use crate::session::Jkt;
 pub use nonce::DpopNonces;
-pub use replay::{DpopReplayCache, MemoryReplayCache, Replay, ReplayKey};
+pub use replay::{DpopReplayCache, MemoryReplayCache, Replay, ReplayKey, StoreReplayCache};
 pub use rules::DpopBuilder;
 
 use super::access::{self, AccessClaims, Presented};

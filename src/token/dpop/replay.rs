@@ -2,53 +2,14 @@
 //! remembered until the proof would be refused as stale anyway, so that no
 //! proof is accepted twice (RFC 9449, section 11.1).
 
-use std::collections::{HashSet, VecDeque};
 use std::fmt;
-use std::sync::{Mutex, PoisonError};
 
 use async_trait::async_trait;
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::error::{ConfigError, Error};
-use crate::session::Jkt;
-
-/// What a proof is remembered by: SHA-256 of its key's thumbprint and its
-/// `jti`, so that an entry has a fixed size whatever the client sent, and
-/// two clients choosing the same `jti` do not collide.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ReplayKey([u8; 32]);
-
-impl ReplayKey {
-    /// The key of a proof with `jti` signed by the key `jkt`.
-    pub fn new(jkt: &Jkt, jti: &str) -> Self {
-        let mut hash = Sha256::new();
-        hash.update(b"jwt-rotate/dpop-jti/v1\0");
-        hash.update(jkt.as_str());
-        hash.update(jti);
-        Self(hash.finalize().into())
-    }
-
-    /// The 32 bytes, for a cache that stores them.
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for ReplayKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ReplayKey(..)")
-    }
-}
-
-/// Whether a proof was new to the cache.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Replay {
-    /// Not seen before: now remembered, the proof may be accepted.
-    Fresh,
-    /// Already remembered and not expired: a replay.
-    Seen,
-}
+use crate::store::{RefreshStore, ReplaySet};
+pub use crate::store::{Replay, ReplayKey};
 
 /// Remembers the proofs accepted, for as long as they could be presented
 /// again.
@@ -58,9 +19,9 @@ pub enum Replay {
 /// [`Replay::Fresh`]), keeps the key at least until `expires_at`, and
 /// fails closed: when it cannot remember (full, or its backend failed) it
 /// returns an error, never `Fresh`. [`MemoryReplayCache`] serves one
-/// process; several instances behind one load balancer need a shared one
-/// (a store's, in a later release), or a proof taken to one instance can
-/// be replayed at another.
+/// process; several instances behind one load balancer need a shared one,
+/// [`StoreReplayCache`] over their shared store, or a proof taken to one
+/// instance can be replayed at another.
 #[async_trait]
 pub trait DpopReplayCache: Send + Sync + 'static {
     /// Remembers `key` until `expires_at` unless it is already remembered;
@@ -89,31 +50,19 @@ impl<T: DpopReplayCache + ?Sized> DpopReplayCache for std::sync::Arc<T> {
     }
 }
 
-/// Independent locks, so that concurrent requests rarely wait for each
-/// other.
-const SHARDS: usize = 16;
-
 /// An in-memory [`DpopReplayCache`] holding at most a fixed number of
 /// proofs: when it is full of unexpired ones it refuses
 /// ([`Error::DpopReplayCacheFull`]) rather than forget one early.
 ///
 /// An entry keeps the first 16 bytes of its [`ReplayKey`] (a collision
 /// would need 2^64 proofs, and would only refuse one) in a hash set and
-/// once more in a queue by expiry: about 112 bytes each at a steady rate
+/// once more in a heap by expiry: about 112 bytes each at a steady rate
 /// (the tables' slack included), 68 MB at 10,000 proofs a second over the
 /// default window, measured in `tests/dpop_replay_memory.rs`.
+///
+/// One process's view: behind a load balancer, use [`StoreReplayCache`].
 pub struct MemoryReplayCache {
-    shards: Box<[Mutex<Shard>]>,
-    per_shard: usize,
-}
-
-#[derive(Default)]
-struct Shard {
-    seen: HashSet<[u8; 16]>,
-    /// In insertion order; expired entries are dropped from the front.
-    /// Expiries are nearly monotonic (a proof's `iat` plus a constant):
-    /// an entry behind a later one lives a little longer, never shorter.
-    by_expiry: VecDeque<(i64, [u8; 16])>,
+    set: ReplaySet,
 }
 
 impl fmt::Debug for MemoryReplayCache {
@@ -136,59 +85,25 @@ impl MemoryReplayCache {
         if capacity == 0 {
             return Err(ConfigError::new("the replay cache needs a capacity of at least 1").into());
         }
-        let per_shard = capacity.div_ceil(SHARDS);
-        let shards = (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect();
-        Ok(Self { shards, per_shard })
+        Ok(Self {
+            set: ReplaySet::new(capacity),
+        })
     }
 
     /// How many proofs it can hold.
     pub fn capacity(&self) -> usize {
-        self.per_shard * SHARDS
+        self.set.capacity()
     }
 
     /// How many proofs it holds now, expired ones not yet dropped included.
     pub fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|shard| lock(shard).by_expiry.len())
-            .sum()
+        self.set.len()
     }
 
     /// Whether it holds no proof.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-
-    /// The synchronous body of `insert_if_absent`, at `now`.
-    fn insert(&self, key: &ReplayKey, expires_at: i64, now: i64) -> Result<Replay, Error> {
-        let (head, _) = key.0.split_at(16);
-        let mut short = [0u8; 16];
-        short.copy_from_slice(head);
-        let shard = &self.shards[usize::from(short[0]) % SHARDS];
-        let mut shard = lock(shard);
-        while let Some(&(expiry, old)) = shard.by_expiry.front() {
-            if expiry > now {
-                break;
-            }
-            shard.by_expiry.pop_front();
-            shard.seen.remove(&old);
-        }
-        if shard.seen.contains(&short) {
-            return Ok(Replay::Seen);
-        }
-        if shard.by_expiry.len() >= self.per_shard {
-            return Err(Error::DpopReplayCacheFull);
-        }
-        shard.seen.insert(short);
-        shard.by_expiry.push_back((expires_at, short));
-        Ok(Replay::Fresh)
-    }
-}
-
-/// A shard whose holder panicked is still consistent: each operation
-/// leaves the set and the queue agreeing before anything can panic.
-fn lock(shard: &Mutex<Shard>) -> std::sync::MutexGuard<'_, Shard> {
-    shard.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[async_trait]
@@ -199,70 +114,103 @@ impl DpopReplayCache for MemoryReplayCache {
         now: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> Result<Replay, Error> {
-        self.insert(key, expires_at.unix_timestamp(), now.unix_timestamp())
+        let (expires_at, now) = (expires_at.unix_timestamp(), now.unix_timestamp());
+        self.set
+            .insert(key, expires_at, now)
+            .map_err(|_| Error::DpopReplayCacheFull)
+    }
+}
+
+/// A [`DpopReplayCache`] in a session store, through
+/// [`RefreshStore::insert_dpop_jti`]: every auth server sharing the store
+/// shares one view of the proofs accepted, so a proof replayed at another
+/// instance behind the load balancer is refused too.
+///
+/// One more store call per proof (one round trip on a networked store).
+/// A store that does not implement `insert_dpop_jti` fails every proof
+/// with [`Error::Store`] (kind
+/// [`Unsupported`](crate::store::StoreErrorKind::Unsupported)): it never
+/// lets a replay through. Share the store with the service through an
+/// `Arc`:
+///
+/// ```
+/// use std::sync::Arc;
+/// use jwt_rotate::{Dpop, Key, MemoryStore, StoreReplayCache, TokenService};
+///
+/// let store = Arc::new(MemoryStore::new());
+/// let dpop = Dpop::builder()
+///     .replay_cache(StoreReplayCache::new(Arc::clone(&store)))
+///     .build()?;
+/// let service = TokenService::builder()
+///     .issuer("https://auth.example.com")
+///     .audience("api.example.com")
+///     .access_key(Key::hs256([1u8; 32])?)
+///     .refresh_key(Key::hs256([2u8; 32])?)
+///     .dpop(dpop)
+///     .build(store)?;
+/// # let _ = service;
+/// # Ok::<(), jwt_rotate::Error>(())
+/// ```
+pub struct StoreReplayCache<S> {
+    store: S,
+}
+
+impl<S> fmt::Debug for StoreReplayCache<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreReplayCache").finish_non_exhaustive()
+    }
+}
+
+impl<S: RefreshStore> StoreReplayCache<S> {
+    /// Proofs remembered in `store` (an `Arc` of the service's store, or
+    /// another store all instances share).
+    pub fn new(store: S) -> Self {
+        Self { store }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+}
+
+#[async_trait]
+impl<S: RefreshStore> DpopReplayCache for StoreReplayCache<S> {
+    async fn insert_if_absent(
+        &self,
+        key: &ReplayKey,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<Replay, Error> {
+        Ok(self.store.insert_dpop_jti(key, now, expires_at).await?)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::Jkt;
 
-    fn key(i: u32) -> ReplayKey {
+    #[tokio::test]
+    async fn the_memory_cache_is_bounded_and_says_when_full() {
+        assert!(MemoryReplayCache::new(0).is_err());
+        let cache = MemoryReplayCache::new(1).unwrap();
+        assert_eq!(cache.capacity(), 16);
+        assert!(cache.is_empty());
+        let t = OffsetDateTime::UNIX_EPOCH;
+        let later = t + time::Duration::MINUTE;
         let jkt = Jkt::of_canonical_jwk(b"{}");
-        ReplayKey::new(&jkt, &i.to_string())
-    }
-
-    #[test]
-    fn remembers_until_expiry_then_forgets() {
-        let cache = MemoryReplayCache::new(1000).unwrap();
-        assert_eq!(cache.insert(&key(1), 160, 100).unwrap(), Replay::Fresh);
-        assert_eq!(cache.insert(&key(1), 170, 110).unwrap(), Replay::Seen);
-        assert_eq!(cache.insert(&key(1), 219, 159).unwrap(), Replay::Seen);
-        assert_eq!(cache.len(), 1);
-        // At its expiry it is dropped: the proof is stale by then anyway.
-        assert_eq!(cache.insert(&key(1), 220, 160).unwrap(), Replay::Fresh);
-        assert_eq!(cache.insert(&key(2), 220, 160).unwrap(), Replay::Fresh);
-        assert_eq!(cache.len(), 2);
-    }
-
-    #[test]
-    fn a_full_cache_refuses_instead_of_forgetting() {
-        let cache = MemoryReplayCache::new(SHARDS).unwrap();
-        assert_eq!(cache.capacity(), SHARDS);
-        // Fill one shard (one entry each) until a key lands in a full one.
-        let mut refused = None;
-        for i in 0..10_000 {
-            match cache.insert(&key(i), 1_000, 0) {
+        let mut full = false;
+        for i in 0..1000 {
+            match cache
+                .insert_if_absent(&ReplayKey::new(&jkt, &i.to_string()), t, later)
+                .await
+            {
                 Ok(Replay::Fresh) => {}
-                Err(Error::DpopReplayCacheFull) => {
-                    refused = Some(i);
-                    break;
-                }
+                Err(Error::DpopReplayCacheFull) => full = true,
                 other => panic!("{i}: {other:?}"),
             }
         }
-        let refused = refused.expect("never full");
-        assert!(cache.len() <= SHARDS);
-        // The remembered ones are still remembered, the refused one is not.
-        assert_eq!(cache.insert(&key(0), 1_000, 0).unwrap(), Replay::Seen);
-        assert!(matches!(
-            cache.insert(&key(refused), 1_000, 0),
-            Err(Error::DpopReplayCacheFull)
-        ));
-        // Once they expire there is room again.
-        assert_eq!(
-            cache.insert(&key(refused), 2_000, 1_000).unwrap(),
-            Replay::Fresh
-        );
-        assert!(MemoryReplayCache::new(0).is_err());
-    }
-
-    #[test]
-    fn keys_differ_by_key_and_jti() {
-        let (a, b) = (Jkt::of_canonical_jwk(b"a"), Jkt::of_canonical_jwk(b"b"));
-        assert_ne!(ReplayKey::new(&a, "1"), ReplayKey::new(&b, "1"));
-        assert_ne!(ReplayKey::new(&a, "1"), ReplayKey::new(&a, "2"));
-        assert_eq!(ReplayKey::new(&a, "1"), ReplayKey::new(&a, "1"));
-        assert_eq!(format!("{:?}", ReplayKey::new(&a, "1")), "ReplayKey(..)");
+        assert!(full && cache.len() == 16);
     }
 }

@@ -198,3 +198,37 @@ fn only_an_object_is_read_though_serde_would_read_an_array_of_the_fields() {
     assert!(parse::<Claims<'_>>(object.as_bytes()).is_ok());
     assert!(parse_ours(object.as_bytes(), read).is_ok());
 }
+
+#[test]
+fn an_expected_string_is_read_only_when_it_is_exactly_there() {
+    let read = |text: &'static str, expected: &str| {
+        let mut reader = Reader::new(text).unwrap();
+        reader.str_equal("iss", expected).map(str::to_owned)
+    };
+    assert_eq!(
+        read(r#"{"iss":"https://a.example"}"#, "https://a.example").as_deref(),
+        Some("https://a.example")
+    );
+    for (text, expected) in [
+        (r#"{"iss":"https://a.example.org"}"#, "https://a.example"),
+        (r#"{"iss":"https://a.exampl"}"#, "https://a.example"),
+        (r#"{"iss":"https:\/\/a.example"}"#, "https://a.example"),
+        (r#"{"aud":"x"}"#, "x"),
+        // An expected value that needs escaping is never matched as is.
+        (r#"{"iss":"a"b"}"#, "a\"b"),
+    ] {
+        assert_eq!(read(text, expected), None, "{text}");
+    }
+}
+
+#[test]
+fn a_string_ends_at_its_first_quote_escape_or_control_character() {
+    for len in [0, 1, 15, 16, 17, 31, 32, 33, 43, 64] {
+        let body = "a".repeat(len);
+        for stop in ["\"", "\\", "\n", "\u{1f}"] {
+            let text = format!("{body}{stop}{body}\"");
+            assert_eq!(string_end(text.as_bytes()), Some(len), "{len} {stop:?}");
+        }
+        assert_eq!(string_end(body.as_bytes()), None, "{len}");
+    }
+}

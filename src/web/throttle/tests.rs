@@ -196,3 +196,27 @@ fn unusable_limits_are_refused() {
     assert!(!bad.is_valid());
     assert!(ThrottleLimits::default().is_valid());
 }
+
+#[test]
+fn address_only_guesses_leave_the_user_buckets_alone() {
+    let (throttle, clock) = throttle(limits(1, 3));
+    let (a, b) = (ip("192.0.2.1"), ip("192.0.2.2"));
+    // A refunded guess costs nothing.
+    throttle.try_take_address(a).unwrap().refund();
+    for _ in 0..3 {
+        drop(throttle.try_take_address(a).expect("a token"));
+    }
+    let refused = throttle.try_take_address(a).unwrap_err();
+    assert_eq!(refused.retry_after, Duration::seconds(10));
+    // The same address's logins share the bucket; other addresses do not.
+    assert!(throttle.try_take("alice", a).is_err());
+    assert!(throttle.try_take_address(b).is_ok());
+    // No user bucket was charged: alice's single guess is still there.
+    drop(
+        throttle
+            .try_take("alice", b)
+            .expect("alice's bucket is full"),
+    );
+    clock.advance(Duration::seconds(10));
+    assert!(throttle.try_take_address(a).is_ok());
+}

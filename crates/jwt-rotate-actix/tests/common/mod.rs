@@ -11,8 +11,10 @@ use actix_web::http::StatusCode;
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, web};
 use jwt_rotate::testing::FaultyStore;
-use jwt_rotate::web::{AuthFlow, CredentialsError, Login};
-use jwt_rotate::{Key, MemoryStore, NoClaims, TokenService};
+use jwt_rotate::web::{AuthFlow, CredentialsError, Login, Verification};
+use jwt_rotate::{
+    Dpop, Key, ManualClock, MemoryStore, NoClaims, TokenService, TokenServiceBuilder,
+};
 use jwt_rotate_actix::{Authenticated, JwtAuth, MaybeAuthenticated};
 use serde_json::Value;
 
@@ -23,18 +25,37 @@ pub(crate) type Store = Arc<FaultyStore<MemoryStore>>;
 
 /// The session flow over `store`: alice's password is "right".
 pub(crate) fn auth(store: Store) -> JwtAuth<Store> {
-    let service = TokenService::builder()
+    let service = builder().build(store).unwrap();
+    over(service, Verification::default())
+}
+
+/// The session flow of a service that takes DPoP proofs, with checks as
+/// `verification` says, on a manual clock.
+pub(crate) fn dpop_auth(verification: Verification) -> (JwtAuth<Store>, ManualClock) {
+    let clock = ManualClock::starting_now();
+    let service = builder()
+        .clock(clock.clone())
+        .dpop(Dpop::builder().clock(clock.clone()).build().unwrap())
+        .build(Arc::new(FaultyStore::new(MemoryStore::new())))
+        .unwrap();
+    (over(service, verification), clock)
+}
+
+fn builder() -> TokenServiceBuilder<NoClaims> {
+    TokenService::builder()
         .issuer("https://auth.example.com")
         .audience("api.example.com")
         .access_key(Key::hs256([1u8; 32]).unwrap())
         .refresh_key(Key::hs256([2u8; 32]).unwrap())
-        .build(store)
-        .unwrap();
+}
+
+fn over(service: TokenService<Store>, verification: Verification) -> JwtAuth<Store> {
     let flow = AuthFlow::builder(service)
         .credentials(|user: String, password: String| async move {
             let right = user == "alice" && password == "right";
             Ok::<_, CredentialsError>(right.then(|| Login::new(user, NoClaims {})))
         })
+        .verification(verification)
         .build()
         .unwrap();
     JwtAuth::new(flow)

@@ -27,12 +27,25 @@ macro_rules! all_http_tests {
             forwarded_for_is_ignored_unless_trusted,
             oversized_bodies_are_refused_alike,
             sessions_per_user_are_capped,
+            oauth_token_rotates_a_native_refresh_token,
+            oauth_token_refuses_bad_requests_and_changes_nothing,
+            oauth_token_reuse_revokes_the_session,
+            oauth_revoke_ends_the_session_of_a_refresh_or_access_token,
+            oauth_introspect_answers_active_and_inactive,
+            oauth_introspect_needs_the_client_credentials,
+            oauth_introspect_failures_are_throttled_per_address,
+            a_real_oauth2_client_refreshes_revokes_and_introspects,
+            dpop_login_binds_and_every_refresh_needs_the_key,
+            dpop_tokens_need_their_proof_at_me,
+            dpop_oauth_token_needs_the_bound_key,
         );
         $crate::config_tests!($spawn;
             a_public_origin_sets_scheme_host_and_port,
             throttling_is_per_user_and_per_address,
             password_hashes_at_once_are_bounded,
             a_full_hashing_queue_answers_503,
+            oauth_introspect_is_disabled_without_a_client,
+            dpop_nonces_are_asked_for_then_accepted,
         );
         $crate::server_tests!($spawn;
             logout_revokes_every_cookie_that_verifies,

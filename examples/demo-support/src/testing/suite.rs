@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use jwt_rotate::oauth::IntrospectionClient;
 use jwt_rotate::store::RefreshStore;
 use jwt_rotate::{CookieSecurity, ManualClock, RefreshCookie, SessionId};
 use reqwest::cookie::{CookieStore, Jar};
@@ -26,6 +27,8 @@ pub use super::outage::Outage;
 
 pub const ALICE: (&str, &str) = ("alice", "correct horse battery staple");
 pub const BOB: (&str, &str) = ("bob", "a much better password than hunter2");
+/// The client `Env::config` allows to call `POST /oauth/introspect`.
+pub const INTROSPECTOR: (&str, &str) = ("resource-server", "an introspection secret: 32 bytes");
 
 /// Starts a server over a config: each server's `spawn`, for scenarios
 /// that need settings of their own.
@@ -90,6 +93,7 @@ impl Env {
             clock: Arc::new(self.clock.clone()),
             store: Arc::clone(&self.store) as Arc<dyn RefreshStore>,
             cookie_security: CookieSecurity::Secure,
+            introspection: Some(IntrospectionClient::new(INTROSPECTOR.0, INTROSPECTOR.1)),
             ..Config::default()
         }
     }
@@ -266,6 +270,63 @@ pub async fn record(server: &TestServer, id: &str) -> (u64, bool) {
     let record = server.state.service().store().get(&id).await.unwrap();
     let record = record.expect("session exists");
     (record.generation, record.revoked.is_some())
+}
+
+/// A native login (`client: "native"`): its access and refresh tokens.
+pub async fn native_login(server: &TestServer, (user, password): (&str, &str)) -> (String, String) {
+    let body = json!({ "username": user, "password": password, "client": "native" });
+    let request = reqwest::Client::new()
+        .post(server.url("/auth/login"))
+        .json(&body);
+    let reply = Reply::read(request.send().await.unwrap()).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("set-cookie"), None, "native: no cookie");
+    let token = |name: &str| reply.body[name].as_str().unwrap().to_owned();
+    (token("access_token"), token("refresh_token"))
+}
+
+/// A form `POST` to an OAuth route, with HTTP Basic `client` credentials
+/// (id and secret form-encoded first, RFC 6749 section 2.3.1) if given.
+pub async fn oauth_post(
+    server: &TestServer,
+    path: &str,
+    form: &[(&str, &str)],
+    client: Option<(&str, &str)>,
+) -> Reply {
+    let mut request = oauth_request(server, path, form);
+    if let Some((id, secret)) = client {
+        request = request.basic_auth(form_encode(id), Some(form_encode(secret)));
+    }
+    Reply::read(request.send().await.unwrap()).await
+}
+
+/// A form `POST` to an OAuth route, to send as it is or with more headers.
+pub fn oauth_request(
+    server: &TestServer,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::RequestBuilder {
+    let body: Vec<String> = form
+        .iter()
+        .map(|(name, value)| format!("{}={}", form_encode(name), form_encode(value)))
+        .collect();
+    reqwest::Client::new()
+        .post(server.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.join("&"))
+}
+
+/// `application/x-www-form-urlencoded` encoding of one name or value.
+pub fn form_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                char::from(b).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 pub fn seconds(n: i64) -> Duration {

@@ -98,13 +98,24 @@ impl Dialect for MySql {
             "revocations",
             include_str!("../../../../migrations/mysql/0004_revocations.sql"),
         ),
+        Migration::new(
+            6,
+            "dpop_replay",
+            include_str!("../../../../migrations/mysql/0006_dpop_replay.sql"),
+        ),
+        Migration::new(
+            7,
+            "hot_rotations",
+            include_str!("../../../../migrations/mysql/0007_hot_rotations.sql"),
+        ),
     ];
 
     /// Closed: to give it back, sqlx would wait for the statement's answer,
     /// from a server that may be frozen or cut off.
     const CUT_SHORT: Link = Link::Unfit;
 
-    const MAX_CONNECTIONS: u32 = 10;
+    /// See `SqlStoreBuilder::max_connections` for why 16.
+    const MAX_CONNECTIONS: u32 = 16;
 
     type Settings = ();
 
@@ -164,6 +175,11 @@ impl Dialect for MySql {
     fn rotate_statement(table: &str) -> String {
         let parameters = ["?"; 14].join(", ");
         format!("CALL {table}_rotate({parameters})")
+    }
+
+    /// One `CALL` of the procedure migration 6 creates.
+    fn dpop_insert_statement(table: &str) -> String {
+        format!("CALL {table}_insert($1, $2, $3)")
     }
 }
 

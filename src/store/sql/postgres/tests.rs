@@ -87,7 +87,7 @@ fn a_missing_table_says_to_migrate() {
 #[test]
 fn statements_use_postgres_spellings() {
     let q = Queries::new::<Postgres>("app_");
-    assert!(q.purge.as_str().contains("LEAST("));
+    assert!(q.purge.as_str().contains("purge_after <= $1 AND LEAST("));
     assert!(
         q.revoke_subject
             .as_str()

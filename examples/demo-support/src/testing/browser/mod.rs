@@ -7,9 +7,11 @@
 //! the test waits for page conditions (polled inside the page), never for a
 //! fixed time.
 
+mod dpop;
 mod driver;
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use fantoccini::Locator;
@@ -20,7 +22,12 @@ use time::Duration;
 
 use crate::Config;
 use crate::testing::suite::{ALICE, Agent, TestServer, record};
+pub use dpop::run_dpop;
 pub use driver::Browser;
+
+/// A browser scenario: the browser, the server, and the test's name.
+type Scenario =
+    fn(Arc<Browser>, Arc<TestServer>, &'static str) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 
 const ACCESS_TTL_SECS: i64 = 3;
 const LOGGED_IN: &str = "document.body.dataset.state === 'logged-in' \
@@ -47,6 +54,19 @@ where
     F: FnOnce(Config) -> Fut,
     Fut: Future<Output = TestServer>,
 {
+    run_scenario(name, spawn, |b, server, name| {
+        Box::pin(scenario(b, server, name))
+    })
+    .await;
+}
+
+/// Runs `scenario` against a server from `spawn` in a fresh browser, and
+/// closes both even if it fails.
+async fn run_scenario<F, Fut>(name: &'static str, spawn: F, scenario: Scenario)
+where
+    F: FnOnce(Config) -> Fut,
+    Fut: Future<Output = TestServer>,
+{
     let browser = Arc::new(Browser::start(name).await);
     let server = Arc::new(spawn(config()).await);
     let outcome = tokio::spawn(scenario(Arc::clone(&browser), Arc::clone(&server), name)).await;
@@ -61,7 +81,7 @@ where
     }
 }
 
-async fn scenario(b: Arc<Browser>, server: Arc<TestServer>, name: &str) {
+async fn scenario(b: Arc<Browser>, server: Arc<TestServer>, name: &'static str) {
     let b = &*b;
     let base = format!("http://{}/", server.addr);
     b.client.goto(&base).await.unwrap();

@@ -14,6 +14,16 @@ mod throttle;
 pub use throttle::*;
 mod limits;
 pub use limits::*;
+mod oauth;
+pub use oauth::*;
+mod introspect;
+pub use introspect::*;
+mod oauth_client;
+pub use oauth_client::*;
+mod dpop;
+pub use dpop::*;
+mod dpop_oauth;
+pub use dpop_oauth::*;
 
 pub async fn whole_flow(server: &TestServer, env: &Env) {
     let mut alice = Agent::new(server);
