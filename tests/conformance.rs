@@ -90,6 +90,8 @@ enum Bug {
     SinceSkipsOne,
     /// `since` answers an empty list where it should say `TooOld`.
     NeverTooOld,
+    /// `TooOld` bounds what was missed by an instant before some of it.
+    EarlyBound,
     /// Leaves `insert_dpop_jti` to the default, which refuses every call.
     NoReplayCache,
     /// Reads, then inserts: two racing proofs can both be Fresh.
@@ -210,9 +212,13 @@ impl RevocationFeed for Broken {
                 events.remove(0);
                 CatchUp::Events { events, head }
             }
-            (CatchUp::TooOld { head }, Bug::NeverTooOld) => CatchUp::Events {
+            (CatchUp::TooOld { head, .. }, Bug::NeverTooOld) => CatchUp::Events {
                 events: Vec::new(),
                 head,
+            },
+            (CatchUp::TooOld { head, .. }, Bug::EarlyBound) => CatchUp::TooOld {
+                head,
+                missed_until: Some(OffsetDateTime::UNIX_EPOCH),
             },
             (answer, _) => answer,
         })
@@ -278,7 +284,18 @@ async fn catches_a_feed_whose_catch_up_skips_an_event() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[should_panic(expected = "since from a trimmed cursor must say TooOld")]
 async fn catches_a_feed_that_never_says_too_old() {
-    let store = Arc::new(Broken(MemoryStore::with_feed_capacity(4), Bug::NeverTooOld));
+    trim_broken(Bug::NeverTooOld).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[should_panic(expected = "is before a trimmed event's instant")]
+async fn catches_a_feed_whose_too_old_bound_is_too_early() {
+    trim_broken(Bug::EarlyBound).await;
+}
+
+/// Runs the trimming check on a ring of four with `bug`.
+async fn trim_broken(bug: Bug) {
+    let store = Arc::new(Broken(MemoryStore::with_feed_capacity(4), bug));
     let trim = async |store: &Broken| {
         let why = Revocation {
             reason: jwt_rotate::store::RevocationReason::Logout,

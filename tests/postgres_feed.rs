@@ -40,7 +40,10 @@ async fn cursors_commit_in_order_so_no_follower_skips_one() {
     let record = testing::sample_record(&testing::unique_subject("order"));
     store.create(&record).await.unwrap();
     let start = match store.since(Cursor::new(u64::MAX)).await.unwrap() {
-        CatchUp::TooOld { head } => head,
+        CatchUp::TooOld {
+            head,
+            missed_until: None,
+        } => head,
         other => panic!("a cursor from the future: {other:?}"),
     };
     let mut subscription = store.subscribe().await.unwrap();

@@ -32,12 +32,16 @@ CREATE TABLE IF NOT EXISTS {prefix}revocations (
     CONSTRAINT {prefix}revocations_spared CHECK (except_id IS NULL OR subject IS NOT NULL)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 
--- One row: the last id given out, and the last id trimmed by retention
--- (`purge_expired`); a cursor before `trimmed` is too old.
+-- One row: the last id given out, the last id trimmed by retention
+-- (`purge_expired`; a cursor before `trimmed` is too old), and the latest
+-- instant of an entry trimmed (microseconds, NULL before the first trim):
+-- what a follower that is too old may have missed happened at or before
+-- it.
 CREATE TABLE IF NOT EXISTS {prefix}revocations_head (
     id      BIGINT NOT NULL PRIMARY KEY,
     head    BIGINT NOT NULL,
     trimmed BIGINT NOT NULL,
+    trimmed_at BIGINT,
     CONSTRAINT {prefix}revocations_head_one CHECK (id = 1),
     CONSTRAINT {prefix}revocations_head_order CHECK (0 <= trimmed AND trimmed <= head)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;

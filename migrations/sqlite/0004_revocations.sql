@@ -25,12 +25,16 @@ CREATE TABLE IF NOT EXISTS {prefix}revocations (
 -- Retention (`purge_expired`) trims the oldest revocations by instant.
 CREATE INDEX IF NOT EXISTS {prefix}revocations_at ON {prefix}revocations (at);
 
--- One row: the last id given out, and the last id trimmed by retention
--- (`purge_expired`); a cursor before `trimmed` is too old.
+-- One row: the last id given out, the last id trimmed by retention
+-- (`purge_expired`; a cursor before `trimmed` is too old), and the latest
+-- instant of an entry trimmed (microseconds, NULL before the first trim):
+-- what a follower that is too old may have missed happened at or before
+-- it.
 CREATE TABLE IF NOT EXISTS {prefix}revocations_head (
     id      INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
     head    INTEGER NOT NULL,
     trimmed INTEGER NOT NULL,
+    trimmed_at INTEGER,
     CHECK (0 <= trimmed AND trimmed <= head)
 ) STRICT;
 INSERT INTO {prefix}revocations_head (id, head, trimmed) VALUES (1, 0, 0)

@@ -83,6 +83,13 @@ pub enum CatchUp {
     TooOld {
         /// The feed's last cursor when it answered.
         head: Cursor,
+        /// An upper bound on the instant ([`RevocationEvent::at`]) of every
+        /// event the follower may have missed: a follower need only refuse
+        /// tokens issued at or before it, and after a long retention that
+        /// is nothing still valid. `None` when the feed cannot bound them
+        /// (a cursor it never gave, a history rewritten): refuse every
+        /// token issued up to now.
+        missed_until: Option<OffsetDateTime>,
     },
 }
 
@@ -110,7 +117,8 @@ pub enum FeedMessage {
 ///   than every earlier event's, once the revocation is visible to `get`.
 /// - `since(c)` returns every event with a cursor after `c` in order, or
 ///   says [`CatchUp::TooOld`] if some of them were trimmed; never a
-///   partial answer.
+///   partial answer. Its `missed_until`, when given, is at or after the
+///   instant of every event it did not return.
 /// - A subscription delivers, in order, every event published after it was
 ///   made, or [`FeedMessage::Lagged`] where it dropped some. A follower
 ///   subscribes first, then calls `since`, and skips the subscription's

@@ -199,17 +199,20 @@ where
 }
 
 /// Once the store dropped old entries, `since` from before them says
-/// `TooOld` (never a partial answer) with a head past them.
+/// `TooOld` (never a partial answer) with a head past them, and a
+/// `missed_until` at or after the instant of every entry dropped (the
+/// latest, not the last: the second revocation is the earlier instant).
 pub async fn feed_says_too_old_once_trimmed<S>(store: &S, trim: impl AsyncFnOnce(&S))
 where
     S: RefreshStore + RevocationFeed + ?Sized,
 {
     let subject = unique_subject("feed-trim");
     let [w, x] = created(store, &subject).await;
-    let old = revocation(now() - Duration::days(2));
+    let latest = revocation(now() - Duration::days(2));
+    let earlier = revocation(now() - Duration::days(2) - Duration::hours(1));
     let mut subscription = ok(store.subscribe().await, "subscribe");
-    ok(store.revoke(&w.id, &old).await, "revoke");
-    ok(store.revoke(&x.id, &old).await, "revoke");
+    ok(store.revoke(&w.id, &latest).await, "revoke");
+    ok(store.revoke(&x.id, &earlier).await, "revoke");
     let seen = until(&mut subscription, |e| e.revoked == session(&x)).await;
     let cursor_of = |r: &SessionRecord| {
         seen.iter()
@@ -220,9 +223,18 @@ where
         panic!("both revocations were published");
     };
     trim(store).await;
-    match ok(store.since(w_at).await, "since") {
-        CatchUp::TooOld { head } => {
+    let before_w = Cursor::new(w_at.get() - 1);
+    match ok(store.since(before_w).await, "since") {
+        CatchUp::TooOld { head, missed_until } => {
             assert!(head >= x_at, "TooOld's head is past the trimmed events");
+            let Some(missed_until) = missed_until else {
+                panic!("TooOld after a trim must bound what was missed");
+            };
+            assert!(
+                missed_until >= latest.at,
+                "TooOld's missed_until {missed_until} is before a trimmed event's instant {}",
+                latest.at
+            );
             let CatchUp::Events { .. } = ok(store.since(head).await, "since") else {
                 panic!("since from the head said TooOld");
             };

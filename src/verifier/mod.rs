@@ -233,9 +233,12 @@ impl<C> Verifier<C> {
     /// [`RevocationFeed::since`] call) and marks it current as of the
     /// call's start. [`follow`](Self::follow) does this on its own; call it
     /// to sync without tokio, or right after building. When the feed no
-    /// longer holds what was missed, every token issued until now is
-    /// refused until it would have expired (its holder refreshes): fails
-    /// closed, then recovers.
+    /// longer holds what was missed, every token issued up to the instant
+    /// the feed says it may have missed revocations until (up to now when
+    /// it cannot say) is refused until it would have expired (its holder
+    /// refreshes): fails closed, then recovers. A verifier started against
+    /// a feed that trimmed only revocations older than an access token's
+    /// lifetime refuses nothing.
     ///
     /// Does nothing without a feed.
     ///
@@ -255,7 +258,9 @@ impl<C> Verifier<C> {
         let mut view = source.view.write().unwrap_or_else(PoisonError::into_inner);
         match answer {
             CatchUp::Events { events, .. } => events.iter().for_each(|e| view.apply(e)),
-            CatchUp::TooOld { head } => view.resync(head, self.inner.clock.now()),
+            CatchUp::TooOld { head, missed_until } => {
+                view.resync(head, missed_until, self.inner.clock.now());
+            }
         }
         view.synced(started);
         Ok(())

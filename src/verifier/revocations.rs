@@ -22,7 +22,8 @@ pub(super) struct Revocations {
     /// are refused, but those of the session spared.
     subjects: HashMap<String, Vec<SubjectRevocation>>,
     /// After a resync that could not learn what was missed: every token
-    /// issued at or before `at` is refused until `drop_at`.
+    /// issued at or before `at` (when the missed events may have happened)
+    /// is refused until `drop_at`.
     floor: Option<SubjectRevocation>,
     /// Entries in arrival order with their drop instants, to drop them
     /// without scanning. Arrival order is the feed's, so the instants
@@ -146,19 +147,35 @@ impl Revocations {
         }
     }
 
-    /// The feed said we missed events we cannot get back: refuse every
-    /// token issued up to `now` (their holders refresh, which asks the
-    /// store), and follow on from `head`.
-    pub(super) fn resync(&mut self, head: Cursor, now: OffsetDateTime) {
-        let at = now.unix_timestamp() + 1;
-        self.refuse_all_until(at, at.saturating_add(self.keep));
+    /// The feed said we missed events we cannot get back, which happened
+    /// at or before `missed_until` (up to `now` when it cannot say): refuse
+    /// every token issued up to then (their holders refresh, which asks
+    /// the store) until those tokens would have expired, and follow on
+    /// from `head`. After a retention longer than the tokens' lifetime,
+    /// that refuses nothing.
+    pub(super) fn resync(
+        &mut self,
+        head: Cursor,
+        missed_until: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) {
+        let missed_until = missed_until.unwrap_or(now);
+        // Rounded up, as in `apply`: `iat` is in whole seconds.
+        let at = missed_until.unix_timestamp() + i64::from(missed_until.nanosecond() > 0);
+        let drop_at = at.saturating_add(self.keep);
+        if drop_at > now.unix_timestamp() {
+            self.refuse_all_until(at, drop_at);
+        }
         self.cursor = head;
     }
 
     fn refuse_all_until(&mut self, at: i64, drop_at: i64) {
-        let floor = self.floor.map_or(at, |old| old.at.max(at));
+        // An earlier floor may reach further in either direction.
+        let (at, drop_at) = self.floor.map_or((at, drop_at), |old| {
+            (old.at.max(at), old.drop_at.max(drop_at))
+        });
         self.floor = Some(SubjectRevocation {
-            at: floor,
+            at,
             except: None,
             drop_at,
         });

@@ -155,32 +155,76 @@ async fn a_follower_catches_up_after_a_disconnect_without_missing_anything() {
 }
 
 #[tokio::test]
-async fn a_cursor_too_old_resyncs_by_refusing_everything_issued_before() {
+async fn a_real_gap_refuses_the_tokens_issued_up_to_what_was_missed() {
     let store = Arc::new(MemoryStore::with_feed_capacity(2));
     let (service, verifier, clock) = pair(Arc::clone(&store)).await;
     let early = common::login(&service, "early").await;
     verifier.sync_revocations().await.unwrap();
+    clock.advance(Duration::seconds(60));
+    let revoked_at = common::start() + Duration::seconds(60);
     for n in 0..3 {
         let victim = common::login(&service, &format!("v{n}")).await;
         service.revoke(&victim.refresh_token).await.unwrap();
     }
-    let CatchUp::TooOld { head } = store.since(Cursor::START).await.unwrap() else {
+    let CatchUp::TooOld { head, missed_until } =
+        store.since(verifier_cursor(&verifier)).await.unwrap()
+    else {
         panic!("a ring of two cannot hold three events");
     };
+    assert_eq!(
+        missed_until,
+        Some(revoked_at),
+        "the dropped event's instant"
+    );
+    clock.advance(Duration::seconds(2));
+    let between = common::login(&service, "between").await;
     verifier.sync_revocations().await.unwrap();
-    // It cannot know what it missed: every token issued so far is refused.
+    // The missed revocation may have been of any session issued up to it.
     let found = verifier.verify(&early.access_token).await.unwrap_err();
     assert!(matches!(found, Error::SessionRevoked), "{found:?}");
     assert_eq!(verifier.revocations().unwrap().cursor, head);
-    // Tokens issued after the resync pass, and so does the early session
-    // once it refreshes.
-    clock.advance(Duration::seconds(2));
+    // Not one issued after it, nor the early session once it refreshes.
+    verifier.verify(&between.access_token).await.unwrap();
     let refreshed = service.refresh(&early.refresh_token).await.unwrap();
     verifier.verify(&refreshed.access_token).await.unwrap();
-    verifier
-        .verify(&common::login(&service, "late").await.access_token)
-        .await
+}
+
+#[tokio::test]
+async fn a_restart_after_old_trims_refuses_nothing_still_valid() {
+    let store = Arc::new(MemoryStore::with_feed_capacity(2));
+    let (service, _, clock) = pair(Arc::clone(&store)).await;
+    for n in 0..3 {
+        let victim = common::login(&service, &format!("v{n}")).await;
+        service.revoke(&victim.refresh_token).await.unwrap();
+    }
+    // A day later, sessions issued since, and a verifier starting afresh
+    // (a resource server restarted) from the start of a trimmed feed.
+    clock.advance(Duration::days(1));
+    let before = common::login(&service, "before").await;
+    clock.advance(Duration::minutes(10));
+    let restarted = verifier(&clock)
+        .jwks(service.jwks())
+        .revocation_feed(Arc::clone(&store))
+        .max_staleness(Duration::seconds(30))
+        .build()
         .unwrap();
+    let CatchUp::TooOld { .. } = store.since(Cursor::START).await.unwrap() else {
+        panic!("the feed was trimmed");
+    };
+    restarted.sync_revocations().await.unwrap();
+    restarted.verify(&before.access_token).await.unwrap();
+    // What the feed still holds is still refused.
+    let revoked = common::login(&service, "revoked").await;
+    service.revoke(&revoked.refresh_token).await.unwrap();
+    restarted.sync_revocations().await.unwrap();
+    let found = restarted.verify(&revoked.access_token).await.unwrap_err();
+    assert!(matches!(found, Error::SessionRevoked), "{found:?}");
+    restarted.verify(&before.access_token).await.unwrap();
+}
+
+/// The cursor `verifier`'s view has reached.
+fn verifier_cursor(verifier: &Verifier) -> Cursor {
+    verifier.revocations().unwrap().cursor
 }
 
 #[cfg(feature = "revocation-feed")]

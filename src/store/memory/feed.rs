@@ -30,6 +30,9 @@ struct Ring {
     capacity: usize,
     /// The last cursor handed out.
     last: u64,
+    /// The latest instant of an event dropped from the ring: every event
+    /// a `since` can no longer return happened at or before it.
+    dropped_until: Option<OffsetDateTime>,
     /// Subscriptions waiting for the next event.
     waiting: Vec<Waker>,
 }
@@ -41,6 +44,7 @@ impl Feed {
                 events: VecDeque::with_capacity(capacity.min(DEFAULT_CAPACITY)),
                 capacity: capacity.max(1),
                 last: 0,
+                dropped_until: None,
                 waiting: Vec::new(),
             }),
         }
@@ -57,8 +61,11 @@ impl Feed {
         let mut ring = self.ring();
         ring.last += 1;
         let cursor = Cursor::new(ring.last);
-        if ring.events.len() == ring.capacity {
-            ring.events.pop_front();
+        if ring.events.len() == ring.capacity
+            && let Some(dropped) = ring.events.pop_front()
+        {
+            // A maximum: instants come from callers' clocks, not in order.
+            ring.dropped_until = ring.dropped_until.max(Some(dropped.at));
         }
         ring.events.push_back(RevocationEvent {
             revoked,
@@ -78,7 +85,15 @@ impl Feed {
                 events: ring.events.range(start..).cloned().collect(),
                 head,
             },
-            None => CatchUp::TooOld { head },
+            // A cursor from the future was never ours: no bound.
+            None if cursor > head => CatchUp::TooOld {
+                head,
+                missed_until: None,
+            },
+            None => CatchUp::TooOld {
+                head,
+                missed_until: ring.dropped_until,
+            },
         }
     }
 
@@ -156,23 +171,28 @@ mod tests {
     #[test]
     fn since_answers_from_the_ring_or_says_too_old() {
         let feed = Feed::new(2);
-        let at = OffsetDateTime::UNIX_EPOCH;
+        let at = |n: i64| OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(n);
         let empty = CatchUp::Events {
             events: vec![],
             head: Cursor::START,
         };
         assert_eq!(feed.since(Cursor::START), empty);
-        for n in 1..=3 {
-            feed.publish(session(n), at);
+        // Out of order: the bound is the latest dropped, not the last.
+        for (n, second) in [(1, 5), (2, 1), (3, 7), (4, 9)] {
+            feed.publish(session(n), at(second));
         }
-        let head = Cursor::new(3);
-        assert_eq!(feed.since(Cursor::START), CatchUp::TooOld { head });
-        let CatchUp::Events { events, .. } = feed.since(Cursor::new(1)) else {
-            panic!("cursor 1 is still covered");
+        let head = Cursor::new(4);
+        let missed_until = Some(at(5));
+        assert_eq!(
+            feed.since(Cursor::START),
+            CatchUp::TooOld { head, missed_until }
+        );
+        let CatchUp::Events { events, .. } = feed.since(Cursor::new(2)) else {
+            panic!("cursor 2 is still covered");
         };
         assert_eq!(
             events.iter().map(|e| e.cursor.get()).collect::<Vec<_>>(),
-            [2, 3]
+            [3, 4]
         );
         assert_eq!(
             feed.since(head),
@@ -181,6 +201,10 @@ mod tests {
                 head
             }
         );
-        assert_eq!(feed.since(Cursor::new(9)), CatchUp::TooOld { head });
+        let missed_until = None;
+        assert_eq!(
+            feed.since(Cursor::new(9)),
+            CatchUp::TooOld { head, missed_until }
+        );
     }
 }

@@ -98,7 +98,8 @@ impl RedisStoreBuilder {
     /// `<prefix>:feed`, is trimmed to exactly this many entries (`MAXLEN`)
     /// at each revocation, about 100 bytes each (see the README). A
     /// follower further behind than this many revocations gets
-    /// [`CatchUp::TooOld`](crate::store::CatchUp::TooOld) and resyncs. One
+    /// [`CatchUp::TooOld`](crate::store::CatchUp::TooOld) and resyncs,
+    /// refusing the tokens issued up to the latest instant trimmed. One
     /// server only: on a cluster the store publishes no feed
     /// ([`ClusterFeedUnsupported`](crate::store::ClusterFeedUnsupported)).
     pub fn feed_capacity(mut self, entries: u64) -> Self {

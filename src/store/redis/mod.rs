@@ -96,7 +96,8 @@ const BATCH: usize = 500;
 /// that is later, so cursors only rise; each entry names the one before
 /// it, so `since` answers [`CatchUp::TooOld`](super::CatchUp::TooOld) for
 /// a cursor whose successors were trimmed or lost in a failover, never a
-/// silent gap. `subscribe` reads with `XREAD BLOCK` on a connection of its
+/// silent gap; each entry also bounds the instants of those before it, so
+/// `TooOld` after a trim says up to when revocations were missed. `subscribe` reads with `XREAD BLOCK` on a connection of its
 /// own and says [`FeedMessage::Current`](super::FeedMessage::Current) after
 /// each quiet second. On a Redis Cluster a script may touch one slot only
 /// and each session has its own, so no script could revoke and publish at

@@ -10,7 +10,7 @@ if not cur[1] or cur[2] then
   return 0
 end
 if KEYS[2] then
-  publish(KEYS[2], ARGV[3], 't', 's', 'id', ARGV[4], 'at', ARGV[2])
+  publish(KEYS[2], ARGV[3], ARGV[2], 't', 's', 'id', ARGV[4])
 end
 redis.call('HSET', KEYS[1], 'rreason', ARGV[1], 'rat', ARGV[2])
 return 1

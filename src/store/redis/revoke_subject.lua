@@ -24,12 +24,12 @@ end
 if ARGV[4] ~= '' then
   -- Even when no session is live: a purged session's access tokens may
   -- still be out there.
-  local event = {'t', 'u', 'sub', ARGV[1], 'at', ARGV[3]}
+  local event = {'t', 'u', 'sub', ARGV[1]}
   if ARGV[5] ~= '' then
     table.insert(event, 'ex')
     table.insert(event, ARGV[5])
   end
-  publish(KEYS[#KEYS], ARGV[4], unpack(event))
+  publish(KEYS[#KEYS], ARGV[4], ARGV[3], unpack(event))
 end
 local replies = {}
 for i = 1, sessions do

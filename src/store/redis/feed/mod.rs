@@ -9,7 +9,9 @@
 //! made again. Each entry carries the `<n>` of the one before it: a reader
 //! that does not find the entry after its cursor pointing back at its
 //! cursor has missed something (trimmed by `MAXLEN`, or lost in a
-//! failover), and says so rather than skip it.
+//! failover), and says so rather than skip it. Each entry also carries the
+//! latest instant of it and every entry before it: where entries were
+//! trimmed, the first one left bounds what was missed.
 
 mod subscription;
 
@@ -17,6 +19,7 @@ use std::fmt;
 
 use async_trait::async_trait;
 use redis::{Client, Value};
+use time::OffsetDateTime;
 
 use self::subscription::Subscription;
 use super::RedisStore;
@@ -72,6 +75,8 @@ pub struct ClusterFeedUnsupported;
 pub(super) struct Entry {
     /// The cursor of the entry before it when it was added (0: none).
     pub(super) previous: u64,
+    /// The latest instant of this entry and every one before it.
+    pub(super) latest: OffsetDateTime,
     pub(super) event: RevocationEvent,
 }
 
@@ -126,12 +131,24 @@ impl RevocationFeed for RedisStore {
 /// cursor without a gap.
 fn catch_up(cursor: Cursor, entries: Vec<Entry>, head: Cursor) -> CatchUp {
     // A cursor past the head: the stream was made again, or its last
-    // entries were lost in a failover.
+    // entries were lost in a failover; nothing bounds what they held.
     if head < cursor {
-        return CatchUp::TooOld { head };
+        return CatchUp::TooOld {
+            head,
+            missed_until: None,
+        };
     }
-    if chain_len(cursor, &entries) != entries.len() {
-        return CatchUp::TooOld { head };
+    let chained = chain_len(cursor, &entries);
+    if let Some(first) = entries.get(chained) {
+        let before = chained
+            .checked_sub(1)
+            .and_then(|i| entries.get(i))
+            .map_or(cursor.get(), |e| e.event.cursor.get());
+        // Entries trimmed between `before` and `first` are in `first`'s
+        // history, so its latest instant bounds theirs; one that points
+        // back before `before` has another history than the one read.
+        let missed_until = (first.previous > before).then_some(first.latest);
+        return CatchUp::TooOld { head, missed_until };
     }
     let events = entries.into_iter().map(|e| e.event).collect();
     CatchUp::Events { events, head }
@@ -186,6 +203,11 @@ fn entry(item: Value) -> Result<Entry, StoreError> {
         .parse()
         .map_err(|_| corrupt("a stream entry with a bad 'p'"))?;
     let at = fields.instant("at")?;
+    // Written only when an earlier entry was later than this one.
+    let latest = match fields.get("m") {
+        None => at,
+        Some(_) => fields.instant("m")?,
+    };
     let revoked = match fields.text("t")? {
         "s" => Revoked::Session(session_id(fields.text("id")?)?),
         "u" => Revoked::Subject {
@@ -199,6 +221,7 @@ fn entry(item: Value) -> Result<Entry, StoreError> {
     };
     Ok(Entry {
         previous,
+        latest,
         event: RevocationEvent {
             revoked,
             at,

@@ -25,6 +25,8 @@ fn raw(id: &str, fields: &[(&str, &str)]) -> Value {
 fn session(cursor: u64, previous: u64) -> Entry {
     Entry {
         previous,
+        // The latest instant so far: the cursor, as seconds.
+        latest: OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(cursor as i64),
         event: RevocationEvent {
             revoked: Revoked::Session(SessionId::from_bytes([cursor as u8; 16])),
             at: OffsetDateTime::UNIX_EPOCH,
@@ -39,7 +41,7 @@ fn entries_decode_sessions_and_subjects() {
     let reply = Value::Array(vec![
         raw(
             "1700000000000-0",
-            &[("p", "0"), ("t", "s"), ("id", &id), ("at", "5.000000001")],
+            &[("p", "0"), ("at", "5.000000001"), ("t", "s"), ("id", &id)],
         ),
         raw(
             "1700000000001-0",
@@ -48,6 +50,7 @@ fn entries_decode_sessions_and_subjects() {
                 ("t", "u"),
                 ("sub", "ann"),
                 ("at", "6.000000000"),
+                ("m", "6.000000000"),
                 ("ex", &id),
             ],
         ),
@@ -58,6 +61,7 @@ fn entries_decode_sessions_and_subjects() {
                 ("t", "u"),
                 ("sub", "bob"),
                 ("at", "7.000000000"),
+                ("m", "8.000000000"),
             ],
         ),
     ]);
@@ -68,6 +72,7 @@ fn entries_decode_sessions_and_subjects() {
         [
             Entry {
                 previous: 0,
+                latest: at(5, 1),
                 event: RevocationEvent {
                     revoked: Revoked::Session(SessionId::from_bytes([7; 16])),
                     at: at(5, 1),
@@ -76,6 +81,7 @@ fn entries_decode_sessions_and_subjects() {
             },
             Entry {
                 previous: 1_700_000_000_000,
+                latest: at(6, 0),
                 event: RevocationEvent {
                     revoked: Revoked::Subject {
                         subject: "ann".into(),
@@ -87,6 +93,7 @@ fn entries_decode_sessions_and_subjects() {
             },
             Entry {
                 previous: 1_700_000_000_001,
+                latest: at(8, 0),
                 event: RevocationEvent {
                     revoked: Revoked::Subject {
                         subject: "bob".into(),
@@ -108,6 +115,7 @@ fn malformed_entries_are_corrupt_not_skipped() {
         ("t", "u"),
         ("sub", "ann"),
         ("at", "6.000000000"),
+        ("m", "6.000000000"),
     ];
     let ok = entries(Value::Array(vec![raw("9-0", &good)]));
     assert!(ok.is_ok());
@@ -125,6 +133,7 @@ fn malformed_entries_are_corrupt_not_skipped() {
                 ("t", "z"),
                 ("sub", "ann"),
                 ("at", "6.000000000"),
+                ("m", "6.000000000"),
             ],
         ),
         raw(
@@ -134,11 +143,18 @@ fn malformed_entries_are_corrupt_not_skipped() {
                 ("t", "s"),
                 ("id", "nope"),
                 ("at", "6.000000000"),
+                ("m", "6.000000000"),
             ],
         ),
         raw(
             "9-0",
-            &[("p", "0"), ("t", "u"), ("sub", "ann"), ("at", "6")],
+            &[
+                ("p", "0"),
+                ("t", "u"),
+                ("sub", "ann"),
+                ("at", "6"),
+                ("m", "6.000000000"),
+            ],
         ),
         raw(
             "9-0",
@@ -147,6 +163,17 @@ fn malformed_entries_are_corrupt_not_skipped() {
                 ("t", "u"),
                 ("sub", "ann"),
                 ("at", "6.000000000"),
+                ("m", "6.000000000"),
+            ],
+        ),
+        raw(
+            "9-0",
+            &[
+                ("p", "0"),
+                ("t", "u"),
+                ("sub", "ann"),
+                ("at", "6.000000000"),
+                ("m", "6"),
             ],
         ),
         Value::Int(3),
@@ -187,22 +214,40 @@ fn catch_up_answers_only_without_a_gap() {
             head
         }
     );
-    // Trimmed: the first entry left does not point back at the cursor.
+    let second = |n| Some(OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(n));
+    // Trimmed: the first entry left does not point back at the cursor;
+    // its latest instant bounds those trimmed.
     assert_eq!(
         catch_up(Cursor::START, run[1..].to_vec(), head),
-        CatchUp::TooOld { head }
+        CatchUp::TooOld {
+            head,
+            missed_until: second(20)
+        }
     );
+    // An entry pointing back before the cursor: another history, no bound.
     assert_eq!(
         catch_up(Cursor::new(5), run.clone(), head),
-        CatchUp::TooOld { head }
+        CatchUp::TooOld {
+            head,
+            missed_until: None
+        }
     );
     // A gap further on (a lost write) is no partial answer either.
     let gap = vec![session(10, 0), session(30, 25)];
-    assert_eq!(catch_up(Cursor::START, gap, head), CatchUp::TooOld { head });
+    assert_eq!(
+        catch_up(Cursor::START, gap, head),
+        CatchUp::TooOld {
+            head,
+            missed_until: second(30)
+        }
+    );
     // A cursor past the head: the stream lost its last entries.
     assert_eq!(
         catch_up(Cursor::new(31), vec![], head),
-        CatchUp::TooOld { head }
+        CatchUp::TooOld {
+            head,
+            missed_until: None
+        }
     );
 }
 

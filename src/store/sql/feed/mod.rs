@@ -43,8 +43,9 @@
 //!
 //! `purge_expired(now)` also trims the entries whose instant is at or
 //! before `now - feed_retention`, as a prefix of the feed, and records the
-//! last id trimmed: a `since` from before it is [`CatchUp::TooOld`], never
-//! a silent gap.
+//! last id trimmed and the latest instant trimmed: a `since` from before
+//! it is [`CatchUp::TooOld`], never a silent gap, and says the instant up
+//! to which the follower may have missed revocations.
 
 use std::collections::VecDeque;
 
@@ -95,7 +96,7 @@ impl Pending {
                 self.ready.push_back(FeedMessage::Current(head));
                 self.at = head;
             }
-            CatchUp::TooOld { head } => {
+            CatchUp::TooOld { head, .. } => {
                 self.ready.push_back(FeedMessage::Lagged);
                 self.at = head;
             }

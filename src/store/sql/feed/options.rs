@@ -81,9 +81,12 @@ impl<D: Dialect> SqlStoreBuilder<D> {
     /// How long the revocation feed keeps an entry: `purge_expired(now)`
     /// trims those revoked at or before `now - retention`, and a follower
     /// whose cursor is older than what is kept must resync (`since` says
-    /// `TooOld`). Default one day; positive. Keep it well above your
-    /// access tokens' lifetime and the longest a resource server may be
-    /// away.
+    /// `TooOld`, with the latest instant trimmed): a
+    /// [`Verifier`](crate::Verifier) then refuses the tokens issued up to
+    /// that instant, for an access token's lifetime after it. Default one
+    /// day; positive. Keep it well above your access tokens' lifetime and
+    /// the longest a resource server may be away: then a restarted
+    /// verifier refuses nothing still valid.
     pub fn feed_retention(mut self, retention: Duration) -> Self {
         self.feed.retention = retention;
         self
@@ -101,12 +104,15 @@ pub(in crate::store::sql) struct Feed {
     pub(super) insert: SqlStr,
     /// The dialect's wake-up for subscribers, if any.
     pub(super) notify: Option<SqlStr>,
-    /// The head, the last id trimmed, and the entries after `$1`.
+    /// The head, the last id trimmed, the latest instant trimmed, and the
+    /// entries after `$1`.
     pub(super) since: SqlStr,
     /// Locks the head row for trimming.
     pub(super) lock: SqlStr,
     /// Records the last id revoked at or before `$1` as trimmed.
     pub(super) mark: SqlStr,
+    /// Records the latest instant of the entries about to be trimmed.
+    pub(super) mark_at: SqlStr,
     /// Deletes the entries up to the last id trimmed.
     pub(super) trim: SqlStr,
     /// PostgreSQL's channel.
@@ -134,7 +140,7 @@ impl Feed {
             // A LEFT JOIN, so that the head row comes back even with no
             // entry after the cursor; one statement, so one snapshot.
             since: shared::<D>(format!(
-                "SELECT h.head, h.trimmed, r.id, r.session_id, r.subject, r.except_id, r.at \
+                "SELECT h.head, h.trimmed, h.trimmed_at, r.id, r.session_id, r.subject, r.except_id, r.at \
                  FROM {h} h LEFT JOIN {r} r ON r.id > $1 WHERE h.id = 1 ORDER BY r.id"
             )),
             lock: shared::<D>(format!("UPDATE {h} SET trimmed = trimmed WHERE id = 1")),
@@ -143,6 +149,15 @@ impl Feed {
             mark: shared::<D>(format!(
                 "UPDATE {h} SET trimmed = \
                  COALESCE((SELECT MAX(id) FROM {r} WHERE at <= $1), trimmed) WHERE id = 1"
+            )),
+            // A maximum, not the last entry's instant: instants come from
+            // the revokers' clocks, which need not follow the ids' order.
+            // Unqualified `trimmed` and `trimmed_at` are the head row's,
+            // `id` and `at` the entries'.
+            mark_at: shared::<D>(format!(
+                "UPDATE {h} SET trimmed_at = COALESCE((SELECT MAX(at) FROM {r} \
+                 WHERE id <= trimmed AND (trimmed_at IS NULL OR at > trimmed_at)), trimmed_at) \
+                 WHERE id = 1"
             )),
             trim: shared::<D>(format!(
                 "DELETE FROM {r} WHERE id <= (SELECT trimmed FROM {h} WHERE id = 1)"

@@ -34,16 +34,17 @@ impl<D: Dialect> SqlStore<D> {
             Revoked::Session(id) => (Some(id), None, None),
             Revoked::Subject { subject, except } => (None, Some(subject.as_str()), except.as_ref()),
         };
+        let insert = self
+            .statement(&feed.insert)
+            .bind(session.map(|id| &id.as_bytes()[..]))
+            .bind(subject)
+            .bind(except.map(|id| &id.as_bytes()[..]))
+            .bind(micros::<D>(at)?);
+        let notify = feed.notify.as_ref().map(|s| self.statement(s));
         let steps = Steps {
-            take_id: self.statement(&feed.take_id),
-            revoke,
-            insert: self
-                .statement(&feed.insert)
-                .bind(session.map(|id| &id.as_bytes()[..]))
-                .bind(subject)
-                .bind(except.map(|id| &id.as_bytes()[..]))
-                .bind(micros::<D>(at)?),
-            notify: feed.notify.as_ref().map(|s| self.statement(s)),
+            lock: self.statement(&feed.take_id),
+            change: revoke,
+            then: std::iter::once(insert).chain(notify).collect(),
             always: subject.is_some(),
         };
         self.call_with(op, move |c| Box::pin(transaction::<D>(c, steps)))
@@ -51,7 +52,8 @@ impl<D: Dialect> SqlStore<D> {
     }
 
     /// Trims the entries revoked at or before `now - feed_retention`, as a
-    /// prefix of the feed, recording the last id trimmed.
+    /// prefix of the feed, recording the last id trimmed and the latest
+    /// instant trimmed.
     ///
     /// # Errors
     /// Past the call timeout; any failure of the database.
@@ -64,10 +66,9 @@ impl<D: Dialect> SqlStore<D> {
             return Ok(());
         };
         let steps = Steps {
-            take_id: self.statement(&feed.lock),
-            revoke: self.statement(&feed.mark).bind(micros::<D>(cutoff)?),
-            insert: self.statement(&feed.trim),
-            notify: None,
+            lock: self.statement(&feed.lock),
+            change: self.statement(&feed.mark).bind(micros::<D>(cutoff)?),
+            then: vec![self.statement(&feed.mark_at), self.statement(&feed.trim)],
             always: true,
         };
         self.call_with(Op::Purge, move |c| Box::pin(transaction::<D>(c, steps)))
@@ -79,17 +80,17 @@ impl<D: Dialect> SqlStore<D> {
 /// The statements of one feed transaction, in order.
 struct Steps<D: Dialect> {
     /// Locks the head row (taking the next id).
-    take_id: Statement<D::Database>,
+    lock: Statement<D::Database>,
     /// Changes the sessions (or marks the trim).
-    revoke: Statement<D::Database>,
-    /// Writes the entry (or deletes the trimmed ones).
-    insert: Statement<D::Database>,
-    notify: Option<Statement<D::Database>>,
-    /// Whether to go on when `revoke` changed nothing.
+    change: Statement<D::Database>,
+    /// Writes the entry and wakes subscribers (or records the instant
+    /// trimmed and deletes the trimmed entries).
+    then: Vec<Statement<D::Database>>,
+    /// Whether to go on when `change` changed nothing.
     always: bool,
 }
 
-/// Runs `steps` in a transaction on `c`: the count `revoke` changed, once
+/// Runs `steps` in a transaction on `c`: the count `change` changed, once
 /// committed; rolled back, with nothing published, when it changed nothing
 /// and `always` is false.
 async fn transaction<D: Dialect>(c: &mut Conn<D>, steps: Steps<D>) -> Result<u64, sqlx::Error> {
@@ -113,18 +114,17 @@ async fn transaction<D: Dialect>(c: &mut Conn<D>, steps: Steps<D>) -> Result<u64
 }
 
 async fn run<D: Dialect>(c: &mut Conn<D>, steps: Steps<D>) -> Result<Option<u64>, sqlx::Error> {
-    let locked = steps.take_id.execute(On::Connection(c)).await?;
+    let locked = steps.lock.execute(On::Connection(c)).await?;
     if D::rows_affected(&locked) != 1 {
         // The head row is missing: the migration was not run, or undone.
         return Err(sqlx::Error::RowNotFound);
     }
-    let changed = D::rows_affected(&steps.revoke.execute(On::Connection(c)).await?);
+    let changed = D::rows_affected(&steps.change.execute(On::Connection(c)).await?);
     if changed == 0 && !steps.always {
         return Ok(None);
     }
-    steps.insert.execute(On::Connection(c)).await?;
-    if let Some(notify) = steps.notify {
-        notify.execute(On::Connection(c)).await?;
+    for statement in steps.then {
+        statement.execute(On::Connection(c)).await?;
     }
     Ok(Some(changed))
 }

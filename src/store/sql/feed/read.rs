@@ -1,5 +1,5 @@
-//! Reading the feed: the head, the last id trimmed, and the entries after
-//! a cursor, in one statement.
+//! Reading the feed: the head, the last id trimmed, the latest instant
+//! trimmed, and the entries after a cursor, in one statement.
 
 use sqlx::Database;
 use time::OffsetDateTime;
@@ -16,16 +16,27 @@ use crate::store::{CatchUp, Cursor, RevocationEvent, Revoked};
 pub(super) struct Read {
     pub(super) head: Cursor,
     trimmed: Cursor,
+    /// The latest instant of an entry trimmed; `None` before any trim.
+    trimmed_at: Option<OffsetDateTime>,
     events: Vec<RevocationEvent>,
 }
 
 impl Read {
     /// The answer to `since(cursor)`: too old when entries after it were
-    /// trimmed, or when it is past the head (no cursor this feed gave).
+    /// trimmed (missed until the latest instant trimmed), or when it is
+    /// past the head (no cursor this feed gave: no bound).
     pub(super) fn answer(self, cursor: Cursor) -> CatchUp {
         let head = self.head;
-        if cursor < self.trimmed || cursor > head {
-            CatchUp::TooOld { head }
+        if cursor > head {
+            CatchUp::TooOld {
+                head,
+                missed_until: None,
+            }
+        } else if cursor < self.trimmed {
+            CatchUp::TooOld {
+                head,
+                missed_until: self.trimmed_at,
+            }
         } else {
             CatchUp::Events {
                 events: self.events,
@@ -58,6 +69,10 @@ pub(super) async fn read<D: Dialect>(
     };
     let head = position::<D>(D::Database::int(first, 0), "head")?;
     let trimmed = position::<D>(D::Database::int(first, 1), "trimmed")?;
+    let trimmed_at = D::Database::int(first, 2)
+        .map_err(|e| bad::<D>("trimmed_at", e))?
+        .map(|us| instant::<D>(Some(us), "trimmed_at"))
+        .transpose()?;
     let mut events = Vec::with_capacity(rows.len());
     for row in &rows {
         if let Some(event) = event::<D>(row)? {
@@ -67,6 +82,7 @@ pub(super) async fn read<D: Dialect>(
     Ok(Read {
         head,
         trimmed,
+        trimmed_at,
         events,
     })
 }
@@ -76,14 +92,14 @@ fn event<D: Dialect>(
     row: &<D::Database as Database>::Row,
 ) -> Result<Option<RevocationEvent>, StoreError> {
     let read = |e| bad::<D>("row", e);
-    let Some(id) = D::Database::int(row, 2).map_err(read)? else {
+    let Some(id) = D::Database::int(row, 3).map_err(read)? else {
         return Ok(None);
     };
     let cursor = position::<D>(Ok(Some(id)), "id")?;
-    let session = D::Database::bytes(row, 3).map_err(read)?;
-    let subject = D::Database::text(row, 4).map_err(read)?;
-    let except = D::Database::bytes(row, 5).map_err(read)?;
-    let at = D::Database::int(row, 6).map_err(read)?;
+    let session = D::Database::bytes(row, 4).map_err(read)?;
+    let subject = D::Database::text(row, 5).map_err(read)?;
+    let except = D::Database::bytes(row, 6).map_err(read)?;
+    let at = D::Database::int(row, 7).map_err(read)?;
     let revoked = match (session, subject) {
         (Some(id), None) if except.is_none() => Revoked::Session(session_id::<D>(id)?),
         (None, Some(subject)) => Revoked::Subject {
@@ -92,9 +108,7 @@ fn event<D: Dialect>(
         },
         _ => return Err(corrupt::<D>("session_id")),
     };
-    let at = at
-        .and_then(|us| OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1000).ok())
-        .ok_or_else(|| corrupt::<D>("at"))?;
+    let at = instant::<D>(at, "at")?;
     Ok(Some(RevocationEvent {
         revoked,
         at,
@@ -113,6 +127,16 @@ fn position<D: Dialect>(
         Ok(None) => Err(corrupt::<D>(column)),
         Err(e) => Err(bad::<D>(column, e)),
     }
+}
+
+/// The instant of a column of microseconds.
+fn instant<D: Dialect>(
+    micros: Option<i64>,
+    column: &'static str,
+) -> Result<OffsetDateTime, StoreError> {
+    micros
+        .and_then(|us| OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1000).ok())
+        .ok_or_else(|| corrupt::<D>(column))
 }
 
 fn session_id<D: Dialect>(bytes: &[u8]) -> Result<SessionId, StoreError> {
