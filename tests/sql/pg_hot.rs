@@ -138,7 +138,9 @@ pub(crate) async fn the_purge_bound_moves_only_when_it_must(db: &TestDb, store: 
     assert_eq!(bound(db, &record).await, (shorter, shorter));
 }
 
-/// The statement `purge_expired` ran, as the server saw it, can use the
+/// The statement `purge_expired` ran on the sessions table (it also
+/// deletes stale DPoP proofs and trims the feed, on other connections of
+/// the pool), as the server saw it, can use the
 /// purge index (sequential scans turned off for the check, so that the
 /// few rows here do not make the planner prefer one).
 pub(crate) async fn purge_can_use_its_index(db: &TestDb, store: &PostgresStore) {
@@ -149,7 +151,8 @@ pub(crate) async fn purge_can_use_its_index(db: &TestDb, store: &PostgresStore) 
     let mut conn = db.connection().await;
     let purge: String = sqlx::query_scalar(
         "SELECT query FROM pg_stat_activity \
-         WHERE datname = current_database() AND query LIKE 'DELETE FROM%'",
+         WHERE datname = current_database() \
+         AND query LIKE 'DELETE FROM jwt_rotate_sessions %'",
     )
     .fetch_one(&mut conn)
     .await
