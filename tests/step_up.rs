@@ -289,13 +289,7 @@ mod last_seen {
     #[tokio::test]
     #[ignore = "needs PostgreSQL: set DATABASE_URL"]
     async fn postgres_store() {
-        let url = common::server_url("DATABASE_URL");
-        let store = jwt_rotate::store::PostgresStore::builder()
-            .table_prefix("jwt_rotate_step_up_")
-            .connect(&url)
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
+        let store = sql_store::<jwt_rotate::store::Postgres>("DATABASE_URL").await;
         refresh_records_the_client_in_one_call(store).await;
     }
 
@@ -303,14 +297,24 @@ mod last_seen {
     #[tokio::test]
     #[ignore = "needs MySQL: set MYSQL_URL"]
     async fn mysql_store() {
-        let url = common::server_url("MYSQL_URL");
-        let store = jwt_rotate::store::MySqlStore::builder()
+        let store = sql_store::<jwt_rotate::store::MySql>("MYSQL_URL").await;
+        refresh_records_the_client_in_one_call(store).await;
+    }
+
+    /// A migrated store of dialect `D` at the server `variable` names,
+    /// under this file's own table prefix.
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    async fn sql_store<D: jwt_rotate::store::Dialect>(
+        variable: &str,
+    ) -> jwt_rotate::store::SqlStore<D> {
+        let url = common::server_url(variable);
+        let store = jwt_rotate::store::SqlStore::<D>::builder()
             .table_prefix("jwt_rotate_step_up_")
             .connect(&url)
             .await
             .unwrap();
         store.migrate().await.unwrap();
-        refresh_records_the_client_in_one_call(store).await;
+        store
     }
 
     #[cfg(feature = "redis")]
