@@ -70,6 +70,16 @@ fn cookie_of(reply: &Reply) -> String {
     set.split(';').next().unwrap().to_owned()
 }
 
+/// `POST /auth/login` with `body` and `proof` as its `DPoP` header.
+async fn login_with_proof(
+    flow: &AuthFlow<MemoryStore>,
+    proof: &str,
+    body: &[u8],
+) -> Result<Reply, HttpError> {
+    let headers = request("POST", "/auth/login", &[("dpop", proof)]);
+    flow.login(&headers, PEER, body).await
+}
+
 /// Logs in with a proof by `client`: the cookie and the access token.
 async fn bound_login(
     flow: &AuthFlow<MemoryStore>,
@@ -77,14 +87,7 @@ async fn bound_login(
     client: &DpopClient,
 ) -> (String, String) {
     let proof = client.proof("POST", &url("/auth/login"), clock.now());
-    let login = flow
-        .login(
-            &request("POST", "/auth/login", &[("dpop", &proof)]),
-            PEER,
-            BODY,
-        )
-        .await
-        .unwrap();
+    let login = login_with_proof(flow, &proof, BODY).await.unwrap();
     let body = json(&login);
     assert_eq!(body["token_type"], "DPoP");
     (
@@ -292,26 +295,12 @@ async fn a_bad_login_proof_creates_no_session_and_native_logins_bind_too() {
     let (flow, clock) = flow();
     let client = DpopClient::random();
     let wrong_url = client.proof("POST", &url("/auth/refresh"), clock.now());
-    let err = flow
-        .login(
-            &request("POST", "/auth/login", &[("dpop", &wrong_url)]),
-            PEER,
-            BODY,
-        )
-        .await
-        .unwrap_err();
+    let err = login_with_proof(&flow, &wrong_url, BODY).await.unwrap_err();
     assert_eq!((err.status(), err.code()), (401, "invalid_dpop_proof"));
     assert!(flow.service().sessions("alice").await.unwrap().is_empty());
 
     let proof = client.proof("POST", &url("/auth/login"), clock.now());
-    let login = flow
-        .login(
-            &request("POST", "/auth/login", &[("dpop", &proof)]),
-            PEER,
-            NATIVE,
-        )
-        .await
-        .unwrap();
+    let login = login_with_proof(&flow, &proof, NATIVE).await.unwrap();
     let body = json(&login);
     assert_eq!(body["token_type"], "DPoP");
     let refresh_token = body["refresh_token"].as_str().unwrap();
@@ -326,14 +315,7 @@ async fn nonces_are_asked_for_then_accepted() {
     let (flow, clock) = flow_with(Some(nonces), RefreshCookie::default());
     let client = DpopClient::random();
     let proof = client.proof("POST", &url("/auth/login"), clock.now());
-    let err = flow
-        .login(
-            &request("POST", "/auth/login", &[("dpop", &proof)]),
-            PEER,
-            BODY,
-        )
-        .await
-        .unwrap_err();
+    let err = login_with_proof(&flow, &proof, BODY).await.unwrap_err();
     assert_eq!((err.status(), err.code()), (401, "use_dpop_nonce"));
     assert!(www_authenticate(&err).starts_with("DPoP error=\"use_dpop_nonce\""));
     let reply = err.reply();
@@ -377,14 +359,7 @@ async fn the_url_is_the_configured_public_origin_never_forwarded_headers() {
     let client = DpopClient::random();
     // A proof for the Host the request came to is not for the public URL.
     let proof = client.proof("POST", &url("/auth/login"), clock.now());
-    let err = flow
-        .login(
-            &request("POST", "/auth/login", &[("dpop", &proof)]),
-            PEER,
-            BODY,
-        )
-        .await
-        .unwrap_err();
+    let err = login_with_proof(&flow, &proof, BODY).await.unwrap_err();
     assert_eq!(err.code(), "invalid_dpop_proof");
     let proof = client.proof("POST", "https://auth.example.com/auth/login", clock.now());
     flow.login(
