@@ -163,6 +163,10 @@ async fn bare_evalsha(s: &Setup, sha: &str, iters: u64) -> StdDuration {
             .arg(&previous.secret_hash.as_bytes()[..])
             .arg(instant(previous.rotated_at))
             .arg(&previous.wrapped_secret.as_bytes()[..])
+            // No new claims, device sighting or authentication context.
+            .arg("")
+            .arg("")
+            .arg("")
             .query_async(&mut conn)
             .await
             .expect("EVALSHA");

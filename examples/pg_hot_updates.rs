@@ -28,8 +28,8 @@
 //! waits for the count to reach the rotations made.
 //!
 //! The plan shown is the one of the very statement the store ran: its
-//! text is read back from `pg_stat_activity` and `EXPLAIN`ed as a prepared
-//! statement at the same instant.
+//! text is recorded by a statement trigger (`current_query()`) and
+//! `EXPLAIN`ed as a prepared statement at the same instant.
 
 use std::str::FromStr;
 use std::time::{Duration as StdDuration, Instant};
@@ -167,14 +167,22 @@ async fn run(
     );
 
     // The purge statement's text, as the store sent it: run it once at an
-    // instant that expires nothing, then read it back.
-    store.purge_expired(now - Duration::days(365)).await?;
-    let purge: String = sqlx::query_scalar(
-        "SELECT query FROM pg_stat_activity \
-         WHERE datname = current_database() AND query LIKE 'DELETE FROM%' LIMIT 1",
-    )
-    .fetch_one(&mut db)
+    // instant that expires nothing, with a statement trigger recording the
+    // text of every DELETE on the table (`pg_stat_activity` shows only
+    // each connection's last statement, and purge runs three).
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "CREATE TABLE seen (query TEXT);
+         CREATE FUNCTION see() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN INSERT INTO seen VALUES (current_query()); RETURN NULL; END $$;
+         CREATE TRIGGER see BEFORE DELETE ON {table}
+           FOR EACH STATEMENT EXECUTE FUNCTION see();"
+    )))
+    .execute(&mut db)
     .await?;
+    store.purge_expired(now - Duration::days(365)).await?;
+    let purge: String = sqlx::query_scalar("SELECT query FROM seen")
+        .fetch_one(&mut db)
+        .await?;
     println!("purge_expired runs: {purge}");
     sqlx::raw_sql(AssertSqlSafe(format!(
         "ANALYZE {table}; PREPARE purge(bigint) AS {purge}"

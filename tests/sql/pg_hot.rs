@@ -139,24 +139,36 @@ pub(crate) async fn the_purge_bound_moves_only_when_it_must(db: &TestDb, store: 
 }
 
 /// The statement `purge_expired` ran on the sessions table (it also
-/// deletes stale DPoP proofs and trims the feed, on other connections of
-/// the pool), as the server saw it, can use the
-/// purge index (sequential scans turned off for the check, so that the
-/// few rows here do not make the planner prefer one).
+/// deletes stale DPoP proofs and trims the feed), as the server received
+/// it, can use the purge index (sequential scans turned off for the
+/// check, so that the few rows here do not make the planner prefer one).
+/// A statement trigger records the text (`current_query()`): the store
+/// may run all three on one connection, so `pg_stat_activity` shows only
+/// the last.
 pub(crate) async fn purge_can_use_its_index(db: &TestDb, store: &PostgresStore) {
+    let mut conn = db.connection().await;
+    sqlx::raw_sql(
+        "CREATE TABLE seen (query TEXT);
+         CREATE FUNCTION see() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN INSERT INTO seen VALUES (current_query()); RETURN NULL; END $$;
+         CREATE TRIGGER see BEFORE DELETE ON jwt_rotate_sessions
+           FOR EACH STATEMENT EXECUTE FUNCTION see();",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
     store
         .purge_expired(OffsetDateTime::UNIX_EPOCH)
         .await
         .unwrap();
-    let mut conn = db.connection().await;
-    let purge: String = sqlx::query_scalar(
-        "SELECT query FROM pg_stat_activity \
-         WHERE datname = current_database() \
-         AND query LIKE 'DELETE FROM jwt_rotate_sessions %'",
-    )
-    .fetch_one(&mut conn)
-    .await
-    .unwrap();
+    let purge: String = sqlx::query_scalar("SELECT query FROM seen")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    sqlx::raw_sql("DROP TRIGGER see ON jwt_rotate_sessions; DROP FUNCTION see(); DROP TABLE seen")
+        .execute(&mut conn)
+        .await
+        .unwrap();
     assert!(purge.contains("purge_after <= $1"), "{purge}");
     sqlx::raw_sql(AssertSqlSafe(format!(
         "SET enable_seqscan = off; PREPARE purge(bigint) AS {purge}"

@@ -2,10 +2,10 @@
 //! and what a failure says of the connection.
 
 use sqlx::Database;
-use sqlx::pool::PoolConnection;
 
 use super::driver::{BoxFuture, On, Statement};
 use super::error::{Link, Op, describe, judge, timed_out};
+use super::warm::Lent;
 use super::{Dialect, SqlStore};
 use crate::error::StoreError;
 
@@ -62,14 +62,22 @@ impl<D: Dialect> SqlStore<D> {
             ) -> BoxFuture<'c, Result<T, sqlx::Error>>
             + Send,
     {
-        let connection = self.pool.acquire().await.map_err(|e| self.error(op, e))?;
+        let (turn, lent) = self
+            .warm
+            .lend(&self.pool)
+            .await
+            .map_err(|e| self.error(op, e))?;
         let mut lease = Lease {
-            connection,
+            lent: None,
             link: D::CUT_SHORT,
         };
-        match work(&mut *lease.connection).await {
+        let connection = &mut *lease.lent.insert(lent).connection;
+        let result = match work(connection).await {
             Ok(done) => {
                 lease.link = Link::Sound;
+                if let Some(lent) = lease.lent.take() {
+                    self.warm.keep(&self.pool, lent);
+                }
                 Ok(done)
             }
             Err(err) => {
@@ -77,30 +85,42 @@ impl<D: Dialect> SqlStore<D> {
                 lease.link = judged.link;
                 if judged.link == Link::Lost {
                     self.health.lost();
+                    // The server may have restarted: every kept connection
+                    // goes back to the pool, which tests them.
+                    self.warm.give_back_all();
                 }
                 Err(describe(D::NAME, op, judged, err))
             }
-        }
+        };
+        // The connection first (kept, or given back to the pool), then the
+        // turn: the next call in line takes it.
+        drop(lease);
+        drop(turn);
+        result
     }
 }
 
-/// A pooled connection lent to one call: given back to the pool when
-/// sound, closed otherwise.
+/// A pooled connection lent to one call: kept for the next call when
+/// sound (see `warm`), given back to the pool when failed but sound,
+/// closed otherwise.
 ///
 /// Until the statement ends, the connection is as the dialect judges a
 /// call cut short (by its deadline, or by its caller dropping it):
 /// PostgreSQL's is closed, as sqlx would ping it to give it back, which
 /// waits for the statement's answer from a server that may be frozen.
 struct Lease<DB: Database> {
-    connection: PoolConnection<DB>,
+    /// Taken out when kept.
+    lent: Option<Lent<DB>>,
     /// What is known of the connection so far.
     link: Link,
 }
 
 impl<DB: Database> Drop for Lease<DB> {
     fn drop(&mut self) {
-        if self.link != Link::Sound {
-            self.connection.close_on_drop();
+        if let Some(lent) = &mut self.lent
+            && self.link != Link::Sound
+        {
+            lent.connection.close_on_drop();
         }
     }
 }

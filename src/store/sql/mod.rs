@@ -3,8 +3,8 @@
 //!
 //! Written once for every dialect: the statements (`queries`), the
 //! `RefreshStore` methods (`refresh_store`), one call with its deadline
-//! and connection (`call`), which pooled connections to test after a lost
-//! one (`health`), row binding and reading (`row`), error mapping
+//! and connection (`call`), the connections kept between calls (`warm`),
+//! which pooled connections to test after a lost one (`health`), row binding and reading (`row`), error mapping
 //! (`error`), the migration runner (`migrate`), the builder (`builder`)
 //! and its checks (`options`). What differs, each dialect says in its own
 //! file, with any builder setting only it has (`sqlite`, `postgres`,
@@ -34,6 +34,7 @@ mod row;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
+mod warm;
 
 pub use builder::SqlStoreBuilder;
 pub use dialect::Dialect;

@@ -14,6 +14,7 @@ use super::health::Health;
 use super::options::{DEFAULT_CALL_TIMEOUT, DEFAULT_PREFIX};
 use super::queries::Queries;
 use super::row;
+use super::warm::Warm;
 use crate::error::StoreError;
 use crate::session::SessionRecord;
 
@@ -45,6 +46,15 @@ use crate::session::SessionRecord;
 /// successor that was written. `issue` may make two calls (the `create`,
 /// then a cleanup `revoke` if it failed), so it may take twice the
 /// timeout.
+///
+/// # Connections
+///
+/// A call is one round trip. sqlx tests a connection given back to its
+/// pool with a ping, so a call that succeeded keeps its connection for the
+/// next call instead. Kept connections count towards the pool's
+/// `max_connections`, and go back to it after a second unused, a minute
+/// after the pool lent them, or when a call finds its connection lost;
+/// calls beyond `max_connections` wait their turn, in order.
 #[cfg_attr(
     docsrs,
     doc(cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql")))
@@ -58,6 +68,8 @@ pub struct SqlStore<D: Dialect> {
     pub(super) health: Arc<Health>,
     /// The revocation feed's statements and settings.
     pub(super) feed: Arc<Feed>,
+    /// Connections kept between calls.
+    pub(super) warm: Arc<Warm<D::Database>>,
     dialect: PhantomData<D>,
 }
 
@@ -69,6 +81,8 @@ impl<D: Dialect> SqlStore<D> {
     /// (`test_before_acquire`), a second round trip per call; `connect`
     /// turns that off, and tests idle connections only after a call found
     /// its connection lost (a restart), which a pool of your own does not.
+    /// (Connections kept between calls skip it either way: see
+    /// [Connections](Self#connections).)
     /// With SQLite, give the pool several connections for concurrency; WAL
     /// mode and a busy timeout are yours to set too (sqlx's default busy
     /// timeout is 5 s, its default journal is `DELETE`, under which readers
@@ -87,6 +101,7 @@ impl<D: Dialect> SqlStore<D> {
         health: Arc<Health>,
     ) -> Self {
         Self {
+            warm: Arc::new(Warm::new(&pool)),
             pool,
             queries: Queries::new::<D>(prefix),
             call_timeout,
@@ -173,6 +188,7 @@ impl<D: Dialect> Clone for SqlStore<D> {
             call_timeout: self.call_timeout,
             health: Arc::clone(&self.health),
             feed: Arc::clone(&self.feed),
+            warm: Arc::clone(&self.warm),
             dialect: PhantomData,
         }
     }
