@@ -17,7 +17,9 @@
 //! same machine; the table shows each side's median round), `POOL` (the
 //! PostgreSQL pool's connections; default the store's own, 16),
 //! `SYNCHRONOUS_COMMIT` (`on` or `off`, set on the benchmark's database
-//! for both sides; default the server's). A store
+//! for both sides; default the server's), `WORKERS` (the Tokio runtime's
+//! worker threads, which run the crate and the bare `EVALSHA` loop;
+//! default one per core). A store
 //! whose URL is unset is skipped, saying so.
 //!
 //! Refresh tokens and access tokens are HS256 (the access token's
@@ -49,6 +51,7 @@ pub(crate) struct Settings {
     rounds: usize,
     pool: Option<u32>,
     synchronous_commit: Option<Switch>,
+    workers: Option<usize>,
 }
 
 /// A PostgreSQL setting's value.
@@ -93,7 +96,12 @@ impl Settings {
         let synchronous_commit = var("SYNCHRONOUS_COMMIT")
             .map(|s| Switch::parse(&s))
             .transpose()?;
+        let workers = var("WORKERS").map(|w| w.parse()).transpose()?;
+        if workers == Some(0) {
+            return Err("WORKERS: at least one".into());
+        }
         Ok(Self {
+            workers,
             concurrency,
             length: Duration::from_secs(seconds.max(1)),
             rounds: rounds.max(1),
@@ -113,16 +121,24 @@ fn service<S: RefreshStore>(store: S) -> Result<TokenService<S>, Failure> {
         .build(store)?)
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Failure> {
+fn main() -> Result<(), Failure> {
     let settings = Settings::from_env()?;
-    match std::env::var("DATABASE_URL") {
-        Ok(url) => postgres::measure(&url, &settings).await?,
-        Err(_) => println!("PostgreSQL skipped: set DATABASE_URL"),
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(workers) = settings.workers {
+        runtime.worker_threads(workers);
     }
-    match std::env::var("REDIS_URL") {
-        Ok(url) => redis::measure(&url, &settings).await?,
-        Err(_) => println!("Redis skipped: set REDIS_URL"),
+    runtime.enable_all().build()?.block_on(measure(&settings))
+}
+
+async fn measure(settings: &Settings) -> Result<(), Failure> {
+    let url = |name: &str| std::env::var(name).ok().filter(|url| !url.is_empty());
+    match url("DATABASE_URL") {
+        Some(url) => postgres::measure(&url, settings).await?,
+        None => println!("PostgreSQL skipped: set DATABASE_URL"),
+    }
+    match url("REDIS_URL") {
+        Some(url) => redis::measure(&url, settings).await?,
+        None => println!("Redis skipped: set REDIS_URL"),
     }
     Ok(())
 }
