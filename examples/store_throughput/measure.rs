@@ -1,6 +1,7 @@
 //! What one timed run counts: operations, wall time, this process's CPU
 //! (and its waited-for children's: pgbench), and the whole machine's.
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use jwt_rotate::store::RefreshStore;
@@ -137,12 +138,33 @@ pub(crate) async fn refreshes<S: RefreshStore + 'static>(
         // is open and every statement prepared before the clock starts.
         tokens.push(service.refresh(&pair.refresh_token).await?.refresh_token);
     }
+    let refreshers = tokens.into_iter().map(|token| {
+        let service = service.clone();
+        move |until| refresher(service, token, until)
+    });
+    in_tasks(refreshers, length).await
+}
+
+/// Runs each of `workers` in a task of its own until `length` has
+/// passed (each is given the instant and says how many operations it
+/// made), timing them all.
+///
+/// # Errors
+/// The first worker's failure.
+pub(crate) async fn in_tasks<W, F>(
+    workers: impl IntoIterator<Item = W>,
+    length: Duration,
+) -> Result<Run, Failure>
+where
+    W: FnOnce(Instant) -> F,
+    F: Future<Output = Result<u64, Failure>> + Send + 'static,
+{
     let before = Cpu::now()?;
     let start = Instant::now();
     let until = start + length;
-    let tasks: Vec<_> = tokens
+    let tasks: Vec<_> = workers
         .into_iter()
-        .map(|token| tokio::spawn(refresher(service.clone(), token, until)))
+        .map(|worker| tokio::spawn(worker(until)))
         .collect();
     let mut operations = 0;
     for task in tasks {
@@ -164,7 +186,7 @@ async fn refresher<S: RefreshStore>(
     service: TokenService<S>,
     mut token: RefreshToken,
     until: Instant,
-) -> Result<u64, jwt_rotate::Error> {
+) -> Result<u64, Failure> {
     let mut done = 0;
     while Instant::now() < until {
         token = service.refresh(&token).await?.refresh_token;

@@ -8,7 +8,7 @@ use jwt_rotate::store::{RedisStore, RefreshStore, SecretHash};
 use jwt_rotate::{NoClaims, SessionInfo, TokenService};
 use time::{Duration, OffsetDateTime};
 
-use crate::measure::{self, Client, Cpu, Run};
+use crate::measure::{self, Run};
 use crate::{Failure, Settings};
 
 /// The rotation script exactly as the store loads it.
@@ -99,36 +99,18 @@ impl Bare<'_> {
             let idle = record.idle_expires_at - record.refreshed_at;
             sessions.push((key, record.generation, record.secret_hash, idle));
         }
-        let before = Cpu::now()?;
-        let start = Instant::now();
-        let until = start + length;
-        let tasks: Vec<_> = sessions
-            .into_iter()
-            .map(|(key, generation, hash, idle)| {
-                let call = Rotation {
-                    conn: self.conn.clone(),
-                    sha: self.sha.clone(),
-                    key,
-                    generation,
-                    hash,
-                    idle,
-                };
-                tokio::spawn(call.until(until))
-            })
-            .collect();
-        let mut operations = 0;
-        for task in tasks {
-            operations += task.await??;
-        }
-        let elapsed = start.elapsed();
-        let after = Cpu::now()?;
-        Ok(Run::new(
-            operations,
-            elapsed,
-            before,
-            after,
-            Client::InProcess,
-        ))
+        let rotations = sessions.into_iter().map(|(key, generation, hash, idle)| {
+            let call = Rotation {
+                conn: self.conn.clone(),
+                sha: self.sha.clone(),
+                key,
+                generation,
+                hash,
+                idle,
+            };
+            move |until| call.until(until)
+        });
+        measure::in_tasks(rotations, length).await
     }
 
     /// Deletes every key under the prefix.

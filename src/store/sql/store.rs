@@ -52,9 +52,11 @@ use crate::session::SessionRecord;
 /// A call is one round trip. sqlx tests a connection given back to its
 /// pool with a ping, so a call that succeeded keeps its connection for the
 /// next call instead. Kept connections count towards the pool's
-/// `max_connections`, and go back to it after a second unused, a minute
-/// after the pool lent them, or when a call finds its connection lost;
-/// calls beyond `max_connections` wait their turn, in order.
+/// `max_connections`, and go back to it after a second unused, five
+/// seconds after the pool lent them, or when a call finds its connection
+/// lost; calls beyond `max_connections` wait their turn, in order. So
+/// other users of a pool shared with the store still get a connection
+/// within seconds while the store keeps every one busy.
 #[cfg_attr(
     docsrs,
     doc(cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql")))

@@ -2,8 +2,8 @@
 //! one round trip instead of two.
 //!
 //! sqlx tests every connection given back to its pool with a ping, in a
-//! task of its own: a second round trip per call, which on PostgreSQL cost
-//! a sixth of a refresh's throughput (issue 16). The ping is there for a
+//! task of its own: a second round trip per call, which cost PostgreSQL
+//! refreshes up to a third of their throughput under load (issue 16). The ping is there for a
 //! connection whose statement was cut short; a call that succeeded read
 //! its statement's answer to the end, so its connection is known to be
 //! idle and sound. Such a connection waits here for the next call, most
@@ -33,8 +33,12 @@ use tokio::time::Instant;
 /// How long a connection may wait here unused.
 pub(super) const IDLE: Duration = Duration::from_secs(1);
 
-/// How long a connection may stay out of the pool, in use or kept.
-pub(super) const LEASE: Duration = Duration::from_secs(60);
+/// How long a connection may stay out of the pool, in use or kept. Short
+/// enough that when calls keep every connection busy, one still goes
+/// back to the pool every `LEASE / max_connections` or so, for others
+/// waiting on a shared pool (which lends in turn); long enough that the
+/// ping it then gets is one in thousands of calls.
+pub(super) const LEASE: Duration = Duration::from_secs(5);
 
 /// A connection lent by the pool, and since when.
 pub(super) struct Lent<DB: Database> {

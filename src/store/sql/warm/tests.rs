@@ -41,6 +41,19 @@ async fn has(lent: &mut Lent<Sqlite>, name: &str) -> bool {
     count == 1
 }
 
+/// A pool of two connections, both lent to calls that ended and kept.
+async fn two_kept() -> (Pool<Sqlite>, Arc<Warm<Sqlite>>) {
+    let pool = pool(2);
+    let warm = Arc::new(Warm::new(&pool));
+    let (turn_a, a) = warm.lend(&pool).await.unwrap();
+    let (turn_b, b) = warm.lend(&pool).await.unwrap();
+    warm.keep(&pool, a);
+    warm.keep(&pool, b);
+    drop((turn_a, turn_b));
+    assert_eq!(warm.kept().len(), 2);
+    (pool, warm)
+}
+
 #[tokio::test]
 async fn the_next_call_gets_the_warmest_kept_connection() {
     let pool = pool(2);
@@ -80,13 +93,7 @@ async fn a_waiting_call_gets_the_kept_connection_before_a_later_one() {
 
 #[tokio::test]
 async fn connections_idle_too_long_go_back_to_the_pool() {
-    let pool = pool(2);
-    let warm = Arc::new(Warm::new(&pool));
-    let (turn_a, a) = warm.lend(&pool).await.unwrap();
-    let (turn_b, b) = warm.lend(&pool).await.unwrap();
-    warm.keep(&pool, a);
-    warm.keep(&pool, b);
-    drop((turn_a, turn_b));
+    let (_pool, warm) = two_kept().await;
     let kept_a = warm.kept()[0].idle_since;
     let kept_b = kept_a + IDLE / 2;
     warm.kept()[1].idle_since = kept_b;
@@ -112,13 +119,7 @@ async fn a_connection_out_for_its_lease_goes_back_to_the_pool() {
 
 #[tokio::test]
 async fn all_go_back_when_a_call_found_its_connection_lost() {
-    let pool = pool(2);
-    let warm = Arc::new(Warm::new(&pool));
-    let (turn_a, a) = warm.lend(&pool).await.unwrap();
-    let (turn_b, b) = warm.lend(&pool).await.unwrap();
-    warm.keep(&pool, a);
-    warm.keep(&pool, b);
-    drop((turn_a, turn_b));
+    let (_pool, warm) = two_kept().await;
     warm.give_back_all();
     assert!(warm.kept().is_empty());
 }
