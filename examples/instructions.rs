@@ -11,7 +11,9 @@
 //! ```
 //!
 //! Instructions per call: callgrind's "Collected" divided by the count.
-//! Workloads: `refresh`, `refresh-floor`, `verify`, `verify-floor`, and
+//! Workloads: `refresh`, `refresh-floor`, `verify`, `verify-amr` (a token
+//! of a login that said how the user authenticated: `amr` of two values,
+//! `acr`), `verify-floor`, and
 //! `refresh-recorded` (feature `metrics`: a refresh with a metrics recorder
 //! installed, metrics-util's `DebuggingRecorder`, to price the feature); the
 //! access-key algorithm is one of HS256, EdDSA, ES256, RS256 (refresh
@@ -33,7 +35,7 @@ use std::task::{Context, Poll, Waker};
 use common::Alg;
 use common::dpop::{Client, ProofFloor, URL as DPOP_URL};
 use common::floor::{RefreshFloor, VerifyFloor};
-use jwt_rotate::DpopRequest;
+use jwt_rotate::{DpopRequest, IssueOptions, NoClaims};
 
 /// Calls made before counting: first-use costs (lazy statics, the
 /// allocator's pools) stay out of the figure.
@@ -42,7 +44,7 @@ const WARM_UP: u64 = 100;
 fn main() {
     let mut args = std::env::args().skip(1);
     let usage = "usage: instructions \
-        refresh|refresh-recorded|refresh-floor|verify|verify-floor|refresh-dpop|dpop-floor ALG COUNT";
+        refresh|refresh-recorded|refresh-floor|verify|verify-amr|verify-floor|refresh-dpop|dpop-floor ALG COUNT";
     let workload = args.next().expect(usage);
     let alg = match args.next().expect(usage).as_str() {
         "HS256" => Alg::Hs256,
@@ -81,6 +83,18 @@ fn main() {
         }
         "verify" => {
             let access = pair.access_token;
+            run(count, &mut || {
+                black_box(service.verify(black_box(&access)).expect("valid"));
+            })
+        }
+        "verify-amr" => {
+            let options = IssueOptions::new().authenticated(
+                None,
+                vec!["pwd".into(), "otp".into()],
+                Some("urn:example:mfa".into()),
+            );
+            let stepped = ready(service.issue_with("user-42", NoClaims {}, options));
+            let access = stepped.expect("login").access_token;
             run(count, &mut || {
                 black_box(service.verify(black_box(&access)).expect("valid"));
             })

@@ -1,16 +1,13 @@
 //! Access tokens: the claims, signing, and strict verification.
 
-use std::borrow::Cow;
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use super::claims::{ClaimMembers, NoClaims};
 use super::dpop::Jkt;
-use super::json::{self, Object, Reader};
+use super::json::{self, Object};
 use super::jws::{self, Times};
 use super::ring::KeyRing;
 use super::rules::TokenRules;
@@ -61,33 +58,6 @@ pub struct AccessClaims<C = NoClaims> {
     pub extra: C,
 }
 
-/// What we accept on the wire: every registered claim optional, so a
-/// missing one is reported by name rather than as a parse error.
-#[derive(Deserialize)]
-struct WireClaims<'a, C> {
-    iss: Option<String>,
-    sub: Option<String>,
-    aud: Option<String>,
-    exp: Option<i64>,
-    iat: Option<i64>,
-    nbf: Option<i64>,
-    jti: Option<String>,
-    #[serde(borrow)]
-    sid: Option<Text<'a>>,
-    cnf: Option<Confirmation>,
-    auth_time: Option<i64>,
-    amr: Option<Vec<String>>,
-    acr: Option<String>,
-    #[serde(flatten)]
-    extra: C,
-}
-
-/// The confirmation claim (RFC 7800); we write and take only `jkt`.
-#[derive(Deserialize)]
-struct Confirmation {
-    jkt: Option<String>,
-}
-
 /// How an access token was presented: a token bound to a key is refused as
 /// a Bearer token (RFC 9449, section 7.1), and a DPoP proof with an unbound
 /// token proves nothing.
@@ -102,11 +72,6 @@ pub(crate) enum Presented {
     #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     Introspected,
 }
-
-/// A string borrowed from the payload unless it has escapes (serde
-/// borrows a `Cow` only where it is the field's whole type).
-#[derive(Deserialize)]
-struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 
 /// The registered claims as we write them (see [`write_claims`]); the
 /// app's claims follow them, already serialized.
@@ -132,6 +97,7 @@ struct OutClaims<'a> {
 }
 
 /// `cnf` as written.
+#[derive(Clone, Copy)]
 #[cfg_attr(test, derive(serde::Serialize))]
 struct Cnf<'a> {
     jkt: &'a str,
@@ -224,53 +190,6 @@ fn write_claims(claims: &OutClaims<'_>, app_claims: ClaimMembers<'_>, out: &mut 
     object.end();
 }
 
-/// The claims in the spelling [`write_claims`] writes, without claims of
-/// the app's: `extra` is then read from `{}` (as serde reads it from no
-/// members; should that fail, serde_json reads the whole payload and
-/// decides). The issuer and audience must be those `rules` expect (any
-/// other goes to serde_json, and is refused after it).
-fn read_claims<'a, C: DeserializeOwned>(
-    json: &mut Reader<'a>,
-    rules: &TokenRules,
-) -> Option<WireClaims<'a, C>> {
-    let iss = json.str_equal("iss", &rules.issuer)?;
-    let sub = json.str("sub")?;
-    let aud = json.str_equal("aud", &rules.audience)?;
-    let (exp, iat) = (json.int("exp")?, json.int("iat")?);
-    let (jti, sid) = (json.str("jti")?, json.str("sid")?);
-    // A token with `amr` or `acr` goes to serde_json (no arrays here).
-    let auth_time = if json.at_end() {
-        None
-    } else {
-        Some(json.int("auth_time")?)
-    };
-    let jkt = if json.at_end() {
-        None
-    } else {
-        Some(json.object("cnf", |cnf| cnf.str("jkt"))?)
-    };
-    if !json.at_end() {
-        return None;
-    }
-    Some(WireClaims {
-        extra: serde_json::from_str("{}").ok()?,
-        iss: Some(iss.to_owned()),
-        sub: Some(sub.to_owned()),
-        aud: Some(aud.to_owned()),
-        exp: Some(exp),
-        iat: Some(iat),
-        nbf: None,
-        jti: Some(jti.to_owned()),
-        sid: Some(Text(sid.into())),
-        cnf: jkt.map(|jkt| Confirmation {
-            jkt: Some(jkt.to_owned()),
-        }),
-        auth_time,
-        amr: None,
-        acr: None,
-    })
-}
-
 /// Verifies an access token presented as a Bearer token: signature
 /// (algorithm pinned by `kid`), `typ`, size, and every claim rule. No
 /// store access.
@@ -294,7 +213,7 @@ pub(crate) fn verify_as<C: DeserializeOwned>(
 ) -> Result<AccessClaims<C>, Error> {
     let mut payload = Scratch::new();
     let payload = jws::verify(token, rules.max_token_bytes, ACCESS_TYP, ring, &mut payload)?;
-    let wire = json::parse_ours(payload, |json| read_claims(json, rules))
+    let wire = json::parse_ours(payload, |json| wire::read_claims(json, rules))
         .map_err(|()| Error::Malformed("invalid claims"))?;
 
     let iss = required("iss", wire.iss)?;
@@ -397,3 +316,4 @@ fn timestamp(claim: &'static str, seconds: i64) -> Result<OffsetDateTime, Error>
 
 #[cfg(test)]
 mod tests;
+mod wire;

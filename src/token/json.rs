@@ -227,6 +227,26 @@ impl<'a> Reader<'a> {
         Some(&body[..expected.len()])
     }
 
+    /// The member `key`, a non-empty array of strings, each read as
+    /// [`str`](Self::str) reads one.
+    pub(crate) fn strings(&mut self, key: &str) -> Option<Vec<String>> {
+        self.key(key)?;
+        let mut rest = self.rest.strip_prefix('[')?;
+        let mut values = Vec::new();
+        loop {
+            let body = rest.strip_prefix('"')?;
+            let end = string_end(body.as_bytes())?;
+            let (value, after) = body.split_at(end);
+            values.push(value.to_owned());
+            rest = after.strip_prefix('"')?;
+            if let Some(after) = rest.strip_prefix(']') {
+                self.rest = after;
+                return Some(values);
+            }
+            rest = rest.strip_prefix(',')?;
+        }
+    }
+
     /// The member `key`, an `i64`.
     #[inline]
     pub(crate) fn int(&mut self, key: &str) -> Option<i64> {
@@ -263,6 +283,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Whether the next member is `key` (an optional member's test).
+    #[inline]
     pub(crate) fn next_is(&self, key: &str) -> bool {
         let rest = if self.empty {
             self.rest

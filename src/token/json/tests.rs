@@ -232,3 +232,36 @@ fn a_string_ends_at_its_first_quote_escape_or_control_character() {
         assert_eq!(string_end(body.as_bytes()), None, "{len}");
     }
 }
+
+#[test]
+fn an_array_of_plain_strings_is_read_and_any_other_goes_to_serde_json() {
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Listed {
+        k: Vec<String>,
+    }
+    let read = |text: &str| {
+        let mut reader = Reader::new(text).unwrap();
+        reader.strings("k").filter(|_| reader.at_end())
+    };
+    for (text, fast) in [
+        (r#"{"k":["a"]}"#, Some(vec!["a"])),
+        (r#"{"k":["a","bc",""]}"#, Some(vec!["a", "bc", ""])),
+        (r#"{"k":[]}"#, None),
+        (r#"{"k":["a",]}"#, None),
+        (r#"{"k":["a" ,"b"]}"#, None),
+        (r#"{"k":["a\"b"]}"#, None),
+        (r#"{"k":["a"],}"#, None),
+        (r#"{"k":[1]}"#, None),
+        (r#"{"k":"a"}"#, None),
+        (r#"{"k":["a"}"#, None),
+    ] {
+        let fast = fast.map(|v| v.into_iter().map(String::from).collect::<Vec<_>>());
+        assert_eq!(read(text), fast, "{text}");
+        let ours = parse_ours(text.as_bytes(), |r| {
+            let k = r.strings("k")?;
+            r.at_end().then_some(Listed { k })
+        });
+        let alone = serde_json::from_str::<Listed>(text).map_err(drop);
+        assert_eq!(ours, alone, "{text}");
+    }
+}
