@@ -2,7 +2,8 @@
 //! `token_endpoint_dpop` refreshes bound sessions with a proof by their
 //! key and answers `token_type: "DPoP"`; a missing or bad proof is 400
 //! `invalid_dpop_proof` and changes nothing; a missing nonce is 400
-//! `use_dpop_nonce` with a `DPoP-Nonce` header.
+//! `use_dpop_nonce` with a `DPoP-Nonce` header, and tokens come with the
+//! nonce of the moment.
 #![cfg(feature = "oauth")]
 
 mod common;
@@ -165,8 +166,18 @@ async fn a_missing_nonce_is_use_dpop_nonce_with_the_nonce_to_use() {
     let mut claims = client.claims("POST", TOKEN_URL, clock.now());
     claims["nonce"] = json!(nonce);
     let with = client.sign(&client.header(), &claims);
-    assert_eq!(
-        body(&post(&service, token, &[&with]).await, 200)["token_type"],
-        "DPoP"
-    );
+    let rotated = post(&service, token, &[&with]).await;
+    assert_eq!(body(&rotated, 200)["token_type"], "DPoP");
+    // The tokens come with the nonce of the moment, for the next proof.
+    clock.advance(Duration::minutes(5));
+    let next = body(&rotated, 200)["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut claims = client.claims("POST", TOKEN_URL, clock.now());
+    claims["nonce"] = json!(rotated.header("dpop-nonce").expect("a fresh nonce"));
+    let with = client.sign(&client.header(), &claims);
+    let again = post(&service, &next, &[&with]).await;
+    assert_eq!(body(&again, 200)["token_type"], "DPoP");
+    assert_ne!(again.header("dpop-nonce"), Some(nonce), "a new period's");
 }

@@ -310,41 +310,6 @@ async fn a_bad_login_proof_creates_no_session_and_native_logins_bind_too() {
 }
 
 #[tokio::test]
-async fn nonces_are_asked_for_then_accepted() {
-    let nonces = DpopNonces::with_secret([7u8; 32], Duration::minutes(5)).unwrap();
-    let (flow, clock) = flow_with(Some(nonces), RefreshCookie::default());
-    let client = DpopClient::random();
-    let proof = client.proof("POST", &url("/auth/login"), clock.now());
-    let err = login_with_proof(&flow, &proof, BODY).await.unwrap_err();
-    assert_eq!((err.status(), err.code()), (401, "use_dpop_nonce"));
-    assert!(www_authenticate(&err).starts_with("DPoP error=\"use_dpop_nonce\""));
-    let reply = err.reply();
-    let nonce = reply.header("dpop-nonce").expect("a nonce").to_owned();
-
-    let mut claims = client.claims("POST", &url("/auth/login"), clock.now());
-    claims["nonce"] = Value::from(nonce.as_str());
-    let login = flow
-        .login(
-            &request("POST", "/auth/login", &[("dpop", &client.sign(&claims))]),
-            PEER,
-            BODY,
-        )
-        .await
-        .unwrap();
-    assert_eq!(json(&login)["token_type"], "DPoP");
-    let access = json(&login)["access_token"].as_str().unwrap().to_owned();
-    let dpop = format!("DPoP {access}");
-    let proof = client.proof_for("GET", &url("/me"), clock.now(), &access, Some(&nonce));
-    flow.authenticate(&request(
-        "GET",
-        "/me",
-        &[("authorization", &dpop), ("dpop", &proof)],
-    ))
-    .await
-    .unwrap();
-}
-
-#[tokio::test]
 async fn the_url_is_the_configured_public_origin_never_forwarded_headers() {
     let public = RefreshCookie::builder()
         .public_origin("https://auth.example.com".parse().unwrap())
@@ -393,3 +358,6 @@ async fn the_url_is_the_configured_public_origin_never_forwarded_headers() {
         Err(Error::Config(_))
     ));
 }
+
+#[path = "web_dpop/nonces.rs"]
+mod nonces;

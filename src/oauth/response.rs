@@ -16,7 +16,8 @@ pub struct OAuthResponse {
     /// The headers to send, names in lowercase: always `content-type`
     /// (`application/json`), `cache-control` (`no-store`) and `pragma`
     /// (`no-cache`); `retry-after` on a 503; `www-authenticate` on a 401;
-    /// `dpop-nonce` with a `use_dpop_nonce` error.
+    /// `dpop-nonce` with a `use_dpop_nonce` error, and with the tokens of
+    /// a refresh that carried a proof when the service requires nonces.
     pub headers: Vec<(&'static str, String)>,
     /// The JSON body.
     pub body: String,

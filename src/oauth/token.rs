@@ -108,7 +108,16 @@ pub async fn token_endpoint_dpop<S: RefreshStore, C: AppClaims>(
         [] => answer(service, service.refresh(refresh_token).await),
         [proof] => {
             let request = DpopRequest::new(proof, "POST", url);
-            answer(service, service.refresh_dpop(refresh_token, &request).await)
+            let mut response = answer(service, service.refresh_dpop(refresh_token, &request).await);
+            // A fresh nonce with the tokens (RFC 9449, section 8.2): the
+            // client's next proof carries it instead of being refused once
+            // per nonce period. (A refusal for want of one has its own.)
+            if response.status == 200
+                && let Ok(Some(nonce)) = service.dpop_nonce()
+            {
+                response.headers.push(("dpop-nonce", nonce));
+            }
+            response
         }
         _ => OAuthResponse::error(400, "invalid_dpop_proof", "more than one DPoP header"),
     }

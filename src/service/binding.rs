@@ -98,6 +98,21 @@ impl<S: RefreshStore, C: AppClaims> TokenService<S, C> {
             .await
     }
 
+    /// The server nonce of the moment for a `DPoP-Nonce` header, when the
+    /// service requires nonces ([`DpopBuilder::nonces`](crate::DpopBuilder::nonces));
+    /// `None` otherwise. Sent on answers to requests that carried a proof
+    /// (RFC 9449, section 8.2), it lets a client sign its next proof with
+    /// a fresh nonce instead of being refused once per nonce period.
+    ///
+    /// # Errors
+    /// [`Error::Config`] if the backend fails to compute it.
+    pub fn dpop_nonce(&self) -> Result<Option<String>, Error> {
+        match &self.inner.dpop {
+            Some(dpop) => dpop.nonce_at(self.now()),
+            None => Ok(None),
+        }
+    }
+
     /// The proof checker, or the configuration error of a service without
     /// one.
     pub(super) fn dpop(&self) -> Result<&Dpop, Error> {

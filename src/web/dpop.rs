@@ -10,11 +10,12 @@
 
 use super::error::{HttpError, scheme_token};
 use super::flow::AuthFlow;
+use super::reply::Reply;
 use super::verification::Verification;
 use crate::cookie::RequestHeaders;
 use crate::error::{ConfigError, DpopProblem, Error};
 use crate::secret::RefreshToken;
-use crate::service::IssueOptions;
+use crate::service::{IssueOptions, TokenService};
 use crate::session::SessionInfo;
 use crate::store::RefreshStore;
 use crate::token::{AccessClaims, AppClaims, DpopProof, DpopRequest, TokenPair};
@@ -73,6 +74,26 @@ pub(super) fn challenge(err: &Error) -> Vec<(&'static str, String)> {
         headers.push(("dpop-nonce", nonce.clone()));
     }
     headers
+}
+
+/// `reply` with the service's nonce of the moment in `DPoP-Nonce`, when
+/// the request carried a proof and the service requires nonces (RFC 9449,
+/// section 8.2): the client's next proof then carries a fresh nonce,
+/// instead of being refused once per nonce period. A nonce the backend
+/// fails to make leaves the answer as it was: the next proof is asked for
+/// one, as without this.
+pub(super) fn with_fresh_nonce<S: RefreshStore, C: AppClaims>(
+    service: &TokenService<S, C>,
+    headers: &RequestHeaders<'_>,
+    reply: Reply,
+) -> Reply {
+    if !matches!(proof_header(headers), Ok(Some(_))) {
+        return reply;
+    }
+    match service.dpop_nonce() {
+        Ok(Some(nonce)) => reply.with_header("dpop-nonce", nonce),
+        _ => reply,
+    }
 }
 
 /// A new session's options: its device `info`, and bound to the key of

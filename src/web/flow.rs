@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::body::{ClientKind, LoginRequest, TokenBody};
 use super::client::{TrustedProxies, session_info};
 use super::credentials::{Credentials, Login};
-use super::dpop::{bound_to, is_proof_error};
+use super::dpop::{bound_to, is_proof_error, with_fresh_nonce};
 use super::error::{HttpError, bearer_token};
 use super::reply::Reply;
 use super::throttle::LoginThrottle;
@@ -212,7 +212,8 @@ impl<S: RefreshStore, C: AppClaims> AuthFlow<S, C> {
                 });
             }
         }
-        self.tokens(&pair, request.client)
+        let reply = self.tokens(&pair, request.client)?;
+        Ok(with_fresh_nonce(&inner.service, headers, reply))
     }
 
     /// `POST /auth/refresh`: CSRF check, then rotates the cookie's token,
@@ -240,7 +241,10 @@ impl<S: RefreshStore, C: AppClaims> AuthFlow<S, C> {
                 err => HttpError::from(err).clearing_cookie(clear()),
             })?;
         match self.rotate(&token, headers).await {
-            Ok(pair) => self.tokens(&pair, ClientKind::Browser),
+            Ok(pair) => {
+                let reply = self.tokens(&pair, ClientKind::Browser)?;
+                Ok(with_fresh_nonce(&inner.service, headers, reply))
+            }
             // The rotation may have happened: the browser retries with the
             // token handed back, which gets the successor if it did.
             Err(Error::RotationInDoubt {

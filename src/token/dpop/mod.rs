@@ -132,7 +132,11 @@ impl Dpop {
     /// # Errors
     /// [`Error::Config`] if the backend fails to compute it.
     pub fn nonce(&self) -> Result<Option<String>, Error> {
-        let now = self.clock.now();
+        self.nonce_at(self.clock.now())
+    }
+
+    /// [`nonce`](Self::nonce) at `now`.
+    pub(crate) fn nonce_at(&self, now: OffsetDateTime) -> Result<Option<String>, Error> {
         self.nonces
             .as_ref()
             .map(|nonces| nonces.issue(now))

@@ -190,7 +190,10 @@ pub async fn dpop_nonces_are_asked_for_then_accepted(spawn: Spawn<'_>, env: &Env
     let asked = alice.login(env).await;
     assert_dpop_challenge(&asked, "use_dpop_nonce");
     alice.nonce = Some(asked.header("dpop-nonce").expect("a nonce").to_owned());
-    assert_eq!(alice.login(env).await.body["token_type"], "DPoP");
+    let login = alice.login(env).await;
+    assert_eq!(login.body["token_type"], "DPoP");
+    // An answer to a proof brings the nonce of the moment.
+    assert_eq!(login.header("dpop-nonce"), alice.nonce.as_deref());
     assert_eq!(alice.me(env).await.status, 200);
     assert_eq!(alice.refresh(env).await.status, 200);
     // Ten minutes on, the nonce is stale: asked again, the cookie kept.
@@ -200,5 +203,13 @@ pub async fn dpop_nonces_are_asked_for_then_accepted(spawn: Spawn<'_>, env: &Env
     assert_eq!(stale.header("set-cookie"), None);
     alice.nonce = Some(stale.header("dpop-nonce").unwrap().to_owned());
     assert_eq!(alice.refresh(env).await.status, 200);
+    // A client that takes the nonce each answer brings is never asked
+    // again, though the first one went stale ten minutes ago.
+    for _ in 0..5 {
+        env.clock.advance(seconds(240));
+        let next = alice.refresh(env).await;
+        assert_eq!(next.status, 200, "the last answer's nonce holds");
+        alice.nonce = Some(next.header("dpop-nonce").expect("a fresh nonce").to_owned());
+    }
     server.stop().await;
 }
