@@ -31,9 +31,9 @@ impl Cpu {
     /// When either cannot be read or parsed (not Linux).
     pub(crate) fn now() -> Result<Self, Failure> {
         let stat = std::fs::read_to_string("/proc/self/stat")?;
-        // The command name, in parentheses, may hold spaces: count fields
-        // after its closing one. utime is field 14 of the line, so the
-        // 12th after it.
+        // The command name (field 2), in parentheses, may hold spaces:
+        // count from its closing one. Past the state (field 3), field n
+        // is at n - 4 (proc(5): utime 14, stime 15, cutime 16, cstime 17).
         let after = stat.rsplit_once(')').ok_or("odd /proc/self/stat")?.1;
         let fields: Vec<u64> = after
             .split_whitespace()
@@ -97,14 +97,14 @@ impl Run {
     ) -> Self {
         let ops = operations.max(1) as f64;
         let client_ticks = match client {
-            Client::InProcess => after.own - before.own,
-            Client::Child => after.children - before.children,
+            Client::InProcess => after.own.saturating_sub(before.own),
+            Client::Child => after.children.saturating_sub(before.children),
         };
         let us = |ticks: u64| ticks as f64 / TICKS_PER_SECOND * 1e6 / ops;
         Self {
             per_second: operations as f64 / elapsed.as_secs_f64(),
             client_us: us(client_ticks),
-            machine_us: us(after.machine - before.machine),
+            machine_us: us(after.machine.saturating_sub(before.machine)),
         }
     }
 

@@ -38,16 +38,19 @@ pub(crate) async fn measure(url: &str, settings: &Settings) -> Result<(), Failur
     let server = PgConnectOptions::from_str(url)?;
     let name = format!("jwt_rotate_tp_{}", std::process::id());
     admin(&server, &format!("CREATE DATABASE {name}")).await?;
-    if let Some(switch) = settings.synchronous_commit {
-        // Taken by every connection made from now on: the store's and
-        // pgbench's.
-        let set = format!(
-            "ALTER DATABASE {name} SET synchronous_commit = {}",
-            switch.as_str()
-        );
-        admin(&server, &set).await?;
+    let result = async {
+        if let Some(switch) = settings.synchronous_commit {
+            // Taken by every connection made from now on: the store's and
+            // pgbench's.
+            let set = format!(
+                "ALTER DATABASE {name} SET synchronous_commit = {}",
+                switch.as_str()
+            );
+            admin(&server, &set).await?;
+        }
+        run(url, &server, &name, settings).await
     }
-    let result = run(url, &server, &name, settings).await;
+    .await;
     admin(&server, &format!("DROP DATABASE {name} WITH (FORCE)")).await?;
     result
 }
