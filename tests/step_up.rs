@@ -5,8 +5,8 @@
 mod common;
 
 use jwt_rotate::{
-    AuthRequirement, Clock, Error, ErrorClass, IssueOptions, LastSeen, ManualClock, MemoryStore,
-    NoClaims, TokenService,
+    AuthRequirement, Clock, Error, ErrorClass, IssueOptions, ManualClock, MemoryStore, NoClaims,
+    TokenService,
 };
 use serde::{Deserialize, Serialize};
 use time::Duration;
@@ -224,6 +224,7 @@ fn requirements_are_checked_when_made() {
 
 #[cfg(feature = "testing")]
 mod last_seen {
+    use jwt_rotate::LastSeen;
     use jwt_rotate::store::RefreshStore;
     use jwt_rotate::testing::{FaultyStore, StoreOp};
 
