@@ -9,7 +9,7 @@
 //! `(refresh + verify_proof) / (refresh + floor)`, the proof's share.
 //!
 //! `cargo bench --bench dpop`. Times are thread CPU time (see
-//! `common/cpu.rs`); compare medians within one run only.
+//! `jwt-rotate-bench-support`); compare medians within one run only.
 
 mod common;
 

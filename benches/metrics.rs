@@ -8,7 +8,7 @@
 //! `examples/instructions.rs` (workload `refresh-recorded`).
 //!
 //! `cargo bench --features metrics --bench metrics`. Times are thread CPU
-//! time (see `common/cpu.rs`); compare medians within one run only.
+//! time (see `jwt-rotate-bench-support`); compare medians within one run only.
 
 mod common;
 

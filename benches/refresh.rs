@@ -6,7 +6,7 @@
 //! (contention on MemoryStore).
 //!
 //! `cargo bench --bench refresh`. Times are thread CPU time (see
-//! `common/cpu.rs`); compare medians within one run only.
+//! `jwt-rotate-bench-support`); compare medians within one run only.
 
 mod common;
 

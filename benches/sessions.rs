@@ -3,7 +3,7 @@
 //! visited: both read the subject index).
 //!
 //! `cargo bench --bench sessions`. Times are thread CPU time (see
-//! `common/cpu.rs`); compare medians within one run only.
+//! `jwt-rotate-bench-support`); compare medians within one run only.
 
 mod common;
 

@@ -6,7 +6,7 @@
 //! counted in `tests/verifier_memory.rs` (64 bytes an entry).
 //!
 //! `cargo bench --bench verifier`. Times are thread CPU time (see
-//! `common/cpu.rs`); compare medians within one run only. On a busy
+//! `jwt-rotate-bench-support`); compare medians within one run only. On a busy
 //! machine, count instructions instead (the same every run):
 //!
 //! ```sh

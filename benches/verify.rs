@@ -8,7 +8,7 @@
 //! printed at the end).
 //!
 //! `cargo bench --bench verify`. Times are thread CPU time (see
-//! `common/cpu.rs`); compare medians within one run only.
+//! `jwt-rotate-bench-support`); compare medians within one run only.
 
 mod common;
 

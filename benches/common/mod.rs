@@ -3,7 +3,7 @@
 //! same work with jsonwebtoken alone (the "raw" side of every ratio).
 #![allow(dead_code, reason = "each bench binary uses a part of this module")]
 
-pub(crate) mod cpu;
+pub(crate) use jwt_rotate_bench_support as cpu;
 #[cfg(feature = "aws-lc-rs")]
 pub(crate) mod dpop;
 #[cfg(feature = "aws-lc-rs")]

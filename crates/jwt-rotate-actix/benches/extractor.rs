@@ -5,12 +5,10 @@
 //! polled once, without a runtime, and neither side pays an executor.
 //! Target: at most 1.1x. `Verification::Signature`, so neither touches the
 //! store; HS256 (the cheapest verify, so the largest ratio) and EdDSA.
-//! Measured in thread CPU time (`cpu.rs`); with `BENCH_WALL_TIME` set, in
+//! Measured in thread CPU time (`jwt-rotate-bench-support`); with `BENCH_WALL_TIME` set, in
 //! wall time, for a run under `valgrind --tool=callgrind` (where rustix's
 //! vDSO lookup for the CPU clock faults): callgrind's instruction counts
 //! per call are exact on a machine too busy for timings.
-
-mod cpu;
 
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
@@ -24,7 +22,7 @@ use jwt_rotate::web::{AuthFlow, CredentialsError, Login, Verification};
 use jwt_rotate::{Algorithm, Key, MemoryStore, NoClaims, SessionInfo, TokenService};
 use jwt_rotate_actix::{Authenticated, JwtAuth};
 
-use crate::cpu::ThreadCpu;
+use jwt_rotate_bench_support::ThreadCpu;
 
 /// The output of a future that completes on its first poll.
 fn ready<F: Future>(future: F) -> F::Output {

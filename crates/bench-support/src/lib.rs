@@ -1,4 +1,5 @@
-//! Thread CPU time as criterion's measurement.
+//! Thread CPU time as criterion's measurement: what the benches of
+//! jwt-rotate and of its framework crates measure in.
 //!
 //! On a shared machine, wall-clock medians of one bench swing by a third
 //! from one run to the next as other processes take the CPU away, which
@@ -14,7 +15,7 @@ use criterion::measurement::{Measurement, ValueFormatter};
 
 /// CPU time consumed by the calling thread so far.
 #[cfg(unix)]
-pub(crate) fn now() -> Duration {
+pub fn now() -> Duration {
     use rustix::time::{ClockId, clock_gettime};
     let t = clock_gettime(ClockId::ThreadCPUTime);
     Duration::new(
@@ -34,7 +35,7 @@ pub fn now() -> Duration {
 
 /// Criterion's measurement: CPU time of the thread running the routine,
 /// in nanoseconds (as criterion's own wall-time measurement).
-pub(crate) struct ThreadCpu;
+pub struct ThreadCpu;
 
 impl Measurement for ThreadCpu {
     type Intermediate = Duration;
