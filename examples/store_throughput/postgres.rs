@@ -4,7 +4,7 @@ use std::process::Command;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use jwt_rotate::sqlx::postgres::{PgConnectOptions, PgConnection};
+use jwt_rotate::sqlx::postgres::PgConnectOptions;
 use jwt_rotate::sqlx::{self, AssertSqlSafe, ConnectOptions, Connection};
 use jwt_rotate::store::PostgresStore;
 use jwt_rotate::{NoClaims, SessionInfo};
@@ -88,7 +88,7 @@ async fn run(
     for &concurrency in &settings.concurrency {
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
         for _ in 0..settings.rounds {
-            theirs.push(bench.run(concurrency, settings.length, url, name).await?);
+            theirs.push(bench.run(concurrency, settings.length).await?);
             ours.push(measure::refreshes(&service, concurrency, settings.length).await?);
         }
         let (Some(ours), Some(theirs)) = (Run::median(ours), Run::median(theirs)) else {
@@ -123,15 +123,14 @@ impl Pgbench<'_> {
     ///
     /// # Errors
     /// When pgbench fails or its rotations did not all match their row.
-    async fn run(
-        &self,
-        concurrency: usize,
-        length: Duration,
-        url: &str,
-        name: &str,
-    ) -> Result<Run, Failure> {
+    async fn run(&self, concurrency: usize, length: Duration) -> Result<Run, Failure> {
         let generations = || async {
-            let mut db = PgConnection::connect(&with_database(url, name)).await?;
+            let mut db = self
+                .server
+                .clone()
+                .database(self.database)
+                .connect()
+                .await?;
             let sum: i64 = sqlx::query_scalar(
                 "SELECT COALESCE(SUM(generation), 0)::BIGINT FROM jwt_rotate_sessions \
                  WHERE subject LIKE 'bare-%'",
