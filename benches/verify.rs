@@ -19,7 +19,6 @@ use common::cpu::ThreadCpu;
 use common::floor::VerifyFloor;
 use common::{Alg, RawAccess};
 use criterion::{BenchmarkId, Criterion, criterion_group};
-use jwt_rotate::{IssueOptions, NoClaims};
 
 fn verify(c: &mut Criterion<ThreadCpu>) {
     let rt = common::runtime();
@@ -31,14 +30,7 @@ fn verify(c: &mut Criterion<ThreadCpu>) {
         group.bench_function(BenchmarkId::new("jwt-rotate", alg), |b| {
             b.iter(|| service.verify(black_box(token)).expect("valid"))
         });
-        let options = IssueOptions::new().authenticated(
-            None,
-            vec!["pwd".into(), "otp".into()],
-            Some("urn:example:mfa".into()),
-        );
-        let stepped = rt
-            .block_on(service.issue_with("user-42", NoClaims {}, options))
-            .expect("login");
+        let stepped = rt.block_on(common::login_authenticated(&service, "user-42"));
         let stepped = stepped.access_token.as_str();
         assert_eq!(service.verify(stepped).expect("valid").amr.len(), 2);
         group.bench_function(BenchmarkId::new("jwt-rotate-amr", alg), |b| {

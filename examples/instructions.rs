@@ -35,7 +35,7 @@ use std::task::{Context, Poll, Waker};
 use common::Alg;
 use common::dpop::{Client, ProofFloor, URL as DPOP_URL};
 use common::floor::{RefreshFloor, VerifyFloor};
-use jwt_rotate::{DpopRequest, IssueOptions, NoClaims};
+use jwt_rotate::DpopRequest;
 
 /// Calls made before counting: first-use costs (lazy statics, the
 /// allocator's pools) stay out of the figure.
@@ -88,13 +88,7 @@ fn main() {
             })
         }
         "verify-amr" => {
-            let options = IssueOptions::new().authenticated(
-                None,
-                vec!["pwd".into(), "otp".into()],
-                Some("urn:example:mfa".into()),
-            );
-            let stepped = ready(service.issue_with("user-42", NoClaims {}, options));
-            let access = stepped.expect("login").access_token;
+            let access = ready(common::login_authenticated(&service, "user-42")).access_token;
             run(count, &mut || {
                 black_box(service.verify(black_box(&access)).expect("valid"));
             })

@@ -16,7 +16,8 @@ use std::time::Duration as StdDuration;
 use criterion::Criterion;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use jwt_rotate::{
-    Key, MemoryStore, NoClaims, SessionInfo, TokenPair, TokenService, TokenServiceBuilder,
+    IssueOptions, Key, MemoryStore, NoClaims, SessionInfo, TokenPair, TokenService,
+    TokenServiceBuilder,
 };
 use serde::{Deserialize, Serialize};
 use time::Duration;
@@ -110,6 +111,23 @@ pub(crate) fn builder(alg: Alg) -> TokenServiceBuilder {
 pub(crate) async fn login(service: &TokenService<MemoryStore>, subject: &str) -> TokenPair {
     service
         .issue(subject, NoClaims {}, SessionInfo::default())
+        .await
+        .expect("issue")
+}
+
+/// [`login`] of a user who said how they authenticated: `amr` of two
+/// values and `acr`, which every access token of the session carries.
+pub(crate) async fn login_authenticated(
+    service: &TokenService<MemoryStore>,
+    subject: &str,
+) -> TokenPair {
+    let options = IssueOptions::new().authenticated(
+        None,
+        vec!["pwd".into(), "otp".into()],
+        Some("urn:example:mfa".into()),
+    );
+    service
+        .issue_with(subject, NoClaims {}, options)
         .await
         .expect("issue")
 }
