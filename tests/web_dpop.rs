@@ -10,8 +10,8 @@ use jwt_rotate::store::RefreshStore;
 use jwt_rotate::testing::DpopClient;
 use jwt_rotate::web::{AuthFlow, CredentialsError, HttpError, Login, Reply, dpop_token};
 use jwt_rotate::{
-    Clock, Dpop, DpopNonces, Error, ManualClock, MemoryStore, NoClaims, RefreshCookie,
-    RequestHeaders,
+    AccessClaims, Clock, Dpop, DpopNonces, Error, ManualClock, MemoryStore, NoClaims,
+    RefreshCookie, RequestHeaders,
 };
 use serde_json::Value;
 use time::Duration;
@@ -80,6 +80,36 @@ async fn login_with_proof(
     flow.login(&headers, PEER, body).await
 }
 
+/// `POST /auth/refresh` with the refresh `cookie` and `proof` as its
+/// `DPoP` header.
+async fn refresh_with_proof(
+    flow: &AuthFlow<MemoryStore>,
+    cookie: &str,
+    proof: &str,
+) -> Result<Reply, HttpError> {
+    let headers = request(
+        "POST",
+        "/auth/refresh",
+        &[("cookie", cookie), ("dpop", proof)],
+    );
+    flow.refresh(&headers).await
+}
+
+/// `GET /me` with `authorization` (`DPoP <token>`) and `proof` as its
+/// `DPoP` header.
+async fn me_with_proof(
+    flow: &AuthFlow<MemoryStore>,
+    authorization: &str,
+    proof: &str,
+) -> Result<AccessClaims, HttpError> {
+    let headers = request(
+        "GET",
+        "/me",
+        &[("authorization", authorization), ("dpop", proof)],
+    );
+    flow.authenticate(&headers).await
+}
+
 /// Logs in with a proof by `client`: the cookie and the access token.
 async fn bound_login(
     flow: &AuthFlow<MemoryStore>,
@@ -138,12 +168,7 @@ async fn a_login_proof_binds_and_every_refresh_needs_one_by_the_key() {
     // Another key's proof: refused, and the session is not revoked.
     let thief = DpopClient::random();
     let proof = thief.proof("POST", &url("/auth/refresh"), clock.now());
-    let refused = flow
-        .refresh(&request(
-            "POST",
-            "/auth/refresh",
-            &[("cookie", &cookie), ("dpop", &proof)],
-        ))
+    let refused = refresh_with_proof(&flow, &cookie, &proof)
         .await
         .unwrap_err();
     assert_eq!(
@@ -178,16 +203,13 @@ async fn a_login_proof_binds_and_every_refresh_needs_one_by_the_key() {
     // The key's proof rotates; the new pair is still bound.
     clock.advance(Duration::minutes(20));
     let proof = client.proof("POST", &url("/auth/refresh"), clock.now());
-    let headers = request(
-        "POST",
-        "/auth/refresh",
-        &[("cookie", &cookie), ("dpop", &proof)],
-    );
-    let refreshed = flow.refresh(&headers).await.unwrap();
+    let refreshed = refresh_with_proof(&flow, &cookie, &proof).await.unwrap();
     assert_eq!(json(&refreshed)["token_type"], "DPoP");
     assert_ne!(cookie_of(&refreshed), cookie);
     // The same proof again is a replay.
-    let again = flow.refresh(&headers).await.unwrap_err();
+    let again = refresh_with_proof(&flow, &cookie, &proof)
+        .await
+        .unwrap_err();
     assert_eq!(again.code(), "invalid_dpop_proof");
 }
 
@@ -200,11 +222,10 @@ async fn protected_routes_take_dpop_tokens_with_a_proof_and_refuse_them_as_beare
     assert_eq!(dpop_token(Some(dpop.as_bytes())), Some(access.as_str()));
 
     let proof = client.proof_for("GET", &url("/me"), clock.now(), &access, None);
-    let headers = request("GET", "/me", &[("authorization", &dpop), ("dpop", &proof)]);
-    let caller = flow.authenticate(&headers).await.unwrap();
+    let caller = me_with_proof(&flow, &dpop, &proof).await.unwrap();
     assert_eq!(caller.sub, "alice");
     // Replayed proof, missing proof, proof without ath, another key's.
-    let replay = flow.authenticate(&headers).await.unwrap_err();
+    let replay = me_with_proof(&flow, &dpop, &proof).await.unwrap_err();
     assert_eq!(replay.code(), "invalid_dpop_proof");
     let bare = flow
         .authenticate(&request("GET", "/me", &[("authorization", &dpop)]))
@@ -215,14 +236,7 @@ async fn protected_routes_take_dpop_tokens_with_a_proof_and_refuse_them_as_beare
     let thief = DpopClient::random().proof_for("GET", &url("/me"), clock.now(), &access, None);
     let other_method = client.proof_for("POST", &url("/me"), clock.now(), &access, None);
     for proof in [no_ath, thief, other_method] {
-        let err = flow
-            .authenticate(&request(
-                "GET",
-                "/me",
-                &[("authorization", &dpop), ("dpop", &proof)],
-            ))
-            .await
-            .unwrap_err();
+        let err = me_with_proof(&flow, &dpop, &proof).await.unwrap_err();
         assert_eq!(err.code(), "invalid_dpop_proof");
         assert!(www_authenticate(&err).starts_with("DPoP "));
     }
@@ -251,14 +265,7 @@ async fn protected_routes_take_dpop_tokens_with_a_proof_and_refuse_them_as_beare
     // A logout ends it at once (Verification::Live).
     flow.service().revoke_session(&caller.sid).await.unwrap();
     let proof = client.proof_for("GET", &url("/me"), clock.now(), &access, None);
-    let err = flow
-        .authenticate(&request(
-            "GET",
-            "/me",
-            &[("authorization", &dpop), ("dpop", &proof)],
-        ))
-        .await
-        .unwrap_err();
+    let err = me_with_proof(&flow, &dpop, &proof).await.unwrap_err();
     assert_eq!(err.code(), "session_revoked");
 }
 
@@ -279,14 +286,7 @@ async fn without_a_dpop_header_sessions_stay_bearer() {
     let client = DpopClient::random();
     let proof = client.proof("POST", &url("/auth/refresh"), clock.now());
     let cookie = cookie_of(&login);
-    let refreshed = flow
-        .refresh(&request(
-            "POST",
-            "/auth/refresh",
-            &[("cookie", &cookie), ("dpop", &proof)],
-        ))
-        .await
-        .unwrap();
+    let refreshed = refresh_with_proof(&flow, &cookie, &proof).await.unwrap();
     assert_eq!(json(&refreshed)["token_type"], "Bearer");
 }
 
@@ -327,13 +327,7 @@ async fn the_url_is_the_configured_public_origin_never_forwarded_headers() {
     let err = login_with_proof(&flow, &proof, BODY).await.unwrap_err();
     assert_eq!(err.code(), "invalid_dpop_proof");
     let proof = client.proof("POST", "https://auth.example.com/auth/login", clock.now());
-    flow.login(
-        &request("POST", "/auth/login", &[("dpop", &proof)]),
-        PEER,
-        BODY,
-    )
-    .await
-    .unwrap();
+    login_with_proof(&flow, &proof, BODY).await.unwrap();
 
     // Unconfigured: http:// and Host; X-Forwarded-* ignored; no Host, no URL.
     let (flow, _) = self::flow();

@@ -17,25 +17,14 @@ async fn nonces_are_asked_for_then_accepted() {
 
     let mut claims = client.claims("POST", &url("/auth/login"), clock.now());
     claims["nonce"] = Value::from(nonce.as_str());
-    let login = flow
-        .login(
-            &request("POST", "/auth/login", &[("dpop", &client.sign(&claims))]),
-            PEER,
-            BODY,
-        )
+    let login = login_with_proof(&flow, &client.sign(&claims), BODY)
         .await
         .unwrap();
     assert_eq!(json(&login)["token_type"], "DPoP");
     let access = json(&login)["access_token"].as_str().unwrap().to_owned();
     let dpop = format!("DPoP {access}");
     let proof = client.proof_for("GET", &url("/me"), clock.now(), &access, Some(&nonce));
-    flow.authenticate(&request(
-        "GET",
-        "/me",
-        &[("authorization", &dpop), ("dpop", &proof)],
-    ))
-    .await
-    .unwrap();
+    me_with_proof(&flow, &dpop, &proof).await.unwrap();
 }
 
 /// A proof by `client` for `method` and `url`, now, with `nonce`.
@@ -72,12 +61,7 @@ async fn answers_to_proofs_bring_a_fresh_nonce_that_keeps_the_client_going() {
         clock.advance(Duration::minutes(4));
         let refresh_url = url("/auth/refresh");
         let proof = with_nonce(&client, "POST", &refresh_url, &clock, &nonce);
-        let headers = request(
-            "POST",
-            "/auth/refresh",
-            &[("cookie", &cookie), ("dpop", &proof)],
-        );
-        let refreshed = flow.refresh(&headers).await.unwrap();
+        let refreshed = refresh_with_proof(&flow, &cookie, &proof).await.unwrap();
         cookie = cookie_of(&refreshed);
         nonce = refreshed.header("dpop-nonce").expect("a nonce").to_owned();
     }
